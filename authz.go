@@ -1,0 +1,201 @@
+package latchkey
+
+import "slices"
+
+// Action is something a principal may try to do in a workspace.
+type Action string
+
+// Actions checked by the authorization table.
+const (
+	ActKeysRead         Action = "keys.read"
+	ActKeyCreate        Action = "keys.create"
+	ActKeyUpdate        Action = "keys.update"
+	ActKeyRevoke        Action = "keys.revoke"
+	ActKeyReset         Action = "keys.reset"
+	ActKeyDelete        Action = "keys.delete"
+	ActEventsRead       Action = "events.read"
+	ActSettingsRead     Action = "settings.read"
+	ActSettingsWrite    Action = "settings.write"
+	ActMembersRead      Action = "members.read"
+	ActMembersWrite     Action = "members.write"
+	ActOwnersWrite      Action = "owners.write"
+	ActVaultsRead       Action = "vaults.read"
+	ActVaultsWrite      Action = "vaults.write"
+	ActSecretReveal     Action = "vaults.reveal"
+	ActScimKeyRequest   Action = "scim_key_requests.create"
+	ActScimKeyIssue     Action = "scim_key_requests.issue"
+	ActScimRequestsRead Action = "scim_key_requests.read"
+	ActWorkspacesCreate Action = "workspaces.create"
+	ActWorkspacesList   Action = "workspaces.list"
+)
+
+// Grant is how much of an action a role holds.
+type Grant uint8
+
+// Grants: none, only objects the principal owns (personal keys), or all.
+const (
+	No Grant = iota
+	Own
+	All
+)
+
+// Rule is one row of the authorization table.
+type Rule struct {
+	Owner, SuperAdmin, Admin, Member Grant
+	// Scope is what a management key needs for the action; "" means no
+	// management key may do it.
+	Scope string
+	// Operator reports whether platform operators may do it.
+	Operator bool
+}
+
+// Table is the one authorization table: role × action. Every handler of
+// every surface (API, console, SCIM, CLI) asks Authorize, which reads it.
+var Table = map[Action]Rule{
+	//                   owner super admin member  management-key scope   operator
+	ActKeysRead:         {All, All, All, Own, "keys:read", true},
+	ActKeyCreate:        {All, All, All, Own, "keys:write", false},
+	ActKeyUpdate:        {All, All, All, Own, "keys:write", false},
+	ActKeyRevoke:        {All, All, All, Own, "keys:write", false},
+	ActKeyReset:         {All, All, All, Own, "keys:write", false},
+	ActKeyDelete:        {All, All, All, Own, "keys:write", false},
+	ActEventsRead:       {All, All, All, No, "events:read", false},
+	ActSettingsRead:     {All, All, All, All, "keys:read", true},
+	ActSettingsWrite:    {All, All, No, No, "", false},
+	ActMembersRead:      {All, All, All, No, "members:read", true},
+	ActMembersWrite:     {All, All, No, No, "members:write", false},
+	ActOwnersWrite:      {All, No, No, No, "", false},
+	ActVaultsRead:       {All, All, All, No, "vaults:read", false},
+	ActVaultsWrite:      {All, All, All, No, "vaults:write", false},
+	ActSecretReveal:     {All, All, All, No, "vaults:read", false},
+	ActScimKeyRequest:   {All, All, All, No, "", false},
+	ActScimKeyIssue:     {No, No, No, No, "", true},
+	ActScimRequestsRead: {All, All, All, No, "", true},
+	ActWorkspacesCreate: {No, No, No, No, "", true},
+	ActWorkspacesList:   {No, No, No, No, "", true},
+}
+
+// PrincipalKind says how a caller authenticated.
+type PrincipalKind string
+
+// Principal kinds.
+const (
+	PrincipalAnonymous PrincipalKind = ""
+	PrincipalUser      PrincipalKind = "user"
+	PrincipalKey       PrincipalKind = "key" // a management key
+	PrincipalOperator  PrincipalKind = "operator"
+)
+
+// Principal is an authenticated caller as seen from one workspace.
+type Principal struct {
+	Kind   PrincipalKind
+	UserID string // the user; for a management key, the member who created it
+	Email  string
+	KeyID  string // for a management key
+	Name   string // the management key's name, for the audit log
+	// WorkspaceID is the workspace Role refers to; a management key can
+	// never act outside its own workspace.
+	WorkspaceID string
+	// Role is the user's (or the key creator's) role in WorkspaceID now; ""
+	// when not a member or no longer active.
+	Role   Role
+	Scopes []string
+}
+
+// Actor describes the principal for the audit log.
+func (p Principal) Actor() Actor {
+	switch p.Kind {
+	case PrincipalKey:
+		return Actor{Type: ActorKey, ID: p.KeyID, Label: p.Name}
+	case PrincipalOperator:
+		return Actor{Type: ActorOperator, ID: p.UserID, Label: p.Email}
+	case PrincipalUser:
+		return Actor{Type: ActorUser, ID: p.UserID, Label: p.Email}
+	}
+	return Actor{Type: ActorSystem}
+}
+
+// Target is the object of an action, where there is one.
+type Target struct {
+	WorkspaceID string
+	// Owner is the key's owner: OwnerWorkspace or a user id. "" for actions
+	// on the workspace as a whole.
+	Owner string
+}
+
+// Authorize decides whether p may do a to t. Objects of a workspace the
+// principal cannot see answer ENOTFOUND, never EFORBIDDEN, so that their
+// existence does not leak; so do keys a member may not see.
+func Authorize(p Principal, a Action, t Target) error {
+	rule, ok := Table[a]
+	if !ok {
+		return Errorf(EINTERNAL, "action %q has no authorization rule", a)
+	}
+	if p.Kind == PrincipalAnonymous {
+		return Errorf(EUNAUTHORIZED, "authentication required")
+	}
+	if p.Kind == PrincipalOperator {
+		if rule.Operator {
+			return nil
+		}
+		if t.WorkspaceID == "" {
+			return Errorf(EFORBIDDEN, "operators may not do this")
+		}
+		return Errorf(EFORBIDDEN, "operators may not do this in a workspace")
+	}
+	if t.WorkspaceID == "" {
+		// Platform-wide actions are for operators only.
+		return Errorf(EFORBIDDEN, "only operators may do this")
+	}
+	if p.WorkspaceID != t.WorkspaceID || p.Role == "" {
+		return Errorf(ENOTFOUND, "workspace not found")
+	}
+	if p.Kind == PrincipalKey && (rule.Scope == "" || !slices.Contains(p.Scopes, rule.Scope)) {
+		need := rule.Scope
+		if need == "" {
+			return Errorf(EFORBIDDEN, "management keys may not do this")
+		}
+		return Errorf(EFORBIDDEN, "this key lacks the scope %s", need).WithDetail("missing_scopes", []string{need})
+	}
+	switch rule.grant(p.Role) {
+	case All:
+		return nil
+	case Own:
+		if t.Owner == "" || t.Owner == p.UserID {
+			return nil
+		}
+		if a == ActKeyCreate {
+			return Errorf(EFORBIDDEN, "your role (%s) may create only your own personal keys", p.Role)
+		}
+		return Errorf(ENOTFOUND, "key not found")
+	}
+	return Errorf(EFORBIDDEN, "your role (%s) may not do this", p.Role)
+}
+
+// Grant reports what role r holds of a, for listings that filter rather than refuse.
+func (p Principal) Grant(a Action) Grant {
+	if p.Kind == PrincipalOperator {
+		if Table[a].Operator {
+			return All
+		}
+		return No
+	}
+	if p.Kind == PrincipalKey && !slices.Contains(p.Scopes, Table[a].Scope) {
+		return No
+	}
+	return Table[a].grant(p.Role)
+}
+
+func (r Rule) grant(role Role) Grant {
+	switch role {
+	case RoleOwner:
+		return r.Owner
+	case RoleSuperAdmin:
+		return r.SuperAdmin
+	case RoleAdmin:
+		return r.Admin
+	case RoleMember:
+		return r.Member
+	}
+	return No
+}

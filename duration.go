@@ -1,0 +1,73 @@
+package latchkey
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Day and Year are the calendar-free units of expiration policies: a day is
+// 24 hours and a year 365 days, so lifetimes never depend on time zones.
+const (
+	Day  = 24 * time.Hour
+	Year = 365 * Day
+)
+
+// Duration is a time.Duration written as people write lifetimes: "1h",
+// "12h", "30d", "1y", "2w", or any Go duration ("90m", "1h30m").
+type Duration time.Duration
+
+// ParseDuration parses a Duration. It accepts a whole number followed by
+// d, w or y, or anything time.ParseDuration accepts; it refuses negatives.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, Errorf(EINVALID, "empty duration")
+	}
+	unit := map[byte]time.Duration{'d': Day, 'w': 7 * Day, 'y': Year}[s[len(s)-1]]
+	if unit != 0 {
+		n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+		if err != nil || n < 0 || n > 1000 {
+			return 0, Errorf(EINVALID, "invalid duration %q: use a whole number of d, w or y up to 1000, or a duration like 12h", s)
+		}
+		return Duration(time.Duration(n) * unit), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, Errorf(EINVALID, "invalid duration %q: use 1h, 12h, 1d, 30d, 1y or a Go duration", s)
+	}
+	return Duration(d), nil
+}
+
+// String writes d in the largest exact unit: "1y", "30d", "12h", or Go's form.
+func (d Duration) String() string {
+	td := time.Duration(d)
+	switch {
+	case td == 0:
+		return "0s"
+	case td%Year == 0:
+		return fmt.Sprintf("%dy", td/Year)
+	case td%Day == 0:
+		return fmt.Sprintf("%dd", td/Day)
+	}
+	return td.String()
+}
+
+// MarshalJSON writes d as a string such as "30d".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a string such as "30d".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Errorf(EINVALID, "a duration must be a string such as \"30d\"")
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}

@@ -1,0 +1,62 @@
+package latchkey
+
+import "time"
+
+// Event is an append-only audit record: who did what to which object, when,
+// and from where. Events outlive the objects they name.
+type Event struct {
+	ID          string         `json:"id"`
+	WorkspaceID string         `json:"workspace_id"`
+	At          time.Time      `json:"at"`
+	Actor       Actor          `json:"actor"`
+	Action      string         `json:"action"`
+	Target      string         `json:"target,omitempty"` // the object's id
+	IP          string         `json:"ip,omitempty"`
+	Data        map[string]any `json:"data,omitempty"`
+}
+
+// Actor is who caused an event.
+type Actor struct {
+	Type  string `json:"type"` // user, key, operator, system
+	ID    string `json:"id,omitempty"`
+	Label string `json:"label,omitempty"` // an email or a key name, for people reading the log
+}
+
+// Actor types.
+const (
+	ActorUser     = "user"
+	ActorKey      = "key"
+	ActorOperator = "operator"
+	ActorSystem   = "system"
+)
+
+// Event actions.
+const (
+	EventKeyCreated          = "key.created"
+	EventKeyUpdated          = "key.updated"
+	EventKeyReset            = "key.reset"
+	EventKeyRevoked          = "key.revoked"
+	EventKeyDeleted          = "key.deleted"
+	EventLogin               = "auth.login"
+	EventLoginFailed         = "auth.login_failed"
+	EventLogout              = "auth.logout"
+	EventWorkspaceCreated    = "workspace.created"
+	EventSettingsUpdated     = "settings.updated"
+	EventMemberAdded         = "member.added"
+	EventMemberUpdated       = "member.updated"
+	EventMemberRemoved       = "member.removed"
+	EventOwnerDeprovisioned  = "key.owner_deprovisioned"
+	EventScimKeyRequested    = "scim_key.requested"
+	EventScimKeyRequestIssue = "scim_key.issued"
+)
+
+// EventFilter selects events of one workspace, newest first.
+type EventFilter struct {
+	WorkspaceID string
+	Action      string // exact, or a prefix ending in "." such as "key."
+	Target      string
+	Actor       string // actor id
+	From, To    *time.Time
+	Limit       int
+	Cursor      string
+}

@@ -1,0 +1,177 @@
+package latchkey
+
+import (
+	"net"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// OwnerWorkspace is the Owner of a company-wide key; any other Owner value is
+// the id of the member who owns a personal key.
+const OwnerWorkspace = "workspace"
+
+// Key is an API key. The secret itself is never stored: only its SHA-256.
+type Key struct {
+	ID          string         `json:"id"`
+	WorkspaceID string         `json:"workspace_id"`
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Type        string         `json:"type"`
+	Environment Environment    `json:"environment"`
+	Owner       string         `json:"owner"`
+	Scopes      []string       `json:"scopes"`
+	Settings    map[string]any `json:"settings"`
+	CallbackURL string         `json:"callback_url,omitempty"`
+	RateLimit   *RateLimit     `json:"rate_limit,omitempty"`
+	CreatedBy   string         `json:"created_by"`
+	CreatedAt   time.Time      `json:"created_at"`
+	ExpiresAt   *time.Time     `json:"expires_at"`
+	LastUsedAt  *time.Time     `json:"last_used_at"`
+	RevokedAt   *time.Time     `json:"revoked_at"`
+	RevokedBy   string         `json:"revoked_by,omitempty"`
+	Start       string         `json:"start"`
+
+	// Hash is SHA-256 of the current secret.
+	Hash [32]byte `json:"-"`
+	// PreviousHash is the secret replaced by a reset with a grace period;
+	// it keeps verifying until PreviousExpiresAt.
+	PreviousHash      *[32]byte  `json:"-"`
+	PreviousExpiresAt *time.Time `json:"-"`
+
+	// OwnerActive is derived by the store: false when the owner of a
+	// personal key has been removed or deprovisioned.
+	OwnerActive bool `json:"-"`
+}
+
+// RateLimit caps how often a key may be verified: Limit requests per Period.
+type RateLimit struct {
+	Limit  int      `json:"limit"`
+	Period Duration `json:"period"`
+}
+
+// Status is a key's state, derived from its times and never stored.
+type Status string
+
+// Key statuses as shown by the console: green, amber, red, grey.
+const (
+	StatusActive   Status = "active"
+	StatusExpiring Status = "expiring"
+	StatusExpired  Status = "expired"
+	StatusRevoked  Status = "revoked"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusActive, StatusExpiring, StatusExpired, StatusRevoked:
+		return true
+	}
+	return false
+}
+
+// Status derives the key's status at now; notice is the workspace's widest
+// expiry notice window.
+func (k *Key) Status(now time.Time, notice time.Duration) Status {
+	switch {
+	case k.RevokedAt != nil:
+		return StatusRevoked
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return StatusExpired
+	case k.ExpiresAt != nil && k.ExpiresAt.Sub(now) <= notice:
+		return StatusExpiring
+	}
+	return StatusActive
+}
+
+// Personal reports whether the key belongs to one member rather than the workspace.
+func (k *Key) Personal() bool { return k.Owner != OwnerWorkspace }
+
+// ValidateKeyName checks a key's title: 1–100 characters.
+func ValidateKeyName(name string) error {
+	n := utf8.RuneCountInString(strings.TrimSpace(name))
+	if n == 0 || n > 100 || !utf8.ValidString(name) {
+		return Errorf(EINVALID, "name must be 1 to 100 characters").WithDetail("field", "name")
+	}
+	return nil
+}
+
+// ValidateDescription checks a key's description: at most 1000 characters.
+func ValidateDescription(d string) error {
+	if utf8.RuneCountInString(d) > 1000 || !utf8.ValidString(d) {
+		return Errorf(EINVALID, "description must be at most 1000 characters").WithDetail("field", "description")
+	}
+	return nil
+}
+
+// ValidateCallbackURL checks an optional webhook URL: https, or http only
+// for localhost, with a host and no credentials.
+func ValidateCallbackURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	bad := Errorf(EINVALID, "callback_url must be an https URL (http only for localhost)").WithDetail("field", "callback_url")
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || len(raw) > 2000 {
+		return bad
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+	}
+	return bad
+}
+
+// ValidateRateLimit checks a per-key rate limit; nil means none.
+func ValidateRateLimit(r *RateLimit) error {
+	if r == nil {
+		return nil
+	}
+	if r.Limit < 1 || r.Limit > 1_000_000 {
+		return Errorf(EINVALID, "rate_limit.limit must be between 1 and 1000000").WithDetail("field", "rate_limit.limit")
+	}
+	if r.Period < Duration(time.Second) || r.Period > Duration(Day) {
+		return Errorf(EINVALID, "rate_limit.period must be between 1s and 1d").WithDetail("field", "rate_limit.period")
+	}
+	return nil
+}
+
+// MaxGracePeriod bounds how long a reset key's old secret may keep working.
+const MaxGracePeriod = 7 * Day
+
+// VerifyCode is the reason a verification failed, sent as "error.code".
+type VerifyCode string
+
+// Verification failures: the 401s, then the 403s, then 429.
+const (
+	KeyMissing         VerifyCode = "key_missing"
+	KeyMalformed       VerifyCode = "key_malformed"
+	KeyInvalid         VerifyCode = "key_invalid"
+	KeyExpired         VerifyCode = "key_expired"
+	KeyRevoked         VerifyCode = "key_revoked"
+	OwnerDeprovisioned VerifyCode = "owner_deprovisioned"
+	InsufficientScope  VerifyCode = "insufficient_scope"
+	WrongType          VerifyCode = "wrong_type"
+	WrongEnvironment   VerifyCode = "wrong_environment"
+	RateLimited        VerifyCode = "rate_limited"
+)
+
+// HTTPStatus is the status a verify endpoint answers with for c.
+func (c VerifyCode) HTTPStatus() int {
+	switch c {
+	case InsufficientScope, WrongType, WrongEnvironment:
+		return 403
+	case RateLimited:
+		return 429
+	}
+	return 401
+}

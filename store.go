@@ -1,0 +1,130 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the storage contract. Two implementations exist (internal/sqlite,
+// internal/postgres) and one suite (internal/storetest) checks both.
+//
+// Every write that changes state records its audit event in the same
+// transaction, so an acknowledged change always has its event and vice versa.
+// Missing records are ENOTFOUND errors; uniqueness violations are ECONFLICT.
+type Store interface {
+	WorkspaceStore
+	UserStore
+	KeyStore
+	EventStore
+	SessionStore
+	UsageStore
+	Close() error
+}
+
+// WorkspaceStore keeps workspaces and their members.
+type WorkspaceStore interface {
+	// Initialized reports whether any workspace or operator exists.
+	Initialized(ctx context.Context) (bool, error)
+	// CreateWorkspace inserts ws and makes owner its owner, inserting the
+	// user first when no user has that id yet.
+	CreateWorkspace(ctx context.Context, ws *Workspace, owner *User, ev Event) error
+	// Workspace returns one workspace with its settings; ENOTFOUND if none.
+	Workspace(ctx context.Context, id string) (*Workspace, error)
+	// Workspaces lists every workspace, oldest first.
+	Workspaces(ctx context.Context) ([]*Workspace, error)
+	// UpdateSettings applies fn to the workspace's settings in a transaction;
+	// fn returns the event to record, or an error to change nothing.
+	UpdateSettings(ctx context.Context, workspaceID string, fn func(*Settings) (*Event, error)) (*Settings, error)
+	// Member returns one membership; ENOTFOUND if the user is not a member.
+	Member(ctx context.Context, workspaceID, userID string) (*Member, error)
+	// Members lists a workspace's members, oldest first.
+	Members(ctx context.Context, workspaceID string) ([]*Member, error)
+}
+
+// UserStore keeps user accounts.
+type UserStore interface {
+	// CreateUser inserts u; ECONFLICT when the email is taken.
+	CreateUser(ctx context.Context, u *User, ev *Event) error
+	User(ctx context.Context, id string) (*User, error)
+	// UserByEmail finds a user by normalized email; ENOTFOUND if none.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// Memberships lists the workspaces a user belongs to.
+	Memberships(ctx context.Context, userID string) ([]*Member, error)
+}
+
+// KeyStore keeps API keys.
+type KeyStore interface {
+	// CreateKey inserts k; ECONFLICT if its id or hash exists.
+	CreateKey(ctx context.Context, k *Key, ev Event) error
+	// Key returns a key of the workspace; ENOTFOUND if absent or in another workspace.
+	Key(ctx context.Context, workspaceID, id string) (*Key, error)
+	// Keys lists keys matching f, newest first, and the cursor of the next page ("" at the end).
+	Keys(ctx context.Context, f KeyFilter) ([]*Key, string, error)
+	// UpdateKey loads the key, applies fn and stores the result in one
+	// transaction. fn returns the event to record, or an error to change
+	// nothing; a nil event means nothing changed.
+	UpdateKey(ctx context.Context, workspaceID, id string, fn func(*Key) (*Event, error)) (*Key, error)
+	// DeleteKey removes the key; ENOTFOUND if absent.
+	DeleteKey(ctx context.Context, workspaceID, id string, ev Event) error
+	// KeyByHash finds the key whose current or previous secret hashes to h,
+	// with OwnerActive derived; ENOTFOUND if none.
+	KeyByHash(ctx context.Context, h [32]byte) (*Key, error)
+}
+
+// KeyFilter selects keys of one workspace.
+type KeyFilter struct {
+	WorkspaceID string
+	Status      Status // "" for any
+	Type        string
+	Environment Environment
+	Owner       string // OwnerWorkspace, a user id, or "" for any
+	Query       string // case-insensitive substring of the name
+	Limit       int
+	Cursor      string
+	// Now and Notice decide the derived status filter.
+	Now    time.Time
+	Notice time.Duration
+}
+
+// EventStore keeps the audit log.
+type EventStore interface {
+	AppendEvent(ctx context.Context, ev Event) error
+	// Events lists events matching f, newest first, with the next cursor.
+	Events(ctx context.Context, f EventFilter) ([]*Event, string, error)
+}
+
+// SessionStore keeps console sessions.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns an unexpired session; ENOTFOUND otherwise.
+	Session(ctx context.Context, hash [32]byte, now time.Time) (*Session, error)
+	DeleteSession(ctx context.Context, hash [32]byte) error
+	DeleteUserSessions(ctx context.Context, userID string) error
+}
+
+// UsageStore keeps daily verification counters, written in batches.
+type UsageStore interface {
+	// AddUsage adds the counts of a batch and advances last_used_at.
+	AddUsage(ctx context.Context, batch []Usage) error
+	// Usage returns a key's daily counts in [from, to], oldest first.
+	Usage(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]UsageDay, error)
+}
+
+// Usage is a batch entry: counts to add for one key, day and environment.
+type Usage struct {
+	WorkspaceID string
+	KeyID       string
+	Day         time.Time // UTC midnight
+	Environment Environment
+	Valid       int64
+	Denied      int64
+	LastUsedAt  time.Time // zero when there was no valid use
+}
+
+// UsageDay is one day of a key's usage.
+type UsageDay struct {
+	Day         string      `json:"day"` // YYYY-MM-DD
+	Environment Environment `json:"environment"`
+	Valid       int64       `json:"valid"`
+	Denied      int64       `json:"denied"`
+}
