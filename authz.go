@@ -100,6 +100,8 @@ type Principal struct {
 	// when not a member or no longer active.
 	Role   Role
 	Scopes []string
+	// IP is the caller's address, recorded in the audit log.
+	IP string
 }
 
 // Actor describes the principal for the audit log.
@@ -198,4 +200,26 @@ func (r Rule) grant(role Role) Grant {
 		return r.Member
 	}
 	return No
+}
+
+// AuthorizeKeyCreate applies the ownership rules of key creation on top of
+// the table: which types may be personal, who may own a personal key, and
+// who may issue SCIM keys under the workspace's policy. owner is already
+// resolved ("me" replaced by the caller's user id).
+func AuthorizeKeyCreate(p Principal, s Settings, t *KeyType, owner string) error {
+	if err := Authorize(p, ActKeyCreate, Target{WorkspaceID: p.WorkspaceID, Owner: owner}); err != nil {
+		return err
+	}
+	if owner != OwnerWorkspace {
+		if !t.Personal {
+			return Errorf(EFORBIDDEN, "%s keys cannot be personal; create them for the workspace", t.Name).WithDetail("field", "owner")
+		}
+		if p.Role == RoleMember && !s.MembersMayCreatePersonalKeys {
+			return Errorf(EFORBIDDEN, "this workspace does not let members create personal keys")
+		}
+	}
+	if t.Name == TypeSCIM && s.ScimKeyIssuance != IssuanceAdmins {
+		return Errorf(EFORBIDDEN, "SCIM keys of this workspace are issued by the vendor's support team: send a SCIM key request")
+	}
+	return nil
 }

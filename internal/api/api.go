@@ -1,0 +1,148 @@
+// Package api is latchkey's REST management API under /v1: one route table,
+// JSON in and out, every error in one shape, every call authorized by the
+// domain's table through internal/manage.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
+)
+
+// Authenticator turns a presented key into the key it belongs to, through
+// the verify cache.
+type Authenticator interface {
+	Authenticate(ctx context.Context, tok string) (*latchkey.Key, latchkey.VerifyCode)
+}
+
+// Config configures the API.
+type Config struct {
+	Service *manage.Service
+	Keys    Authenticator
+	Logger  *slog.Logger
+	// SecureCookies marks session cookies Secure; set it behind TLS.
+	SecureCookies bool
+	// ClientIP returns the caller's address for the audit log.
+	ClientIP func(*http.Request) string
+}
+
+// API serves the management endpoints.
+type API struct {
+	svc     *manage.Service
+	keys    Authenticator
+	log     *slog.Logger
+	secure  bool
+	localIP func(*http.Request) string
+}
+
+// New returns the API.
+func New(cfg Config) *API {
+	a := &API{svc: cfg.Service, keys: cfg.Keys, log: cfg.Logger, secure: cfg.SecureCookies, localIP: cfg.ClientIP}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.localIP == nil {
+		a.localIP = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	return a
+}
+
+// Register mounts every management route on mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/auth/login", a.login)
+	mux.HandleFunc("POST /v1/auth/logout", a.authed(a.logout))
+	mux.HandleFunc("GET /v1/me", a.authed(a.me))
+	mux.HandleFunc("GET /v1/catalog", a.authed(a.catalog))
+
+	mux.HandleFunc("GET /v1/workspaces/{ws}/settings", a.inWorkspace(a.getSettings))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/keys", a.inWorkspace(a.createKey))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/keys", a.inWorkspace(a.listKeys))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/keys/{id}", a.inWorkspace(a.getKey))
+	mux.HandleFunc("PATCH /v1/workspaces/{ws}/keys/{id}", a.inWorkspace(a.patchKey))
+	mux.HandleFunc("DELETE /v1/workspaces/{ws}/keys/{id}", a.inWorkspace(a.deleteKey))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/keys/{id}/revoke", a.inWorkspace(a.revokeKey))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/keys/{id}/reset", a.inWorkspace(a.resetKey))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/keys/{id}/usage", a.inWorkspace(a.keyUsage))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/events", a.inWorkspace(a.listEvents))
+
+	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+	// Anything else under /v1 answers in the API's error shape, not as a page.
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		a.fail(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) { WriteError(w, r, a.log, err) }
+
+// SessionCookie is the name of the console and API session cookie.
+const SessionCookie = "latchkey_session"
+
+// caller authenticates r: a management key as Bearer (or X-API-Key), else
+// a session cookie. It never decides access; Authorize does.
+func (a *API) caller(r *http.Request) (manage.Caller, string, error) {
+	c := manage.Caller{IP: a.localIP(r)}
+	if tok := presentedKey(r); tok != "" {
+		k, code := a.keys.Authenticate(r.Context(), tok)
+		if code != "" {
+			return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "the API key was refused: %s", code).WithDetail("reason", string(code))
+		}
+		if k.Type != latchkey.TypeManagement {
+			return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "a %s key cannot call the management API; use a management key", k.Type).WithDetail("reason", "wrong_type")
+		}
+		c.Key = k
+		return c, "", nil
+	}
+	ck, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "log in, or send a management key as Authorization: Bearer")
+	}
+	u, err := a.svc.SessionUser(r.Context(), ck.Value)
+	if err != nil {
+		return c, "", err
+	}
+	c.User = u
+	return c, ck.Value, nil
+}
+
+func presentedKey(r *http.Request) string {
+	if k := r.Header.Get("X-API-Key"); k != "" {
+		return k
+	}
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+type authedHandler func(w http.ResponseWriter, r *http.Request, c manage.Caller, session string)
+
+func (a *API) authed(h authedHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, session, err := a.caller(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		h(w, r, c, session)
+	}
+}
+
+type workspaceHandler func(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string)
+
+// inWorkspace authenticates the caller and resolves their principal in the
+// path's workspace.
+func (a *API) inWorkspace(h workspaceHandler) http.HandlerFunc {
+	return a.authed(func(w http.ResponseWriter, r *http.Request, c manage.Caller, _ string) {
+		ws := r.PathValue("ws")
+		p, err := a.svc.Principal(r.Context(), c, ws)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		h(w, r, p, ws)
+	})
+}

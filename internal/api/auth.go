@@ -1,0 +1,64 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/manage"
+)
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (a *API) login(w http.ResponseWriter, r *http.Request) {
+	var in loginRequest
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	u, tok, err := a.svc.Login(r.Context(), in.Email, in.Password, a.localIP(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, a.sessionCookie(tok, int(a.svc.SessionTTL().Seconds())))
+	me, err := a.svc.Me(r.Context(), manage.Caller{User: u})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, me)
+}
+
+func (a *API) sessionCookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: SessionCookie, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.secure,
+	}
+}
+
+func (a *API) logout(w http.ResponseWriter, r *http.Request, c manage.Caller, session string) {
+	if c.User != nil && session != "" {
+		if err := a.svc.Logout(r.Context(), c.User, session, c.IP); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, a.sessionCookie("", -1))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) me(w http.ResponseWriter, r *http.Request, c manage.Caller, _ string) {
+	me, err := a.svc.Me(r.Context(), c)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, me)
+}
+
+func (a *API) catalog(w http.ResponseWriter, r *http.Request, _ manage.Caller, _ string) {
+	writeJSON(w, http.StatusOK, a.svc.Catalog())
+}

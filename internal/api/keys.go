@@ -1,0 +1,229 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
+)
+
+// keyView is a key as the API shows it: with its derived status.
+type keyView struct {
+	*latchkey.Key
+	Status latchkey.Status `json:"status"`
+}
+
+func view(k *latchkey.Key, now time.Time, notice time.Duration) keyView {
+	if k.Scopes == nil {
+		k.Scopes = []string{}
+	}
+	if k.Settings == nil {
+		k.Settings = map[string]any{}
+	}
+	return keyView{Key: k, Status: k.Status(now, notice)}
+}
+
+// withSecret is the answer of create and reset: the only time a secret is sent.
+type withSecret struct {
+	Key    keyView `json:"key"`
+	Secret string  `json:"secret"`
+}
+
+func (a *API) keyAnswer(w http.ResponseWriter, r *http.Request, status int, ws string, k *latchkey.Key, secret string) {
+	notice, err := a.svc.Notice(r.Context(), ws)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v := view(k, a.svc.Now(), notice)
+	if secret != "" {
+		writeJSON(w, status, withSecret{Key: v, Secret: secret})
+		return
+	}
+	writeJSON(w, status, map[string]keyView{"key": v})
+}
+
+func (a *API) createKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	var in manage.CreateKey
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	k, secret, err := a.svc.CreateKey(r.Context(), p, ws, in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.keyAnswer(w, r, http.StatusCreated, ws, k, secret)
+}
+
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	q := r.URL.Query()
+	limit, err := intParam(q.Get("limit"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	f := latchkey.KeyFilter{
+		Status: latchkey.Status(q.Get("status")), Type: q.Get("type"),
+		Environment: latchkey.Environment(q.Get("environment")), Owner: q.Get("owner"),
+		Query: q.Get("q"), Limit: limit, Cursor: q.Get("cursor"),
+	}
+	keys, next, err := a.svc.ListKeys(r.Context(), p, ws, f)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	notice, err := a.svc.Notice(r.Context(), ws)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := list[keyView]{Data: make([]keyView, 0, len(keys)), NextCursor: next}
+	now := a.svc.Now()
+	for _, k := range keys {
+		out.Data = append(out.Data, view(k, now, notice))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func intParam(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 200 {
+		return 0, latchkey.Errorf(latchkey.EINVALID, "limit must be a whole number between 1 and 200").WithDetail("field", "limit")
+	}
+	return n, nil
+}
+
+func (a *API) getKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	k, err := a.svc.Key(r.Context(), p, ws, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.keyAnswer(w, r, http.StatusOK, ws, k, "")
+}
+
+// patchRequest is UpdateKey as it arrives: rate_limit raw, so that an
+// explicit null (remove the limit) differs from absence.
+type patchRequest struct {
+	manage.UpdateKey
+	RateLimit json.RawMessage `json:"rate_limit"`
+}
+
+func (a *API) patchKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	var in patchRequest
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	up := in.UpdateKey
+	switch raw := bytes.TrimSpace(in.RateLimit); {
+	case len(raw) == 0:
+	case bytes.Equal(raw, []byte("null")):
+		up.ClearRateLimit = true
+	default:
+		var rl latchkey.RateLimit
+		if err := Decode(bytes.NewReader(raw), &rl, false); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		up.RateLimit = &rl
+	}
+	k, err := a.svc.UpdateKey(r.Context(), p, ws, r.PathValue("id"), up)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.keyAnswer(w, r, http.StatusOK, ws, k, "")
+}
+
+func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	if err := decode(w, r, &struct{}{}, true); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	k, err := a.svc.RevokeKey(r.Context(), p, ws, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.keyAnswer(w, r, http.StatusOK, ws, k, "")
+}
+
+type resetRequest struct {
+	GracePeriod *latchkey.Duration `json:"grace_period"`
+}
+
+func (a *API) resetKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	var in resetRequest
+	if err := decode(w, r, &in, true); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var grace time.Duration
+	if in.GracePeriod != nil {
+		grace = time.Duration(*in.GracePeriod)
+	}
+	k, secret, err := a.svc.ResetKey(r.Context(), p, ws, r.PathValue("id"), grace)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.keyAnswer(w, r, http.StatusOK, ws, k, secret)
+}
+
+func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	if err := a.svc.DeleteKey(r.Context(), p, ws, r.PathValue("id")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) keyUsage(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	q := r.URL.Query()
+	to := a.svc.Now()
+	from := to.Add(-30 * latchkey.Day)
+	var err error
+	if s := q.Get("from"); s != "" {
+		if from, err = parseDay("from", s); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	if s := q.Get("to"); s != "" {
+		if to, err = parseDay("to", s); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	days, err := a.svc.KeyUsage(r.Context(), p, ws, r.PathValue("id"), from, to)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if days == nil {
+		days = []latchkey.UsageDay{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": days})
+}
+
+// parseDay reads a date (2026-01-31) or an RFC 3339 time.
+func parseDay(field, s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, latchkey.Errorf(latchkey.EINVALID, "%s must be a date (2026-01-31) or an RFC 3339 time", field).WithDetail("field", field)
+}

@@ -1,0 +1,147 @@
+package manage
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/password"
+)
+
+// errBadLogin is the one answer to every failed login, so that it does not
+// reveal whether the email exists.
+var errBadLogin = latchkey.Errorf(latchkey.EUNAUTHORIZED, "wrong email or password")
+
+// Login checks an email and password and opens a session. It returns the
+// session token to set as a cookie; only its SHA-256 is stored.
+func (s *Service) Login(ctx context.Context, email, pw, ip string) (*latchkey.User, string, error) {
+	norm, err := latchkey.NormalizeEmail(email)
+	if err != nil {
+		password.VerifyNobody(pw)
+		return nil, "", errBadLogin
+	}
+	u, err := s.store.UserByEmail(ctx, norm)
+	if latchkey.IsNotFound(err) {
+		password.VerifyNobody(pw)
+		return nil, "", errBadLogin
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if u.PasswordHash == "" || !password.Verify(pw, u.PasswordHash) {
+		s.auditUser(ctx, u, latchkey.EventLoginFailed, ip)
+		return nil, "", errBadLogin
+	}
+	tok, err := s.newSession(ctx, u.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	s.auditUser(ctx, u, latchkey.EventLogin, ip)
+	return u, tok, nil
+}
+
+// auditUser records a login event in each workspace the user belongs to,
+// so every workspace's log shows who entered it. Failures to record are
+// not fatal to the login: the event is best effort, the session is not.
+func (s *Service) auditUser(ctx context.Context, u *latchkey.User, action, ip string) {
+	ms, err := s.store.Memberships(ctx, u.ID)
+	if err != nil {
+		return
+	}
+	p := latchkey.Principal{Kind: latchkey.PrincipalUser, UserID: u.ID, Email: u.Email, IP: ip}
+	for _, m := range ms {
+		_ = s.store.AppendEvent(ctx, s.event(p, m.WorkspaceID, action, u.ID, nil))
+	}
+}
+
+func (s *Service) newSession(ctx context.Context, userID string) (string, error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", err
+	}
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	now := s.Now()
+	err := s.store.CreateSession(ctx, &latchkey.Session{
+		Hash: sha256.Sum256([]byte(tok)), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(s.ttl),
+	})
+	return tok, err
+}
+
+// SessionUser returns the user of a live session token.
+func (s *Service) SessionUser(ctx context.Context, tok string) (*latchkey.User, error) {
+	if len(tok) == 0 || len(tok) > 100 {
+		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "not logged in")
+	}
+	sess, err := s.store.Session(ctx, sha256.Sum256([]byte(tok)), s.Now())
+	if latchkey.IsNotFound(err) {
+		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "your session has ended; log in again")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.store.User(ctx, sess.UserID)
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, u *latchkey.User, tok, ip string) error {
+	if err := s.store.DeleteSession(ctx, sha256.Sum256([]byte(tok))); err != nil {
+		return err
+	}
+	s.auditUser(ctx, u, latchkey.EventLogout, ip)
+	return nil
+}
+
+// Me describes a user and the workspaces they belong to.
+type Me struct {
+	User       *latchkey.User    `json:"user"`
+	Workspaces []MemberWorkspace `json:"workspaces"`
+}
+
+// MemberWorkspace is one of a user's workspaces with their role in it.
+type MemberWorkspace struct {
+	ID     string        `json:"id"`
+	Name   string        `json:"name"`
+	Role   latchkey.Role `json:"role"`
+	Active bool          `json:"active"`
+}
+
+// Me returns the caller and their workspaces. For a management key it is
+// the key's creator in the key's workspace only.
+func (s *Service) Me(ctx context.Context, c Caller) (*Me, error) {
+	uid := ""
+	switch {
+	case c.User != nil:
+		uid = c.User.ID
+	case c.Key != nil:
+		uid = c.Key.CreatedBy
+	default:
+		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "authentication required")
+	}
+	u, err := s.store.User(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.store.Memberships(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	out := &Me{User: u, Workspaces: []MemberWorkspace{}}
+	for _, m := range ms {
+		if c.Key != nil && m.WorkspaceID != c.Key.WorkspaceID {
+			continue
+		}
+		w, err := s.store.Workspace(ctx, m.WorkspaceID)
+		if err != nil {
+			return nil, err
+		}
+		out.Workspaces = append(out.Workspaces, MemberWorkspace{ID: w.ID, Name: w.Name, Role: m.Role, Active: m.Active})
+	}
+	return out, nil
+}
+
+// randomPassword makes a one-time password for a bootstrap owner: 20
+// characters from crypto/rand, far above the password policy.
+func randomPassword() string { return rand.Text() }

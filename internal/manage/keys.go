@@ -1,0 +1,188 @@
+package manage
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/id"
+	"github.com/latchkey/latchkey/internal/token"
+)
+
+// CreateKey is the input of a key creation.
+type CreateKey struct {
+	Name        string               `json:"name"`
+	Description string               `json:"description"`
+	Type        string               `json:"type"`
+	Environment latchkey.Environment `json:"environment"`
+	// Owner is "workspace", "me", or empty: the workspace for admins and
+	// the caller for members.
+	Owner       string              `json:"owner"`
+	Scopes      []string            `json:"scopes"`
+	Settings    map[string]any      `json:"settings"`
+	ExpiresIn   string              `json:"expires_in"`
+	ExpiresAt   *time.Time          `json:"expires_at"`
+	CallbackURL string              `json:"callback_url"`
+	RateLimit   *latchkey.RateLimit `json:"rate_limit"`
+	SaveToVault *struct {
+		VaultID string `json:"vault_id"`
+	} `json:"save_to_vault"`
+}
+
+// CreateKey creates a key in ws and returns it with its secret, which is
+// never available again.
+func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string, in CreateKey) (*latchkey.Key, string, error) {
+	w, err := s.workspace(ctx, p, ws, latchkey.ActKeyCreate)
+	if err != nil {
+		return nil, "", err
+	}
+	if in.Type == "" {
+		in.Type = latchkey.TypePublicAPI
+	}
+	kt, ok := s.catalog.Type(in.Type)
+	if !ok {
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, "unknown key type %q", in.Type).WithDetail("field", "type")
+	}
+	if in.Environment == "" {
+		in.Environment = latchkey.Production
+	}
+	if !in.Environment.Valid() {
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, `environment must be "production" or "demo"`).WithDetail("field", "environment")
+	}
+	owner, err := resolveOwner(p, in.Owner)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := latchkey.AuthorizeKeyCreate(p, w.Settings, kt, owner); err != nil {
+		return nil, "", err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if err := firstError(
+		latchkey.ValidateKeyName(in.Name),
+		latchkey.ValidateDescription(in.Description),
+		latchkey.ValidateCallbackURL(in.CallbackURL),
+		latchkey.ValidateRateLimit(in.RateLimit),
+	); err != nil {
+		return nil, "", err
+	}
+	if in.SaveToVault != nil {
+		return nil, "", latchkey.Errorf(latchkey.EUNPROCESSABLE, "vaults are not available on this server yet; store the secret yourself").WithDetail("field", "save_to_vault")
+	}
+	scopes, err := kt.ValidateScopes(in.Scopes)
+	if err != nil {
+		return nil, "", err
+	}
+	settings, err := kt.ValidateSettings(in.Settings)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.Now()
+	expires, err := w.Settings.Expiration.ResolveExpiry(now, in.ExpiresIn, in.ExpiresAt)
+	if err != nil {
+		return nil, "", err
+	}
+	secret, start, err := s.format.New(s.rand, in.Environment)
+	if err != nil {
+		return nil, "", err
+	}
+	k := &latchkey.Key{
+		ID: s.ids.New(id.Key), WorkspaceID: ws, Name: in.Name, Description: in.Description,
+		Type: kt.Name, Environment: in.Environment, Owner: owner, Scopes: scopes, Settings: settings,
+		CallbackURL: in.CallbackURL, RateLimit: in.RateLimit, CreatedBy: p.UserID, CreatedAt: now,
+		ExpiresAt: expires, Start: start, Hash: token.Hash(secret), OwnerActive: true,
+	}
+	ev := s.event(p, ws, latchkey.EventKeyCreated, k.ID, map[string]any{
+		"name": k.Name, "type": k.Type, "environment": k.Environment, "owner": k.Owner, "scopes": k.Scopes,
+	})
+	if err := s.store.CreateKey(ctx, k, ev); err != nil {
+		return nil, "", err
+	}
+	return k, secret, nil
+}
+
+func resolveOwner(p latchkey.Principal, owner string) (string, error) {
+	switch owner {
+	case "":
+		if p.Role == latchkey.RoleMember {
+			return p.UserID, nil
+		}
+		return latchkey.OwnerWorkspace, nil
+	case "me":
+		return p.UserID, nil
+	case latchkey.OwnerWorkspace:
+		return owner, nil
+	}
+	return "", latchkey.Errorf(latchkey.EINVALID, `owner must be "workspace" or "me"`).WithDetail("field", "owner")
+}
+
+// ListKeys lists the keys of ws that p may see: all of them for admins, a
+// member's own personal keys for members.
+func (s *Service) ListKeys(ctx context.Context, p latchkey.Principal, ws string, f latchkey.KeyFilter) ([]*latchkey.Key, string, error) {
+	w, err := s.workspace(ctx, p, ws, latchkey.ActKeysRead)
+	if err != nil {
+		return nil, "", err
+	}
+	if f.Owner == "me" {
+		f.Owner = p.UserID
+	}
+	if p.Grant(latchkey.ActKeysRead) == latchkey.Own {
+		if f.Owner != "" && f.Owner != p.UserID {
+			return []*latchkey.Key{}, "", nil
+		}
+		f.Owner = p.UserID
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, "status must be active, expiring, expired or revoked").WithDetail("field", "status")
+	}
+	if f.Environment != "" && !f.Environment.Valid() {
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, `environment must be "production" or "demo"`).WithDetail("field", "environment")
+	}
+	if f.Limit < 0 || f.Limit > 200 {
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, "limit must be between 1 and 200").WithDetail("field", "limit")
+	}
+	f.WorkspaceID, f.Now, f.Notice = ws, s.Now(), w.Settings.Expiration.NoticeWindow()
+	return s.store.Keys(ctx, f)
+}
+
+// Key returns one key of ws that p may see.
+func (s *Service) Key(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error) {
+	return s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeysRead)
+}
+
+// authorizedKey loads a key and checks p may do a to it. A key p may not
+// see answers ENOTFOUND whether or not it exists.
+func (s *Service) authorizedKey(ctx context.Context, p latchkey.Principal, ws, keyID string, a latchkey.Action) (*latchkey.Key, error) {
+	if err := latchkey.Authorize(p, a, latchkey.Target{WorkspaceID: ws}); err != nil {
+		return nil, err
+	}
+	if !id.Valid(id.Key, keyID) {
+		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "key not found")
+	}
+	k, err := s.store.Key(ctx, ws, keyID)
+	if err != nil {
+		return nil, err
+	}
+	if err := latchkey.Authorize(p, a, latchkey.Target{WorkspaceID: ws, Owner: k.Owner}); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Notice returns ws's expiry notice window, for deriving key statuses.
+func (s *Service) Notice(ctx context.Context, ws string) (time.Duration, error) {
+	w, err := s.store.Workspace(ctx, ws)
+	if err != nil {
+		return 0, err
+	}
+	return w.Settings.Expiration.NoticeWindow(), nil
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

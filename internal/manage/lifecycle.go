@@ -1,0 +1,208 @@
+package manage
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/token"
+)
+
+// UpdateKey is a PATCH of a key: nil fields stay as they are.
+type UpdateKey struct {
+	Name        *string        `json:"name"`
+	Description *string        `json:"description"`
+	CallbackURL *string        `json:"callback_url"`
+	Scopes      *[]string      `json:"scopes"`
+	Settings    map[string]any `json:"settings"` // merged into the current settings
+	// RateLimit sets a limit; ClearRateLimit removes it (JSON null cannot
+	// be told from absence in Go without this).
+	RateLimit      *latchkey.RateLimit `json:"rate_limit"`
+	ClearRateLimit bool                `json:"-"`
+}
+
+// UpdateKey edits a key's name, description, callback URL, scopes, settings
+// or rate limit. A revoked key cannot change.
+func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID string, in UpdateKey) (*latchkey.Key, error) {
+	if _, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyUpdate); err != nil {
+		return nil, err
+	}
+	k, err := s.store.UpdateKey(ctx, ws, keyID, func(k *latchkey.Key) (*latchkey.Event, error) {
+		if k.RevokedAt != nil {
+			return nil, latchkey.Errorf(latchkey.ECONFLICT, "a revoked key cannot be changed")
+		}
+		kt, ok := s.catalog.Type(k.Type)
+		if !ok {
+			return nil, latchkey.Errorf(latchkey.ECONFLICT, "the key's type %q is no longer in the catalog", k.Type)
+		}
+		var changed []string
+		if in.Name != nil {
+			name := strings.TrimSpace(*in.Name)
+			if err := latchkey.ValidateKeyName(name); err != nil {
+				return nil, err
+			}
+			if name != k.Name {
+				k.Name, changed = name, append(changed, "name")
+			}
+		}
+		if in.Description != nil {
+			if err := latchkey.ValidateDescription(*in.Description); err != nil {
+				return nil, err
+			}
+			if *in.Description != k.Description {
+				k.Description, changed = *in.Description, append(changed, "description")
+			}
+		}
+		if in.CallbackURL != nil {
+			if err := latchkey.ValidateCallbackURL(*in.CallbackURL); err != nil {
+				return nil, err
+			}
+			if *in.CallbackURL != k.CallbackURL {
+				k.CallbackURL, changed = *in.CallbackURL, append(changed, "callback_url")
+			}
+		}
+		if in.Scopes != nil {
+			scopes, err := kt.ValidateScopes(*in.Scopes)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Equal(scopes, k.Scopes) {
+				k.Scopes, changed = scopes, append(changed, "scopes")
+			}
+		}
+		if in.Settings != nil {
+			merged := maps.Clone(k.Settings)
+			if merged == nil {
+				merged = map[string]any{}
+			}
+			maps.Copy(merged, in.Settings)
+			settings, err := kt.ValidateSettings(merged)
+			if err != nil {
+				return nil, err
+			}
+			if !maps.EqualFunc(settings, k.Settings, func(a, b any) bool { return a == b }) {
+				k.Settings, changed = settings, append(changed, "settings")
+			}
+		}
+		switch {
+		case in.ClearRateLimit && k.RateLimit != nil:
+			k.RateLimit, changed = nil, append(changed, "rate_limit")
+		case in.RateLimit != nil:
+			if err := latchkey.ValidateRateLimit(in.RateLimit); err != nil {
+				return nil, err
+			}
+			if k.RateLimit == nil || *k.RateLimit != *in.RateLimit {
+				k.RateLimit, changed = in.RateLimit, append(changed, "rate_limit")
+			}
+		}
+		if len(changed) == 0 {
+			return nil, nil
+		}
+		ev := s.event(p, ws, latchkey.EventKeyUpdated, k.ID, map[string]any{"changed": changed})
+		return &ev, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidateKey(keyID)
+	return k, nil
+}
+
+// RevokeKey revokes a key permanently. Revoking a revoked key changes
+// nothing and succeeds, so retries are safe.
+func (s *Service) RevokeKey(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error) {
+	if _, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyRevoke); err != nil {
+		return nil, err
+	}
+	k, err := s.store.UpdateKey(ctx, ws, keyID, func(k *latchkey.Key) (*latchkey.Event, error) {
+		if k.RevokedAt != nil {
+			return nil, nil
+		}
+		now := s.Now()
+		k.RevokedAt, k.RevokedBy = &now, p.Actor().ID
+		k.PreviousHash, k.PreviousExpiresAt = nil, nil
+		ev := s.event(p, ws, latchkey.EventKeyRevoked, k.ID, map[string]any{"name": k.Name})
+		return &ev, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidateKey(keyID)
+	return k, nil
+}
+
+// ResetKey gives a key a new secret, keeping its id and settings. The old
+// secret stops at once, or after grace (at most seven days).
+func (s *Service) ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID string, grace time.Duration) (*latchkey.Key, string, error) {
+	if grace < 0 || grace > latchkey.MaxGracePeriod {
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, "grace_period must be between 0s and 7d").WithDetail("field", "grace_period")
+	}
+	cur, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyReset)
+	if err != nil {
+		return nil, "", err
+	}
+	if cur.Type == latchkey.TypeSCIM {
+		w, err := s.store.Workspace(ctx, ws)
+		if err != nil {
+			return nil, "", err
+		}
+		if w.Settings.ScimKeyIssuance != latchkey.IssuanceAdmins {
+			return nil, "", latchkey.Errorf(latchkey.EFORBIDDEN, "SCIM keys of this workspace are issued by the vendor's support team")
+		}
+	}
+	var secret string
+	k, err := s.store.UpdateKey(ctx, ws, keyID, func(k *latchkey.Key) (*latchkey.Event, error) {
+		if k.RevokedAt != nil {
+			return nil, latchkey.Errorf(latchkey.ECONFLICT, "a revoked key cannot be reset; create a new key")
+		}
+		var start string
+		var err error
+		secret, start, err = s.format.New(s.rand, k.Environment)
+		if err != nil {
+			return nil, err
+		}
+		now := s.Now()
+		if grace > 0 {
+			old, until := k.Hash, now.Add(grace)
+			k.PreviousHash, k.PreviousExpiresAt = &old, &until
+		} else {
+			k.PreviousHash, k.PreviousExpiresAt = nil, nil
+		}
+		k.Hash, k.Start = token.Hash(secret), start
+		ev := s.event(p, ws, latchkey.EventKeyReset, k.ID, map[string]any{"grace_period": latchkey.Duration(grace).String()})
+		return &ev, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	s.invalidateKey(keyID)
+	return k, secret, nil
+}
+
+// DeleteKey removes a key for good; its events stay.
+func (s *Service) DeleteKey(ctx context.Context, p latchkey.Principal, ws, keyID string) error {
+	k, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyDelete)
+	if err != nil {
+		return err
+	}
+	ev := s.event(p, ws, latchkey.EventKeyDeleted, k.ID, map[string]any{"name": k.Name})
+	if err := s.store.DeleteKey(ctx, ws, keyID, ev); err != nil {
+		return err
+	}
+	s.invalidateKey(keyID)
+	return nil
+}
+
+// KeyUsage returns a key's daily usage between from and to (at most 366 days).
+func (s *Service) KeyUsage(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) ([]latchkey.UsageDay, error) {
+	if _, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeysRead); err != nil {
+		return nil, err
+	}
+	if to.Before(from) || to.Sub(from) > 366*latchkey.Day {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "from must be before to, at most 366 days apart").WithDetail("field", "from")
+	}
+	return s.store.Usage(ctx, ws, keyID, from, to)
+}
