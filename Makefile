@@ -1,0 +1,19 @@
+# Developer shortcuts. The test command of record is the README's `go test ./...`.
+.PHONY: test bench fuzz lint
+
+test:
+	go test ./...
+
+# Load harness: throughput and latency of verify against a bare net/http
+# handler measured in the same run.
+bench:
+	go run ./bench
+
+fuzz:
+	go test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/token
+	go test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/api
+
+lint:
+	gofmt -l .
+	go vet ./...
+	staticcheck ./...

@@ -1,0 +1,72 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// BenchmarkKeyByHash measures the cold verify path: one lookup by hash on
+// the read pool, with the OwnerActive join.
+func BenchmarkKeyByHash(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	ws := &latchkey.Workspace{ID: "ws_bench", Name: "Bench", Settings: latchkey.DefaultSettings(), CreatedAt: now}
+	owner := &latchkey.User{ID: "usr_bench", Email: "bench@example.com", CreatedAt: now}
+	if err := db.CreateWorkspace(ctx, ws, owner, latchkey.Event{ID: "evt_bench"}); err != nil {
+		b.Fatal(err)
+	}
+	const n = 1000
+	var hashes [n][32]byte
+	for i := range n {
+		hashes[i] = sha256.Sum256([]byte(fmt.Sprint(i)))
+		k := &latchkey.Key{ID: fmt.Sprintf("key_%05d", i), WorkspaceID: ws.ID, Name: "k", Type: "public_api",
+			Environment: latchkey.Production, Owner: owner.ID, CreatedAt: now, Hash: hashes[i]}
+		if err := db.CreateKey(ctx, k, latchkey.Event{ID: fmt.Sprintf("evt_%05d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := db.KeyByHash(ctx, hashes[i%n]); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}
+
+func TestQueryPlans(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "latchkey.db"))
+	for _, q := range []string{
+		keySelect + `WHERE k.hash = x'00'`,
+		keySelect + `WHERE k.previous_hash = x'00'`,
+		keySelect + `WHERE k.workspace_id = 'ws' AND k.id < 'key_z' ORDER BY k.id DESC LIMIT 51`,
+		`SELECT id FROM events WHERE workspace_id = 'ws' AND target = 'x' ORDER BY id DESC LIMIT 51`,
+	} {
+		rows, err := db.read.Query("EXPLAIN QUERY PLAN " + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			rows.Scan(&id, &parent, &unused, &detail)
+			t.Logf("%s", detail)
+		}
+		rows.Close()
+	}
+}

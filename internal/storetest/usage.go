@@ -1,0 +1,98 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	f := newFixture(t, open)
+	a, _ := f.workspace("A", "a@example.com")
+	b, _ := f.workspace("B", "b@example.com")
+	k := f.key(a.ID, "counted")
+	other := f.key(b.ID, "counted")
+	gone := f.key(a.ID, "deleted before the flush")
+	wantCode(t, "DeleteKey", f.s.DeleteKey(f.ctx, a.ID, gone.ID, f.event(a.ID, latchkey.EventKeyDeleted, gone.ID)), "")
+
+	day := func(n int) time.Time { return time.Date(2030, 6, 10+n, 0, 0, 0, 0, time.UTC) }
+	use := func(key *latchkey.Key, d int, env latchkey.Environment, valid, denied int64, last time.Time) latchkey.Usage {
+		return latchkey.Usage{WorkspaceID: key.WorkspaceID, KeyID: key.ID, Day: day(d), Environment: env,
+			Valid: valid, Denied: denied, LastUsedAt: last}
+	}
+	batch1 := []latchkey.Usage{
+		use(k, 0, latchkey.Production, 1, 0, now.Add(-2*time.Hour)),
+		use(k, 0, latchkey.Production, 2, 1, now.Add(-time.Hour)), // same counter in one batch
+		use(k, 0, latchkey.Demo, 5, 0, time.Time{}),
+		use(k, 1, latchkey.Production, 0, 3, time.Time{}),
+		use(gone, 0, latchkey.Production, 9, 9, now),  // key deleted meanwhile
+		use(other, 0, latchkey.Production, 7, 0, now), // another workspace's key
+	}
+	wantCode(t, "AddUsage(batch 1)", f.s.AddUsage(f.ctx, batch1), "")
+	batch2 := []latchkey.Usage{
+		use(k, 0, latchkey.Production, 10, 0, now.Add(-3*time.Hour)), // older: last_used_at stays
+		use(k, 3, latchkey.Production, 1, 0, time.Time{}),
+	}
+	wantCode(t, "AddUsage(batch 2)", f.s.AddUsage(f.ctx, batch2), "")
+	wantCode(t, "AddUsage(empty)", f.s.AddUsage(f.ctx, nil), "")
+
+	t.Run("counts", func(t *testing.T) {
+		tests := []struct {
+			name     string
+			ws, key  string
+			from, to time.Time
+			want     []latchkey.UsageDay
+		}{
+			{"all days, oldest first", a.ID, k.ID, day(0), day(3), []latchkey.UsageDay{
+				{Day: "2030-06-10", Environment: latchkey.Production, Valid: 13, Denied: 1},
+				{Day: "2030-06-10", Environment: latchkey.Demo, Valid: 5},
+				{Day: "2030-06-11", Environment: latchkey.Production, Denied: 3},
+				{Day: "2030-06-13", Environment: latchkey.Production, Valid: 1},
+			}},
+			{"range is inclusive", a.ID, k.ID, day(1), day(1).Add(23 * time.Hour), []latchkey.UsageDay{
+				{Day: "2030-06-11", Environment: latchkey.Production, Denied: 3},
+			}},
+			{"empty range", a.ID, k.ID, day(4), day(9), nil},
+			{"other workspace's key", b.ID, other.ID, day(0), day(0), []latchkey.UsageDay{
+				{Day: "2030-06-10", Environment: latchkey.Production, Valid: 7},
+			}},
+			{"key of another workspace", b.ID, k.ID, day(0), day(3), nil},
+			{"deleted key", a.ID, gone.ID, day(0), day(3), nil},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := f.s.Usage(f.ctx, tt.ws, tt.key, tt.from, tt.to)
+				wantCode(t, "Usage", err, "")
+				if len(got) != len(tt.want) {
+					t.Fatalf("Usage: got %v, want %v", got, tt.want)
+				}
+				for i := range got {
+					if got[i] != tt.want[i] {
+						t.Fatalf("Usage[%d]: got %+v, want %+v", i, got[i], tt.want[i])
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("last used", func(t *testing.T) {
+		got, err := f.s.Key(f.ctx, a.ID, k.ID)
+		wantCode(t, "Key", err, "")
+		if want := now.Add(-time.Hour); got.LastUsedAt == nil || !got.LastUsedAt.Equal(want) {
+			t.Fatalf("LastUsedAt: got %v, want %v (the latest of the batches)", got.LastUsedAt, want)
+		}
+		wantCode(t, "AddUsage(later)", f.s.AddUsage(f.ctx, []latchkey.Usage{use(k, 0, latchkey.Demo, 1, 0, now)}), "")
+		got, _ = f.s.Key(f.ctx, a.ID, k.ID)
+		if got.LastUsedAt == nil || !got.LastUsedAt.Equal(now) {
+			t.Fatalf("LastUsedAt: got %v, want %v", got.LastUsedAt, now)
+		}
+		// A key never used keeps a nil LastUsedAt after a batch of denials.
+		fresh := f.key(a.ID, "denied only")
+		wantCode(t, "AddUsage(denied)", f.s.AddUsage(f.ctx, []latchkey.Usage{use(fresh, 0, latchkey.Production, 0, 4, time.Time{})}), "")
+		got, _ = f.s.Key(f.ctx, a.ID, fresh.ID)
+		if got.LastUsedAt != nil {
+			t.Fatalf("LastUsedAt: got %v, want nil", got.LastUsedAt)
+		}
+	})
+}
