@@ -18,6 +18,7 @@ type Store interface {
 	EventStore
 	SessionStore
 	UsageStore
+	ScimKeyRequestStore
 	Close() error
 }
 
@@ -39,6 +40,17 @@ type WorkspaceStore interface {
 	Member(ctx context.Context, workspaceID, userID string) (*Member, error)
 	// Members lists a workspace's members, oldest first.
 	Members(ctx context.Context, workspaceID string) ([]*Member, error)
+	// AddMember makes an existing user a member; ECONFLICT if they already
+	// are, ENOTFOUND if the user or workspace does not exist.
+	AddMember(ctx context.Context, m *Member, ev Event) error
+	// UpdateMember applies fn (role, active) to a membership in a
+	// transaction, like UpdateKey. It refuses with ECONFLICT a change that
+	// would leave the workspace without an active owner.
+	UpdateMember(ctx context.Context, workspaceID, userID string, fn func(*Member) (*Event, error)) (*Member, error)
+	// RemoveMember deletes a membership; ENOTFOUND if absent, ECONFLICT if
+	// it is the last active owner. The user and their keys stay (personal
+	// keys stop verifying: their owner is no longer a member).
+	RemoveMember(ctx context.Context, workspaceID, userID string, ev Event) error
 }
 
 // UserStore keeps user accounts.
@@ -50,6 +62,24 @@ type UserStore interface {
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// Memberships lists the workspaces a user belongs to.
 	Memberships(ctx context.Context, userID string) ([]*Member, error)
+	// UpdateUser applies fn to a user in a transaction (name, password
+	// hash); ECONFLICT if it changes the email to one that is taken.
+	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
+	// CreateInvite stores a one-time invite for a user without a password.
+	CreateInvite(ctx context.Context, inv *Invite) error
+	// AcceptInvite consumes an unexpired invite and sets the user's
+	// password hash in one transaction; ENOTFOUND if missing, used or expired.
+	AcceptInvite(ctx context.Context, hash [32]byte, now time.Time, passwordHash string) (*User, error)
+}
+
+// Invite lets a new user choose their password once, through a link whose
+// token only the store's SHA-256 of it is kept of.
+type Invite struct {
+	Hash        [32]byte
+	UserID      string
+	WorkspaceID string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }
 
 // KeyStore keeps API keys.
@@ -62,12 +92,15 @@ type KeyStore interface {
 	Keys(ctx context.Context, f KeyFilter) ([]*Key, string, error)
 	// UpdateKey loads the key, applies fn and stores the result in one
 	// transaction. fn returns the event to record, or an error to change
-	// nothing; a nil event means nothing changed.
+	// nothing; a nil event means nothing changed. fn must not call the
+	// store's write methods (SQLite has a single writer).
 	UpdateKey(ctx context.Context, workspaceID, id string, fn func(*Key) (*Event, error)) (*Key, error)
 	// DeleteKey removes the key; ENOTFOUND if absent.
 	DeleteKey(ctx context.Context, workspaceID, id string, ev Event) error
 	// KeyByHash finds the key whose current or previous secret hashes to h,
-	// with OwnerActive derived; ENOTFOUND if none.
+	// with OwnerActive derived; ENOTFOUND if none. It does not judge the
+	// grace period of a previous secret: the caller compares h with k.Hash
+	// and checks PreviousExpiresAt against its own clock.
 	KeyByHash(ctx context.Context, h [32]byte) (*Key, error)
 }
 
@@ -90,6 +123,7 @@ type KeyFilter struct {
 type EventStore interface {
 	AppendEvent(ctx context.Context, ev Event) error
 	// Events lists events matching f, newest first, with the next cursor.
+	// An empty WorkspaceID lists platform events only, never every workspace's.
 	Events(ctx context.Context, f EventFilter) ([]*Event, string, error)
 }
 
@@ -106,7 +140,8 @@ type SessionStore interface {
 type UsageStore interface {
 	// AddUsage adds the counts of a batch and advances last_used_at.
 	AddUsage(ctx context.Context, batch []Usage) error
-	// Usage returns a key's daily counts in [from, to], oldest first.
+	// Usage returns a key's daily counts in [from, to], oldest first; empty
+	// for a deleted key or another workspace's key (counts outlive keys for billing).
 	Usage(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]UsageDay, error)
 }
 
@@ -127,4 +162,32 @@ type UsageDay struct {
 	Environment Environment `json:"environment"`
 	Valid       int64       `json:"valid"`
 	Denied      int64       `json:"denied"`
+}
+
+// ScimKeyRequest is a workspace admin's request that the vendor's support
+// team issue a SCIM key, where the workspace's policy reserves that to
+// operators.
+type ScimKeyRequest struct {
+	ID           string     `json:"id"`
+	WorkspaceID  string     `json:"workspace_id"`
+	ContactEmail string     `json:"contact_email"`
+	Integration  string     `json:"integration"` // okta, entra or generic
+	RequestedBy  string     `json:"requested_by"`
+	CreatedAt    time.Time  `json:"created_at"`
+	KeyID        string     `json:"key_id,omitempty"` // set once issued
+	IssuedBy     string     `json:"issued_by,omitempty"`
+	IssuedAt     *time.Time `json:"issued_at"`
+}
+
+// ScimKeyRequestStore keeps SCIM key requests.
+type ScimKeyRequestStore interface {
+	CreateScimKeyRequest(ctx context.Context, r *ScimKeyRequest, ev Event) error
+	// ScimKeyRequest returns one request; ENOTFOUND if none.
+	ScimKeyRequest(ctx context.Context, id string) (*ScimKeyRequest, error)
+	// ScimKeyRequests lists requests, newest first: of one workspace, or of
+	// all when workspaceID is ""; only open ones when open is true.
+	ScimKeyRequests(ctx context.Context, workspaceID string, open bool) ([]*ScimKeyRequest, error)
+	// IssueScimKey creates k and marks the request issued with it, in one
+	// transaction; ECONFLICT if the request was already issued.
+	IssueScimKey(ctx context.Context, requestID string, k *Key, issuedBy string, ev Event) error
 }
