@@ -4,7 +4,9 @@ import "testing"
 
 func TestAuthorize(t *testing.T) {
 	const ws, other = "ws_a", "ws_b"
-	user := func(r Role) Principal { return Principal{Kind: PrincipalUser, UserID: "usr_1", WorkspaceID: ws, Role: r} }
+	user := func(r Role) Principal {
+		return Principal{Kind: PrincipalUser, UserID: "usr_1", WorkspaceID: ws, Role: r}
+	}
 	mkey := func(r Role, scopes ...string) Principal {
 		return Principal{Kind: PrincipalKey, UserID: "usr_1", KeyID: "key_1", WorkspaceID: ws, Role: r, Scopes: scopes}
 	}

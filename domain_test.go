@@ -22,7 +22,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) accepted", in)
 		}
 	}
-	for in, want := range map[Duration]string{Duration(Year): "1y", Duration(30 * Day): "30d", Duration(90 * time.Minute): "1h30m0s"} {
+	for in, want := range map[Duration]string{Duration(Year): "1y", Duration(30 * Day): "30d", Duration(90 * time.Minute): "90m", Duration(12 * time.Hour): "12h", Duration(1500 * time.Millisecond): "1.5s"} {
 		if got := in.String(); got != want {
 			t.Errorf("String() = %q, want %q", got, want)
 		}

@@ -51,6 +51,12 @@ func (d Duration) String() string {
 		return fmt.Sprintf("%dy", td/Year)
 	case td%Day == 0:
 		return fmt.Sprintf("%dd", td/Day)
+	case td%time.Hour == 0:
+		return fmt.Sprintf("%dh", td/time.Hour)
+	case td%time.Minute == 0:
+		return fmt.Sprintf("%dm", td/time.Minute)
+	case td%time.Second == 0:
+		return fmt.Sprintf("%ds", td/time.Second)
 	}
 	return td.String()
 }

@@ -25,7 +25,8 @@ const (
 	EUNPROCESSABLE Code = "unprocessable"     // 422: well-formed but semantically impossible
 	ERATELIMITED   Code = "rate_limited"      // 429
 	EUNSUPPORTED   Code = "unsupported_media" // 415
-	EINTERNAL      Code = "internal"          // 500: a bug or an unavailable dependency
+	EUNAVAILABLE   Code = "unavailable"       // 503: a dependency (the store) does not answer
+	EINTERNAL      Code = "internal"          // 500: a bug
 )
 
 // Error is the one error type of latchkey. Message is safe to show to the

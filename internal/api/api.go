@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -46,7 +47,7 @@ func New(cfg Config) *API {
 		a.log = slog.Default()
 	}
 	if a.localIP == nil {
-		a.localIP = func(r *http.Request) string { return r.RemoteAddr }
+		a.localIP = remoteHost
 	}
 	return a
 }
@@ -78,6 +79,10 @@ func (a *API) Register(mux *http.ServeMux) {
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) { WriteError(w, r, a.log, err) }
 
+// unavailable is the code Authenticate answers when the store fails; it is
+// not the key's fault, so it must not read as a refused key.
+const unavailable latchkey.VerifyCode = "unavailable"
+
 // SessionCookie is the name of the console and API session cookie.
 const SessionCookie = "latchkey_session"
 
@@ -87,6 +92,9 @@ func (a *API) caller(r *http.Request) (manage.Caller, string, error) {
 	c := manage.Caller{IP: a.localIP(r)}
 	if tok := presentedKey(r); tok != "" {
 		k, code := a.keys.Authenticate(r.Context(), tok)
+		if code == unavailable {
+			return c, "", latchkey.Errorf(latchkey.EUNAVAILABLE, "the key store does not answer; retry shortly")
+		}
 		if code != "" {
 			return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "the API key was refused: %s", code).WithDetail("reason", string(code))
 		}
@@ -145,4 +153,13 @@ func (a *API) inWorkspace(h workspaceHandler) http.HandlerFunc {
 		}
 		h(w, r, p, ws)
 	})
+}
+
+// remoteHost is the address of the TCP peer without its port.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -53,6 +54,7 @@ func decodeError(err error, optional bool) error {
 		syntax    *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
 		domainErr *latchkey.Error
+		timeErr   *time.ParseError
 	)
 	switch {
 	case errors.Is(err, io.EOF):
@@ -72,6 +74,8 @@ func decodeError(err error, optional bool) error {
 			return latchkey.Errorf(latchkey.EINVALID, "the body must be a JSON object")
 		}
 		return latchkey.Errorf(latchkey.EINVALID, "field %s must be %s", field, kindName(typeErr.Type.Kind().String())).WithDetail("field", field)
+	case errors.As(err, &timeErr):
+		return latchkey.Errorf(latchkey.EINVALID, "times must be RFC 3339, such as 2026-01-31T12:00:00Z")
 	case errors.As(err, &domainErr):
 		return domainErr
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

@@ -20,6 +20,7 @@ var statusOf = map[latchkey.Code]int{
 	latchkey.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
 	latchkey.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	latchkey.ERATELIMITED:   http.StatusTooManyRequests,
+	latchkey.EUNAVAILABLE:   http.StatusServiceUnavailable,
 	latchkey.EINTERNAL:      http.StatusInternalServerError,
 }
 
@@ -50,7 +51,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		body.Details = e.Details
 	}
 	status := StatusOf(body.Code)
-	if status >= 500 {
+	if status == http.StatusInternalServerError {
 		rid := w.Header().Get("X-Request-Id")
 		log.ErrorContext(r.Context(), "request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err.Error())
 		body.Message = "internal error; quote request id " + rid + " when reporting it"

@@ -82,7 +82,11 @@ func (s *Service) SessionUser(ctx context.Context, tok string) (*latchkey.User, 
 	if err != nil {
 		return nil, err
 	}
-	return s.store.User(ctx, sess.UserID)
+	u, err := s.store.User(ctx, sess.UserID)
+	if latchkey.IsNotFound(err) {
+		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "your session has ended; log in again")
+	}
+	return u, err
 }
 
 // Logout ends a session.

@@ -61,6 +61,9 @@ func New(cfg Config) *Service {
 	if s.ttl == 0 {
 		s.ttl = 12 * time.Hour
 	}
+	if s.format.Prefix() == "" {
+		s.format, _ = token.NewFormat(token.DefaultPrefix)
+	}
 	if s.catalog == nil {
 		s.catalog = latchkey.DefaultCatalog()
 	}

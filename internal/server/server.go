@@ -88,6 +88,12 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"error":{"code":"forbidden","message":"cross-origin request refused: state-changing calls must come from latchkey's own origin","details":{}}}` + "\n"))
+	}))
 	general := requestID(accessLog(log, cfg.Metrics, recoverer(log, cop.Handler(mux))))
 
 	// The verify endpoints skip the general middleware: a log line or a

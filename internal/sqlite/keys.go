@@ -92,15 +92,8 @@ func scanKey(row interface{ Scan(...any) error }) (*latchkey.Key, error) {
 // CreateKey inserts k and ev; ECONFLICT if its id or one of its hashes
 // exists, ENOTFOUND if its workspace does not.
 func (db *DB) CreateKey(ctx context.Context, k *latchkey.Key, ev latchkey.Event) error {
-	vals, err := keyValues(k)
-	if err != nil {
-		return err
-	}
-	q := `INSERT INTO keys (id, workspace_id, ` + strings.Join(keyColumns, ", ") +
-		`) VALUES (?, ?` + strings.Repeat(", ?", len(keyColumns)) + `)`
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, q, append([]any{k.ID, k.WorkspaceID}, vals...)...)
-		if err := keyWriteError(err, k.ID); err != nil {
+		if err := insertKey(ctx, tx, k); err != nil {
 			return err
 		}
 		if ev.WorkspaceID == "" {
@@ -108,6 +101,18 @@ func (db *DB) CreateKey(ctx context.Context, k *latchkey.Key, ev latchkey.Event)
 		}
 		return insertEvent(ctx, tx, &ev)
 	})
+}
+
+var insertKeySQL = `INSERT INTO keys (id, workspace_id, ` + strings.Join(keyColumns, ", ") +
+	`) VALUES (?, ?` + strings.Repeat(", ?", len(keyColumns)) + `)`
+
+func insertKey(ctx context.Context, tx *sql.Tx, k *latchkey.Key) error {
+	vals, err := keyValues(k)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, insertKeySQL, append([]any{k.ID, k.WorkspaceID}, vals...)...)
+	return keyWriteError(err, k.ID)
 }
 
 func keyWriteError(err error, id string) error {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/latchkey/latchkey"
@@ -56,4 +57,145 @@ func (db *DB) queryMembers(ctx context.Context, where string, args ...any) ([]*l
 		return nil, fmt.Errorf("sqlite: members: %w", err)
 	}
 	return list, nil
+}
+
+// AddMember makes an existing user a member of a workspace and records ev.
+// m.Email and m.Name are filled in from the user. EINVALID for an unknown
+// role, ECONFLICT if the user already is a member, ENOTFOUND if the user or
+// the workspace does not exist.
+func (db *DB) AddMember(ctx context.Context, m *latchkey.Member, ev latchkey.Event) error {
+	if !m.Role.Valid() {
+		return invalidRole(m.Role)
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO members (workspace_id, user_id, role, active, created_at)
+			VALUES (?, ?, ?, ?, ?)`, m.WorkspaceID, m.UserID, string(m.Role), m.Active, micros(m.CreatedAt))
+		switch {
+		case isUnique(err, ""):
+			return latchkey.Errorf(latchkey.ECONFLICT, "the user is already a member of this workspace")
+		case isForeignKey(err):
+			return latchkey.Errorf(latchkey.ENOTFOUND, "user or workspace not found")
+		case err != nil:
+			return fmt.Errorf("sqlite: add member: %w", err)
+		}
+		err = tx.QueryRowContext(ctx, `SELECT email, name FROM users WHERE id = ?`, m.UserID).Scan(&m.Email, &m.Name)
+		if err != nil {
+			return fmt.Errorf("sqlite: add member: %w", err)
+		}
+		if ev.WorkspaceID == "" {
+			ev.WorkspaceID = m.WorkspaceID
+		}
+		return insertEvent(ctx, tx, &ev)
+	})
+}
+
+// UpdateMember loads a membership, applies fn and stores its role and
+// active flag with fn's event in one write transaction; the other fields
+// cannot be changed by fn. fn's error is returned unchanged and nothing is
+// written; a nil event means no change, and the member as stored is
+// returned. ENOTFOUND if the user is not a member, EINVALID for an unknown
+// role, ECONFLICT if the change would leave the workspace without an
+// active owner. fn must not call the store's write methods.
+func (db *DB) UpdateMember(ctx context.Context, workspaceID, userID string, fn func(*latchkey.Member) (*latchkey.Event, error)) (*latchkey.Member, error) {
+	var out *latchkey.Member
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		load := func() (*latchkey.Member, error) {
+			m, err := scanMember(tx.QueryRowContext(ctx,
+				memberSelect+`WHERE m.workspace_id = ? AND m.user_id = ?`, workspaceID, userID))
+			if err != nil {
+				return nil, notFound(err, "member")
+			}
+			return m, nil
+		}
+		old, err := load()
+		if err != nil {
+			return err
+		}
+		m := *old
+		ev, err := fn(&m)
+		if err != nil {
+			return err
+		}
+		if ev == nil {
+			out = old
+			return nil
+		}
+		if !m.Role.Valid() {
+			return invalidRole(m.Role)
+		}
+		if isActiveOwner(old) && !isActiveOwner(&m) {
+			if err := needOtherOwner(ctx, tx, workspaceID, userID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE members SET role = ?, active = ? WHERE workspace_id = ? AND user_id = ?`,
+			string(m.Role), m.Active, workspaceID, userID)
+		if err != nil {
+			return fmt.Errorf("sqlite: update member: %w", err)
+		}
+		if ev.WorkspaceID == "" {
+			ev.WorkspaceID = workspaceID
+		}
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		out, err = load()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RemoveMember deletes a membership and the user's pending invites to the
+// workspace, and records ev. The user and their keys stay; personal keys
+// stop verifying because their owner is no longer a member. ENOTFOUND if
+// the user is not a member, ECONFLICT if they are its last active owner.
+func (db *DB) RemoveMember(ctx context.Context, workspaceID, userID string, ev latchkey.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		m, err := scanMember(tx.QueryRowContext(ctx,
+			memberSelect+`WHERE m.workspace_id = ? AND m.user_id = ?`, workspaceID, userID))
+		if err != nil {
+			return notFound(err, "member")
+		}
+		if isActiveOwner(m) {
+			if err := needOtherOwner(ctx, tx, workspaceID, userID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID); err != nil {
+			return fmt.Errorf("sqlite: remove member: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID); err != nil {
+			return fmt.Errorf("sqlite: remove member: %w", err)
+		}
+		if ev.WorkspaceID == "" {
+			ev.WorkspaceID = workspaceID
+		}
+		return insertEvent(ctx, tx, &ev)
+	})
+}
+
+func isActiveOwner(m *latchkey.Member) bool { return m.Role == latchkey.RoleOwner && m.Active }
+
+// needOtherOwner answers ECONFLICT unless the workspace has an active owner
+// besides userID. The single write connection serialises it with every
+// other membership change, so two owners cannot both leave at once.
+func needOtherOwner(ctx context.Context, tx *sql.Tx, workspaceID, userID string) error {
+	var others int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM members
+		WHERE workspace_id = ? AND role = ? AND active AND user_id <> ?`,
+		workspaceID, string(latchkey.RoleOwner), userID).Scan(&others)
+	if err != nil {
+		return fmt.Errorf("sqlite: count owners: %w", err)
+	}
+	if others == 0 {
+		return latchkey.Errorf(latchkey.ECONFLICT, "a workspace needs at least one active owner").WithDetail("field", "role")
+	}
+	return nil
+}
+
+func invalidRole(r latchkey.Role) error {
+	return latchkey.Errorf(latchkey.EINVALID, "unknown role %q", r).WithDetail("field", "role")
 }

@@ -88,30 +88,3 @@ func TestPragmas(t *testing.T) {
 		t.Errorf("write on the read pool: got nil error, want an error")
 	}
 }
-
-func TestOwnerDeprovisioned(t *testing.T) {
-	// The contract has no way yet to deactivate a member, so this store
-	// test flips the column itself to check the OwnerActive join.
-	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "latchkey.db"))
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	ws := &latchkey.Workspace{ID: "ws_01JD0000000000000000000001", Name: "Acme", Settings: latchkey.DefaultSettings(), CreatedAt: now}
-	owner := &latchkey.User{ID: "usr_01JD0000000000000000000001", Email: "ann@acme.test", CreatedAt: now}
-	if err := db.CreateWorkspace(ctx, ws, owner, latchkey.Event{ID: "evt_01JD0000000000000000000001"}); err != nil {
-		t.Fatalf("CreateWorkspace: got %v, want nil", err)
-	}
-	k := &latchkey.Key{ID: "key_01JD0000000000000000000001", WorkspaceID: ws.ID, Name: "mine", Type: "public_api",
-		Environment: latchkey.Production, Owner: owner.ID, CreatedAt: now, Hash: [32]byte{1}}
-	if err := db.CreateKey(ctx, k, latchkey.Event{ID: "evt_01JD0000000000000000000002"}); err != nil {
-		t.Fatalf("CreateKey: got %v, want nil", err)
-	}
-	for _, active := range []bool{true, false, true} {
-		if _, err := db.write.Exec(`UPDATE members SET active = ? WHERE user_id = ?`, active, owner.ID); err != nil {
-			t.Fatal(err)
-		}
-		got, err := db.KeyByHash(ctx, k.Hash)
-		if err != nil || got.OwnerActive != active {
-			t.Fatalf("KeyByHash with member active=%v: got owner active %v, %v, want %v", active, got.OwnerActive, err, active)
-		}
-	}
-}

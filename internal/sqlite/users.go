@@ -77,3 +77,43 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*latchkey.User, er
 func (db *DB) Memberships(ctx context.Context, userID string) ([]*latchkey.Member, error) {
 	return db.queryMembers(ctx, `WHERE m.user_id = ? ORDER BY m.created_at, m.workspace_id`, userID)
 }
+
+// UpdateUser loads a user, applies fn and stores its email, name and
+// password hash in one write transaction; the id, the operator flag and
+// the creation time cannot be changed by fn. The email is stored lower-cased,
+// as on insert. fn's error is returned unchanged and nothing is written.
+// ENOTFOUND if there is no such user, ECONFLICT if the new email is taken.
+// fn must not call the store's write methods.
+func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*latchkey.User) error) (*latchkey.User, error) {
+	var out *latchkey.User
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		load := func() (*latchkey.User, error) {
+			u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+			if err != nil {
+				return nil, notFound(err, "user")
+			}
+			return u, nil
+		}
+		u, err := load()
+		if err != nil {
+			return err
+		}
+		if err := fn(u); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, name = ?, password_hash = ? WHERE id = ?`,
+			strings.ToLower(strings.TrimSpace(u.Email)), u.Name, u.PasswordHash, id)
+		switch {
+		case isUnique(err, "users.email"):
+			return latchkey.Errorf(latchkey.ECONFLICT, "a user with this email already exists").WithDetail("field", "email")
+		case err != nil:
+			return fmt.Errorf("sqlite: update user: %w", err)
+		}
+		out, err = load()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -31,6 +31,10 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Events", testEvents},
 		{"Sessions", testSessions},
 		{"Usage", testUsage},
+		{"Members", testMembers},
+		{"LastOwnersRace", testLastOwnersRace},
+		{"Invites", testInvites},
+		{"ScimKeyRequests", testScimKeyRequests},
 		{"Concurrency", testConcurrency},
 		{"PanicInUpdate", testPanic},
 	}

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/id"
@@ -80,6 +82,8 @@ func testUsers(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 	})
 
+	t.Run("UpdateUser", func(t *testing.T) { testUpdateUser(t, open) })
+
 	t.Run("NotFound", func(t *testing.T) {
 		f := newFixture(t, open)
 		_, err := f.s.User(f.ctx, f.ids.New(id.User))
@@ -90,5 +94,70 @@ func testUsers(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		if err != nil || len(ms) != 0 {
 			t.Fatalf("Memberships(unknown): got %v, %v, want none", ms, err)
 		}
+	})
+}
+
+func testUpdateUser(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	errNo := errors.New("refused")
+	tests := []struct {
+		name  string
+		fn    func(u *latchkey.User) error
+		code  latchkey.Code
+		fnErr bool
+		want  func(u latchkey.User) latchkey.User // the stored user after success
+	}{
+		{"name and password", func(u *latchkey.User) error {
+			u.Name, u.PasswordHash = "Ann B.", "$argon2id$new"
+			return nil
+		}, "", false, func(u latchkey.User) latchkey.User {
+			u.Name, u.PasswordHash = "Ann B.", "$argon2id$new"
+			return u
+		}},
+		{"email stored lower case", func(u *latchkey.User) error {
+			u.Email = " Ann.B@Example.com "
+			return nil
+		}, "", false, func(u latchkey.User) latchkey.User { u.Email = "ann.b@example.com"; return u }},
+		{"id, operator and creation stay", func(u *latchkey.User) error {
+			u.ID, u.Operator, u.CreatedAt, u.Name = "usr_other", true, now.Add(time.Hour), "renamed"
+			return nil
+		}, "", false, func(u latchkey.User) latchkey.User { u.Name = "renamed"; return u }},
+		{"email taken", func(u *latchkey.User) error { u.Email, u.Name = "BOB@example.com", "x"; return nil }, latchkey.ECONFLICT, false, nil},
+		{"fn error", func(u *latchkey.User) error { u.Name = "not stored"; return errNo }, "", true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, open)
+			ann, bob := f.user("ann@example.com"), f.user("bob@example.com")
+			for _, u := range []*latchkey.User{ann, bob} {
+				wantCode(t, "CreateUser", f.s.CreateUser(f.ctx, u, nil), "")
+			}
+			got, err := f.s.UpdateUser(f.ctx, ann.ID, func(u *latchkey.User) error {
+				wantSame(t, "user passed to fn", u, ann)
+				return tt.fn(u)
+			})
+			if tt.fnErr && err != errNo {
+				t.Fatalf("UpdateUser: got %v, want fn's error unchanged", err)
+			}
+			if !tt.fnErr {
+				wantCode(t, "UpdateUser", err, tt.code)
+			}
+			read, rerr := f.s.User(f.ctx, ann.ID)
+			wantCode(t, "User", rerr, "")
+			if tt.want == nil {
+				wantSame(t, "user after a failed update", read, ann)
+				return
+			}
+			want := tt.want(*ann)
+			wantSame(t, "returned user", got, &want)
+			wantSame(t, "stored user", read, &want)
+		})
+	}
+	t.Run("unknown", func(t *testing.T) {
+		f := newFixture(t, open)
+		_, err := f.s.UpdateUser(f.ctx, f.ids.New(id.User), func(*latchkey.User) error {
+			t.Fatalf("UpdateUser called fn for an unknown user")
+			return nil
+		})
+		wantCode(t, "UpdateUser(unknown)", err, latchkey.ENOTFOUND)
 	})
 }

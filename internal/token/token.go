@@ -116,8 +116,16 @@ func (f Format) Start(s string) string {
 	return s[:len(f.prefix)+6+StartLen]
 }
 
-// Hash is what the store keeps of a token: its SHA-256.
-func Hash(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+// Hash is what the store keeps of a token: its SHA-256. Tokens of the
+// usual length are hashed from a stack buffer, so the verify path does not
+// allocate.
+func Hash(s string) [32]byte {
+	if len(s) <= 96 {
+		var buf [96]byte
+		return sha256.Sum256(buf[:copy(buf[:], s)])
+	}
+	return sha256.Sum256([]byte(s))
+}
 
 // checksum is crc32.ChecksumIEEE over a string, without the copy a
 // []byte conversion would make on the hot path.

@@ -3,6 +3,7 @@ package token
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"regexp"
 	"strings"
 	"testing"
@@ -128,5 +129,17 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_, _ = f.Parse(s)
+	}
+}
+
+func TestHashDoesNotAllocate(t *testing.T) {
+	f := mustFormat(t, "lk")
+	s, _, _ := f.New(rand.Reader, latchkey.Production)
+	if n := testing.AllocsPerRun(100, func() { _ = Hash(s) }); n != 0 {
+		t.Errorf("Hash allocates %v times", n)
+	}
+	long := strings.Repeat("x", 200)
+	if Hash(long) != sha256.Sum256([]byte(long)) || Hash(s) != sha256.Sum256([]byte(s)) {
+		t.Error("Hash differs from SHA-256")
 	}
 }

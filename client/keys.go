@@ -1,0 +1,237 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Key is an API key as the management API shows it. It never holds the
+// secret: that is only in a KeyWithSecret, once.
+type Key struct {
+	ID          string               `json:"id"`
+	WorkspaceID string               `json:"workspace_id"`
+	Name        string               `json:"name"`
+	Description string               `json:"description"`
+	Type        string               `json:"type"`
+	Environment latchkey.Environment `json:"environment"`
+	// Owner is "workspace" for a company-wide key, else the id of the
+	// member who owns a personal key.
+	Owner       string              `json:"owner"`
+	Scopes      []string            `json:"scopes"`
+	Settings    map[string]any      `json:"settings"`
+	CallbackURL string              `json:"callback_url,omitempty"`
+	RateLimit   *latchkey.RateLimit `json:"rate_limit,omitempty"`
+	CreatedBy   string              `json:"created_by"`
+	CreatedAt   time.Time           `json:"created_at"`
+	ExpiresAt   *time.Time          `json:"expires_at"`
+	LastUsedAt  *time.Time          `json:"last_used_at"`
+	RevokedAt   *time.Time          `json:"revoked_at"`
+	RevokedBy   string              `json:"revoked_by,omitempty"`
+	// Start is the display form of the secret: its prefix and first four
+	// random characters, enough to recognise a key, useless to use it.
+	Start  string          `json:"start"`
+	Status latchkey.Status `json:"status"`
+}
+
+// KeyWithSecret is the answer of CreateKey and ResetKey: the only time the
+// server sends a secret. Store it at once; it cannot be shown again.
+type KeyWithSecret struct {
+	Key    Key    `json:"key"`
+	Secret string `json:"secret"`
+}
+
+// CreateKeyRequest is a new key. Only Name is required: the type defaults
+// to public_api, the environment to production, the owner to the workspace
+// (a personal key for members), the expiry to the workspace's policy.
+type CreateKeyRequest struct {
+	Name        string               `json:"name"`
+	Description string               `json:"description,omitempty"`
+	Type        string               `json:"type,omitempty"`
+	Environment latchkey.Environment `json:"environment,omitempty"`
+	Owner       string               `json:"owner,omitempty"` // "workspace" or "me"
+	Scopes      []string             `json:"scopes,omitempty"`
+	Settings    map[string]any       `json:"settings,omitempty"`
+	// ExpiresIn is a preset or duration ("1h", "30d", "1y"); ExpiresAt an
+	// exact time. Give at most one.
+	ExpiresIn   string              `json:"expires_in,omitempty"`
+	ExpiresAt   *time.Time          `json:"expires_at,omitempty"`
+	CallbackURL string              `json:"callback_url,omitempty"`
+	RateLimit   *latchkey.RateLimit `json:"rate_limit,omitempty"`
+}
+
+// UpdateKeyRequest edits a key: nil fields stay as they are; Settings are
+// merged into the current ones.
+type UpdateKeyRequest struct {
+	Name        *string
+	Description *string
+	CallbackURL *string
+	Scopes      *[]string
+	Settings    map[string]any
+	RateLimit   *latchkey.RateLimit
+	// ClearRateLimit removes the key's rate limit (sent as "rate_limit": null).
+	ClearRateLimit bool
+}
+
+// MarshalJSON writes only the fields to change, and rate_limit as null
+// when ClearRateLimit asks for it.
+func (u UpdateKeyRequest) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	if u.Name != nil {
+		m["name"] = *u.Name
+	}
+	if u.Description != nil {
+		m["description"] = *u.Description
+	}
+	if u.CallbackURL != nil {
+		m["callback_url"] = *u.CallbackURL
+	}
+	if u.Scopes != nil {
+		m["scopes"] = *u.Scopes
+	}
+	if u.Settings != nil {
+		m["settings"] = u.Settings
+	}
+	switch {
+	case u.ClearRateLimit:
+		m["rate_limit"] = nil
+	case u.RateLimit != nil:
+		m["rate_limit"] = u.RateLimit
+	}
+	return json.Marshal(m)
+}
+
+// ListKeysOptions filters and pages ListKeys; zero fields filter nothing.
+type ListKeysOptions struct {
+	Status      latchkey.Status
+	Type        string
+	Environment latchkey.Environment
+	Owner       string // "workspace", "me" or a user id
+	Query       string // part of the name
+	Limit       int    // 1–200; the server's default when 0
+	Cursor      string // NextCursor of the previous page
+}
+
+func (o ListKeysOptions) values() url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("status", string(o.Status))
+	set("type", o.Type)
+	set("environment", string(o.Environment))
+	set("owner", o.Owner)
+	set("q", o.Query)
+	set("cursor", o.Cursor)
+	if o.Limit > 0 {
+		q.Set("limit", strconv.Itoa(o.Limit))
+	}
+	return q
+}
+
+// KeyPage is one page of keys; NextCursor is empty on the last page.
+type KeyPage struct {
+	Data       []Key  `json:"data"`
+	NextCursor string `json:"next_cursor"`
+}
+
+type keyAnswer struct {
+	Key Key `json:"key"`
+}
+
+// CreateKey creates a key in workspace ws and returns it with its secret.
+func (c *Client) CreateKey(ctx context.Context, ws string, in CreateKeyRequest) (*KeyWithSecret, error) {
+	var out KeyWithSecret
+	if err := c.call(ctx, http.MethodPost, wsPath(ws, "keys"), nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListKeys returns one page of the keys of ws that the caller may see.
+func (c *Client) ListKeys(ctx context.Context, ws string, opts ListKeysOptions) (*KeyPage, error) {
+	var out KeyPage
+	if err := c.call(ctx, http.MethodGet, wsPath(ws, "keys"), opts.values(), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AllKeys iterates over every key ListKeys would return, following the
+// cursors from opts.Cursor on. It stops after the first error, which it
+// yields with a nil key.
+func (c *Client) AllKeys(ctx context.Context, ws string, opts ListKeysOptions) iter.Seq2[*Key, error] {
+	return func(yield func(*Key, error) bool) {
+		for {
+			page, err := c.ListKeys(ctx, ws, opts)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			// A cursor that does not move would loop forever.
+			if page.NextCursor == "" || page.NextCursor == opts.Cursor {
+				return
+			}
+			opts.Cursor = page.NextCursor
+		}
+	}
+}
+
+// GetKey returns one key of ws.
+func (c *Client) GetKey(ctx context.Context, ws, id string) (*Key, error) {
+	return c.keyCall(ctx, http.MethodGet, wsPath(ws, "keys", id), nil)
+}
+
+// UpdateKey edits a key's name, description, callback URL, scopes,
+// settings or rate limit. A revoked key cannot change.
+func (c *Client) UpdateKey(ctx context.Context, ws, id string, in UpdateKeyRequest) (*Key, error) {
+	return c.keyCall(ctx, http.MethodPatch, wsPath(ws, "keys", id), in)
+}
+
+// RevokeKey revokes a key for good. Revoking a revoked key succeeds, so a
+// retry is safe. Verification refuses the key before this returns.
+func (c *Client) RevokeKey(ctx context.Context, ws, id string) (*Key, error) {
+	return c.keyCall(ctx, http.MethodPost, wsPath(ws, "keys", id, "revoke"), nil)
+}
+
+// ResetKey gives a key a new secret, keeping its id, scopes and settings.
+// The old secret stops at once, or keeps working for grace (at most 7 days)
+// so that deployments can switch over.
+func (c *Client) ResetKey(ctx context.Context, ws, id string, grace time.Duration) (*KeyWithSecret, error) {
+	body := map[string]any{}
+	if grace > 0 {
+		body["grace_period"] = latchkey.Duration(grace)
+	}
+	var out KeyWithSecret
+	if err := c.call(ctx, http.MethodPost, wsPath(ws, "keys", id, "reset"), nil, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteKey removes a key; verification then answers key_invalid. Its
+// audit events stay.
+func (c *Client) DeleteKey(ctx context.Context, ws, id string) error {
+	return c.call(ctx, http.MethodDelete, wsPath(ws, "keys", id), nil, nil, nil)
+}
+
+func (c *Client) keyCall(ctx context.Context, method, path string, in any) (*Key, error) {
+	var out keyAnswer
+	if err := c.call(ctx, method, path, nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out.Key, nil
+}

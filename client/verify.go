@@ -1,0 +1,169 @@
+package client
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// VerifyRequest asks whether Key may make a request. Empty fields require
+// nothing.
+type VerifyRequest struct {
+	Key string
+	// KeyID, when set, must be the key's id: the user name of Basic auth.
+	KeyID       string
+	Scopes      []string
+	Type        string
+	Environment latchkey.Environment
+}
+
+// VerifyResult is latchkey's decision. A refused key (401, 403, 429) is a
+// result, not an error: Valid is false and Code says why.
+type VerifyResult struct {
+	Valid bool
+	// Key is the verified key; nil unless Valid.
+	Key     *VerifiedKey
+	Code    latchkey.VerifyCode // "" when Valid
+	Message string
+	// Missing lists the required scopes the key lacks (insufficient_scope).
+	Missing []string
+	// RetryAfter is how long a rate-limited key must wait (rate_limited).
+	RetryAfter time.Duration
+
+	status    int
+	body      []byte // the server's answer, passed on as it is by Middleware
+	challenge string // WWW-Authenticate
+}
+
+// VerifiedKey is a valid key as the verify answer describes it.
+type VerifiedKey struct {
+	ID          string               `json:"id"`
+	WorkspaceID string               `json:"workspace_id"`
+	Name        string               `json:"name"`
+	Type        string               `json:"type"`
+	Environment latchkey.Environment `json:"environment"`
+	Owner       string               `json:"owner"`
+	Scopes      []string             `json:"scopes"`
+	Settings    map[string]any       `json:"settings"`
+	ExpiresAt   *time.Time           `json:"expires_at"`
+}
+
+// HasScope reports whether the key holds scope, for handlers whose needs
+// depend on the request beyond what the middleware required.
+func (k *VerifiedKey) HasScope(scope string) bool { return slices.Contains(k.Scopes, scope) }
+
+// Demo reports whether the key is a demo key, whose traffic is not billed.
+func (k *VerifiedKey) Demo() bool { return k.Environment == latchkey.Demo }
+
+type verifyAnswer struct {
+	Valid bool         `json:"valid"`
+	Key   *VerifiedKey `json:"key"`
+	Error struct {
+		Code    latchkey.VerifyCode `json:"code"`
+		Message string              `json:"message"`
+		Details struct {
+			MissingScopes     []string `json:"missing_scopes"`
+			RetryAfterSeconds int64    `json:"retry_after_seconds"`
+		} `json:"details"`
+	} `json:"error"`
+}
+
+// Verify asks the server whether in.Key is valid for the request described
+// by in. It returns an error only when there is no decision: the server is
+// unreachable or unavailable (503), or the request itself is malformed.
+// The management key is never sent: verification needs none.
+func (c *Client) Verify(ctx context.Context, in VerifyRequest) (*VerifyResult, error) {
+	body := map[string]any{}
+	var header http.Header
+	if in.KeyID != "" {
+		// The POST body has no key id; Basic auth carries it, and the
+		// server reads the key from the header when the body has none.
+		cred := base64.StdEncoding.EncodeToString([]byte(in.KeyID + ":" + in.Key))
+		header = http.Header{"Authorization": {"Basic " + cred}}
+	} else {
+		body["key"] = in.Key
+	}
+	if len(in.Scopes) > 0 {
+		body["scopes"] = in.Scopes
+	}
+	if in.Type != "" {
+		body["type"] = in.Type
+	}
+	if in.Environment != "" {
+		body["environment"] = in.Environment
+	}
+	resp, raw, err := c.send(ctx, http.MethodPost, "/v1/keys/verify", nil, body, false, header)
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
+	default:
+		return nil, parseError(resp, raw)
+	}
+	var a verifyAnswer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		if resp.StatusCode != http.StatusOK {
+			// Not the verifier's answer: something in between refused us.
+			return nil, parseError(resp, raw)
+		}
+		return nil, fmt.Errorf("latchkey: verify: decoding the answer: %w", err)
+	}
+	res := &VerifyResult{status: resp.StatusCode, body: raw, challenge: resp.Header.Get("WWW-Authenticate")}
+	if resp.StatusCode == http.StatusOK {
+		if !a.Valid || a.Key == nil {
+			return nil, fmt.Errorf("latchkey: verify: a 200 answer without a valid key")
+		}
+		res.Valid, res.Key = true, a.Key
+		return res, nil
+	}
+	if a.Error.Code == "" {
+		// Not the verifier's answer: something in between refused us.
+		return nil, parseError(resp, raw)
+	}
+	res.Code, res.Message, res.Missing = a.Error.Code, a.Error.Message, a.Error.Details.MissingScopes
+	if s, err := strconv.ParseInt(resp.Header.Get("Retry-After"), 10, 64); err == nil && s > 0 {
+		res.RetryAfter = time.Duration(s) * time.Second
+	} else if a.Error.Details.RetryAfterSeconds > 0 {
+		res.RetryAfter = time.Duration(a.Error.Details.RetryAfterSeconds) * time.Second
+	}
+	return res, nil
+}
+
+// refusal is a decision made without asking the server, for a request
+// whose credentials cannot be a key at all.
+func refusal(code latchkey.VerifyCode, msg string) *VerifyResult {
+	return &VerifyResult{Code: code, Message: msg, challenge: `Bearer realm="latchkey", error="invalid_token"`}
+}
+
+// write answers a refused request as the verify endpoint does: same
+// status, headers and body.
+func (r *VerifyResult) write(w http.ResponseWriter) {
+	body := r.body
+	if len(body) == 0 {
+		e := map[string]any{"code": r.Code, "message": r.Message, "details": map[string]any{}}
+		body, _ = json.Marshal(map[string]any{"valid": false, "error": e})
+	}
+	status := r.status
+	if status == 0 {
+		status = r.Code.HTTPStatus()
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if r.challenge != "" {
+		h.Set("WWW-Authenticate", r.challenge)
+	}
+	if r.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((r.RetryAfter+time.Second-1)/time.Second), 10))
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

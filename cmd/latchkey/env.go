@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// envName is the environment variable that configures a flag.
+func envName(flag string) string {
+	return "LATCHKEY_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv sets every flag not given on the command line from its
+// LATCHKEY_* variable. A flag always wins over the environment.
+func applyEnv(c *cobra.Command) error {
+	var err error
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed {
+			return
+		}
+		v, ok := os.LookupEnv(envName(f.Name))
+		if !ok {
+			return
+		}
+		if e := c.Flags().Set(f.Name, v); e != nil {
+			err = usagef("%s=%q: %v", envName(f.Name), v, e)
+		}
+	})
+	return err
+}
+
+// readSecretFile reads a secret (a password) from a file, trimming one
+// trailing newline, so secrets never travel on the command line.
+func readSecretFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("reading %s: %v", path, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}

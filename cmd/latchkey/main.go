@@ -1,0 +1,75 @@
+// Command latchkey is the latchkey API key service: the server (serve), its
+// setup commands (init) and a client for the management API (keys).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError marks a mistake in how the command was called: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// run executes the command line and returns the exit code: 0 on success,
+// 2 for a usage mistake or refused input, 1 for any other failure.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "latchkey:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isFlagError(err) {
+		return 2
+	}
+	var ce clientError
+	if errors.As(err, &ce) && ce.status >= 400 && ce.status < 500 {
+		return 2
+	}
+	return 1
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "latchkey",
+		Short:         "Self-hosted API key management: create, scope, expire, rotate, revoke and verify API keys",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usagef("%v (see %s --help)", err, c.CommandPath())
+	})
+	// Every flag can also come from LATCHKEY_<FLAG> (dashes as underscores),
+	// and every secret from LATCHKEY_<FLAG>_FILE.
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return applyEnv(c) }
+	root.AddCommand(newServeCmd(), newInitCmd(), newKeysCmd())
+	return root
+}
+
+func isFlagError(err error) bool {
+	// cobra reports unknown commands and missing arguments as plain errors.
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/token"
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd() *cobra.Command {
+	var cfg Config
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the latchkey server (API, verify endpoints, console)",
+		Long: `Run the latchkey server. On an empty store it creates a workspace and an
+owner and prints the URL and a one-time password. SIGTERM or SIGINT drains
+requests in flight, flushes usage counters and exits.
+
+Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			cfg.Stdout = c.OutOrStdout()
+			m, err := NewMain(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			return m.Run(ctx)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", "./latchkey-data", "directory of the SQLite store")
+	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
+	f.StringVar(&cfg.CatalogFile, "catalog", "", "key type catalog file (JSON); the built-in one by default")
+	f.StringVar(&cfg.TokenPrefix, "token-prefix", token.DefaultPrefix, "prefix of issued tokens")
+	f.StringVar(&cfg.OwnerEmail, "owner-email", "admin@localhost", "email of the owner created on an empty store")
+	f.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when served over TLS)")
+	f.StringSliceVar(&cfg.TrustedOrigins, "trusted-origins", nil, "origins allowed to make cross-origin state-changing requests")
+	f.DurationVar(&cfg.FlushEvery, "usage-flush", 5*time.Second, "how often usage counters are written to the store")
+	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for requests in flight")
+	return c
+}

@@ -1,0 +1,199 @@
+package verify
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/latchkey/latchkey"
+)
+
+type ownerKey struct{ workspace, user string }
+
+// cache maps token hashes to entries. The maps from hashes hold slot
+// numbers, not entries, so the biggest map has no pointers for the garbage
+// collector to scan; both the current and the previous hash of a key point
+// at its one slot.
+type cache struct {
+	mu      sync.RWMutex
+	byHash  map[[32]byte]int32
+	slots   []entry
+	free    []int32
+	hand    int // next slot to evict once full: round robin, O(1)
+	byID    map[string]int32
+	byOwner map[ownerKey][]int32    // personal keys only
+	full    map[int32]*latchkey.Key // for Authenticate: the few management and SCIM keys
+	neg     map[[32]byte]struct{}   // hashes the store does not know
+	max     int
+	negMax  int
+	gen     atomic.Uint64 // bumped under mu by every invalidation
+}
+
+func newCache(size, negSize int) *cache {
+	return &cache{
+		byHash:  make(map[[32]byte]int32),
+		byID:    make(map[string]int32),
+		byOwner: make(map[ownerKey][]int32),
+		full:    make(map[int32]*latchkey.Key),
+		neg:     make(map[[32]byte]struct{}),
+		max:     size,
+		negMax:  negSize,
+	}
+}
+
+type hit uint8
+
+const (
+	miss hit = iota
+	found
+	unknown // negative entry: the store said ENOTFOUND
+)
+
+// get copies the entry for h out under the read lock; the copy stays
+// consistent however the slot is reused afterwards.
+func (c *cache) get(h *[32]byte, e *entry, full **latchkey.Key) hit {
+	c.mu.RLock()
+	i, ok := c.byHash[*h]
+	if ok {
+		*e = c.slots[i]
+		if full != nil {
+			*full = c.full[i]
+		}
+		c.mu.RUnlock()
+		return found
+	}
+	_, neg := c.neg[*h]
+	c.mu.RUnlock()
+	if neg {
+		return unknown
+	}
+	return miss
+}
+
+// generation is read before a store lookup; put and putUnknown refuse to
+// store what the lookup found if an invalidation ran in between, because the
+// lookup may have read the row before the change it was invalidated for.
+func (c *cache) generation() uint64 { return c.gen.Load() }
+
+func (c *cache) put(gen uint64, e entry, full *latchkey.Key) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen.Load() {
+		return
+	}
+	if old, ok := c.byID[e.id()]; ok {
+		c.remove(old)
+	}
+	if len(c.free) == 0 && len(c.slots) < c.max {
+		c.slots = append(c.slots, entry{})
+		c.free = append(c.free, int32(len(c.slots)-1))
+	}
+	for len(c.free) == 0 {
+		c.hand %= len(c.slots)
+		c.remove(int32(c.hand))
+		c.hand++
+	}
+	i := c.free[len(c.free)-1]
+	c.free = c.free[:len(c.free)-1]
+	c.slots[i] = e
+	c.byHash[e.hash] = i
+	if e.hasPrev {
+		c.byHash[e.prev] = i
+	}
+	c.byID[e.id()] = i
+	if owner := e.part(partOwner); owner != latchkey.OwnerWorkspace {
+		k := ownerKey{e.part(partWorkspace), owner}
+		c.byOwner[k] = append(c.byOwner[k], i)
+	}
+	if full != nil {
+		c.full[i] = full
+	}
+}
+
+func (c *cache) putUnknown(gen uint64, h [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen.Load() || c.negMax <= 0 {
+		return
+	}
+	if len(c.neg) >= c.negMax {
+		// Any victim will do: map iteration starts at a random place.
+		for k := range c.neg {
+			delete(c.neg, k)
+			break
+		}
+	}
+	c.neg[h] = struct{}{}
+}
+
+// remove empties slot i and pushes it on the free list; c.mu is held.
+func (c *cache) remove(i int32) {
+	e := &c.slots[i]
+	if e.data == "" {
+		return
+	}
+	if j, ok := c.byHash[e.hash]; ok && j == i {
+		delete(c.byHash, e.hash)
+	}
+	if j, ok := c.byHash[e.prev]; e.hasPrev && ok && j == i {
+		delete(c.byHash, e.prev)
+	}
+	if j, ok := c.byID[e.id()]; ok && j == i {
+		delete(c.byID, e.id())
+	}
+	if owner := e.part(partOwner); owner != latchkey.OwnerWorkspace {
+		k := ownerKey{e.part(partWorkspace), owner}
+		s := c.byOwner[k]
+		for n, j := range s {
+			if j == i {
+				s[n] = s[len(s)-1]
+				s = s[:len(s)-1]
+				break
+			}
+		}
+		if len(s) == 0 {
+			delete(c.byOwner, k)
+		} else {
+			c.byOwner[k] = s
+		}
+	}
+	delete(c.full, i)
+	*e = entry{}
+	c.free = append(c.free, i)
+}
+
+func (c *cache) invalidateKey(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	if i, ok := c.byID[id]; ok {
+		c.remove(i)
+	}
+}
+
+func (c *cache) invalidateOwner(workspace, user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	// remove edits the slice, so walk a copy.
+	for _, i := range append([]int32(nil), c.byOwner[ownerKey{workspace, user}]...) {
+		c.remove(i)
+	}
+}
+
+func (c *cache) invalidateAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	clear(c.byHash)
+	clear(c.byID)
+	clear(c.byOwner)
+	clear(c.full)
+	clear(c.neg)
+	c.slots, c.free, c.hand = nil, nil, 0
+}
+
+func (c *cache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.byID)
+}

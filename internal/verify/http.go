@@ -1,0 +1,184 @@
+package verify
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/latchkey/latchkey"
+)
+
+// PostHandler serves POST /v1/keys/verify, for backends:
+// {"key", "scopes", "type", "environment"} in, the decision out.
+func (v *Verifier) PostHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBody {
+			writeBadRequest(w, http.StatusRequestEntityTooLarge, latchkey.ETOOLARGE, "request body must be at most 1 MiB")
+			return
+		}
+		bp := bufPool.Get().(*[]byte)
+		body, status := readBody(r.Body, (*bp)[:0])
+		// One copy as a string: every field below is a substring of it,
+		// and the pooled buffer can go back at once.
+		s := string(body)
+		if cap(body) <= 64<<10 {
+			*bp = body[:0]
+			bufPool.Put(bp)
+		}
+		if status != 0 {
+			if status == http.StatusRequestEntityTooLarge {
+				writeBadRequest(w, status, latchkey.ETOOLARGE, "request body must be at most 1 MiB")
+			} else {
+				writeBadRequest(w, status, latchkey.EINVALID, "could not read the request body")
+			}
+			return
+		}
+		var scratch [8]string
+		var req postRequest
+		scopes, msg := req.parse(s, scratch[:0])
+		if msg != "" {
+			writeBadRequest(w, http.StatusBadRequest, latchkey.EINVALID, msg)
+			return
+		}
+		var env latchkey.Environment
+		if req.env != "" {
+			if env = latchkey.Environment(req.env); !env.Valid() {
+				writeBadRequest(w, http.StatusBadRequest, latchkey.EINVALID, `environment must be "production" or "demo"`)
+				return
+			}
+		}
+		tok, keyID, ok := req.key, "", true
+		if req.key == "" {
+			tok, keyID, ok = presented(r.Header)
+		}
+		check := Request{Scopes: scopes, Type: req.typ, Environment: env, KeyID: keyID}
+		var res Result
+		if !ok {
+			res.Code = latchkey.KeyMalformed
+			v.metrics.results[codeIndex(res.Code)].Inc()
+		} else {
+			res = v.Check(r.Context(), tok, check)
+		}
+		v.answer(w, &res, check.Scopes, false)
+	})
+}
+
+// ForwardAuthHandler serves GET /v1/verify for reverse proxies (nginx
+// auth_request, Traefik ForwardAuth, Caddy forward_auth): the key in a
+// header, requirements in the query, the key's identity in the answer's
+// X-Latchkey-* headers.
+func (v *Verifier) ForwardAuthHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var scratch [8]string
+		var check Request
+		var msg string
+		if check.Scopes, msg = parseQuery(r.URL.RawQuery, scratch[:0], &check); msg != "" {
+			writeBadRequest(w, http.StatusBadRequest, latchkey.EINVALID, msg)
+			return
+		}
+		var res Result
+		tok, keyID, ok := presented(r.Header)
+		if !ok {
+			res.Code = latchkey.KeyMalformed
+			v.metrics.results[codeIndex(res.Code)].Inc()
+		} else {
+			check.KeyID = keyID
+			res = v.Check(r.Context(), tok, check)
+		}
+		v.answer(w, &res, check.Scopes, true)
+	})
+}
+
+const maxBody = 1 << 20
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readBody reads at most maxBody bytes into buf; the status is non-zero
+// when the body is too large or could not be read.
+func readBody(r io.Reader, buf []byte) ([]byte, int) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > maxBody {
+			return buf, http.StatusRequestEntityTooLarge
+		}
+		if err == io.EOF {
+			return buf, 0
+		}
+		if err != nil {
+			return buf, http.StatusBadRequest
+		}
+	}
+}
+
+// presented finds the key in the request headers: X-API-Key, then
+// Authorization (Bearer, or Basic with the key id as the user name). ok is
+// false when an Authorization header is present but unusable. No key at
+// all is ok with an empty token, which Check answers key_missing.
+func presented(h http.Header) (tok, keyID string, ok bool) {
+	if vs := h["X-Api-Key"]; len(vs) > 0 && vs[0] != "" {
+		return vs[0], "", true
+	}
+	vs := h["Authorization"]
+	if len(vs) == 0 || vs[0] == "" {
+		return "", "", true
+	}
+	scheme, rest, _ := strings.Cut(vs[0], " ")
+	rest = strings.TrimSpace(rest)
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && rest != "":
+		return rest, "", true
+	case strings.EqualFold(scheme, "Basic") && rest != "" && len(rest) <= 512:
+		var buf [384]byte
+		n, err := base64.StdEncoding.Decode(buf[:], []byte(rest))
+		if err != nil {
+			return "", "", false
+		}
+		user, pass, found := strings.Cut(string(buf[:n]), ":")
+		if !found || user == "" || pass == "" {
+			return "", "", false
+		}
+		return pass, user, true
+	}
+	return "", "", false
+}
+
+// parseQuery reads ?scope=a&scope=b (or scope=a,b), ?type= and
+// ?environment=; other parameters are ignored, since proxies add their own.
+// The scopes are appended to scopes and returned rather than stored in req,
+// so that a caller's stack array does not escape.
+func parseQuery(q string, scopes []string, req *Request) ([]string, string) {
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, val, _ := strings.Cut(kv, "=")
+		if strings.ContainsAny(val, "%+") {
+			var err error
+			if val, err = urlUnescape(val); err != nil {
+				return scopes, "the query string is not valid"
+			}
+		}
+		switch k {
+		case "scope", "scopes":
+			for val != "" {
+				var s string
+				s, val, _ = strings.Cut(val, ",")
+				if s = strings.TrimSpace(s); s != "" {
+					scopes = append(scopes, s)
+				}
+			}
+		case "type":
+			req.Type = val
+		case "environment":
+			if req.Environment = latchkey.Environment(val); val != "" && !req.Environment.Valid() {
+				return scopes, `environment must be "production" or "demo"`
+			}
+		}
+	}
+	return scopes, ""
+}

@@ -1,0 +1,102 @@
+package verify
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+func TestUsageCountedAndFlushed(t *testing.T) {
+	f := newFixture(t)
+	tok, k := f.key()
+	demo, d := f.key(func(k *latchkey.Key) { k.Environment = latchkey.Demo })
+	f.v.Check(f.ctx, tok, Request{})
+	f.clock.Add(time.Minute)
+	f.v.Check(f.ctx, tok, Request{})
+	f.v.Check(f.ctx, tok, Request{Type: "scim"})
+	f.v.Check(f.ctx, demo, Request{})
+
+	// A failed flush keeps the counts for the next one.
+	dead, cancel := context.WithCancel(f.ctx)
+	cancel()
+	if err := f.v.Flush(dead); err == nil {
+		t.Fatal("Flush with a cancelled context: got nil, want an error")
+	}
+	f.v.Check(f.ctx, tok, Request{}) // counted between the two flushes
+	if err := f.v.Flush(f.ctx); err != nil {
+		t.Fatalf("Flush: got %v, want nil", err)
+	}
+	days, err := f.db.Usage(f.ctx, f.ws, k.ID, t0, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 1 || days[0].Valid != 3 || days[0].Denied != 1 || days[0].Environment != latchkey.Production {
+		t.Errorf("production usage: got %+v, want 3 valid, 1 denied", days)
+	}
+	days, _ = f.db.Usage(f.ctx, f.ws, d.ID, t0, t0)
+	if len(days) != 1 || days[0].Valid != 1 || days[0].Environment != latchkey.Demo {
+		t.Errorf("demo usage: got %+v, want 1 valid in demo", days)
+	}
+	stored, _ := f.db.Key(f.ctx, f.ws, k.ID)
+	if stored.LastUsedAt == nil || !stored.LastUsedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("last_used_at: got %v, want %v", stored.LastUsedAt, t0.Add(time.Minute))
+	}
+	// Nothing is sent twice.
+	if err := f.v.Flush(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	days, _ = f.db.Usage(f.ctx, f.ws, k.ID, t0, t0)
+	if days[0].Valid != 3 {
+		t.Errorf("after an empty flush: got %d valid, want 3", days[0].Valid)
+	}
+}
+
+func TestRunFlushesOnShutdown(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.FlushEvery = time.Hour })
+	tok, k := f.key()
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan error)
+	go func() { done <- f.v.Run(ctx) }()
+	f.v.Check(f.ctx, tok, Request{})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: got %v, want nil", err)
+	}
+	days, _ := f.db.Usage(f.ctx, f.ws, k.ID, t0, t0)
+	if len(days) != 1 || days[0].Valid != 1 {
+		t.Errorf("usage after shutdown: got %+v, want 1 valid", days)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t)
+	tok, _ := f.key()
+	f.v.Check(f.ctx, tok, Request{})
+	f.v.Check(f.ctx, "", Request{})
+	f.v.Check(f.ctx, "", Request{})
+	// A second Verifier on the same registry shares the collectors.
+	New(Config{Store: f.db, Registerer: f.reg}).Check(f.ctx, "", Request{})
+	got := map[string]float64{}
+	families, err := f.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			switch mf.GetName() {
+			case "latchkey_verify_results_total":
+				got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			case "latchkey_verify_duration_seconds":
+				got["observations"] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	want := map[string]float64{"valid": 1, "key_missing": 3, "observations": 4, "unavailable": 0}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: got %v, want %v", k, got[k], v)
+		}
+	}
+}

@@ -1,0 +1,284 @@
+// Package verify is latchkey's hot path: it decides whether a presented API
+// key is valid for a request (valid, or a 401/403/429 reason) and answers the
+// two verify endpoints.
+//
+// A decision normally never touches the store: keys are cached by the
+// SHA-256 of their secret, and the management layer invalidates an entry
+// before it acknowledges any change to the key, so a revocation is never
+// "eventually" visible. Usage counters are kept in memory and written to the
+// store in batches by Run, never on the request path.
+package verify
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/token"
+)
+
+// Unavailable is the Result code when the store failed: the key is neither
+// valid nor invalid, and the endpoints answer 503 so that callers retry
+// instead of treating a database outage as a bad key.
+const Unavailable latchkey.VerifyCode = "unavailable"
+
+// Lookup finds the key whose current or previous secret hashes to h;
+// latchkey.Store implementations satisfy it.
+type Lookup interface {
+	KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Key, error)
+}
+
+// UsageSink receives batches of usage counters.
+type UsageSink interface {
+	AddUsage(ctx context.Context, batch []latchkey.Usage) error
+}
+
+// Config configures a Verifier. Only Store is required.
+type Config struct {
+	Store      Lookup
+	Format     token.Format     // zero value: the default "lk" prefix
+	Now        func() time.Time // default time.Now
+	Usage      UsageSink        // nil: usage is not counted
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	// FlushEvery is how often Run writes usage counters (default 5s).
+	FlushEvery time.Duration
+	// CacheSize caps the cached keys (default 1,000,000); NegativeCacheSize
+	// caps the remembered unknown hashes (default 100,000).
+	CacheSize         int
+	NegativeCacheSize int
+	// DisableCache sends every request to the store, to measure the cold path.
+	DisableCache bool
+}
+
+// Request is what a caller requires of a key; empty fields require nothing.
+type Request struct {
+	Scopes      []string
+	Type        string
+	Environment latchkey.Environment
+	// KeyID is the Basic auth user name; when set it must be the key's id.
+	KeyID string
+}
+
+// Result is a decision. Code is "" when the key is valid.
+type Result struct {
+	Code latchkey.VerifyCode
+	// Key is set whenever the key was found, valid or not.
+	Key KeyView
+	// Missing lists the required scopes the key lacks (insufficient_scope).
+	Missing []string
+	// RetryAfter is when a rate-limited key may try again.
+	RetryAfter time.Duration
+	// Err is the store's error when Code is Unavailable.
+	Err error
+}
+
+// Valid reports whether the key passed every check.
+func (r *Result) Valid() bool { return r.Code == "" }
+
+// KeyView is the cached form of a verified key. It is a value: it stays
+// valid however the cache changes after the decision.
+type KeyView struct{ e entry }
+
+// Found reports whether the view holds a key.
+func (v KeyView) Found() bool { return v.e.data != "" }
+
+// ID returns the key's id.
+func (v KeyView) ID() string { return v.e.part(partID) }
+
+// WorkspaceID returns the id of the key's workspace.
+func (v KeyView) WorkspaceID() string { return v.e.part(partWorkspace) }
+
+// Owner returns latchkey.OwnerWorkspace or the id of the member who owns the key.
+func (v KeyView) Owner() string { return v.e.part(partOwner) }
+
+// Type returns the key's type.
+func (v KeyView) Type() string { return v.e.part(partType) }
+
+// Environment returns the key's environment.
+func (v KeyView) Environment() latchkey.Environment { return v.e.environment() }
+
+// Scopes returns the key's scopes joined by single spaces.
+func (v KeyView) Scopes() string { return v.e.part(partScopes) }
+
+// JSON returns the key object of the verify answer, pre-encoded.
+func (v KeyView) JSON() string {
+	b := v.e.part(partBody)
+	if b == "" {
+		return ""
+	}
+	return b[len(bodyPrefix) : len(b)-1]
+}
+
+// Verifier makes verification decisions. It is safe for concurrent use.
+type Verifier struct {
+	store      Lookup
+	format     token.Format
+	now        func() time.Time
+	sink       UsageSink
+	log        *slog.Logger
+	flushEvery time.Duration
+	noCache    bool
+	cache      *cache
+	limits     limiters
+	usage      usageBook
+	flushMu    sync.Mutex
+	metrics    metrics
+}
+
+// New returns a Verifier for cfg.
+func New(cfg Config) *Verifier {
+	v := &Verifier{store: cfg.Store, format: cfg.Format, now: cfg.Now, sink: cfg.Usage,
+		log: cfg.Logger, flushEvery: cfg.FlushEvery, noCache: cfg.DisableCache}
+	if v.format.Prefix() == "" {
+		v.format, _ = token.NewFormat(token.DefaultPrefix)
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.log == nil {
+		v.log = slog.New(slog.DiscardHandler)
+	}
+	if v.flushEvery <= 0 {
+		v.flushEvery = 5 * time.Second
+	}
+	size, neg := cfg.CacheSize, cfg.NegativeCacheSize
+	if size <= 0 {
+		size = 1_000_000
+	}
+	if neg <= 0 {
+		neg = 100_000
+	}
+	v.cache = newCache(size, neg)
+	v.limits.init(max(size, 1024))
+	v.usage.init()
+	v.metrics.init(cfg.Registerer, v.cache)
+	return v
+}
+
+// InvalidateKey drops a key from the cache. The management layer calls it
+// before answering any call that changes the key (revoke, reset, update,
+// delete), so the next verification reads the store.
+func (v *Verifier) InvalidateKey(keyID string) { v.cache.invalidateKey(keyID) }
+
+// InvalidateOwner drops every personal key of a member, when the member is
+// deprovisioned, reactivated or removed.
+func (v *Verifier) InvalidateOwner(workspaceID, userID string) {
+	v.cache.invalidateOwner(workspaceID, userID)
+}
+
+// InvalidateAll empties the cache, for changes too broad to track, such as a
+// lost invalidation channel between instances.
+func (v *Verifier) InvalidateAll() { v.cache.invalidateAll() }
+
+var errUnknown = errors.New("verify: unknown key")
+
+// lookup returns the entry for h from the cache or the store; errUnknown
+// when the store has no such key. full asks for the whole key too.
+func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **latchkey.Key) error {
+	if !v.noCache {
+		switch v.cache.get(h, e, full) {
+		case found:
+			if full == nil || *full != nil {
+				return nil
+			}
+		case unknown:
+			return errUnknown
+		}
+	}
+	gen := v.cache.generation()
+	k, err := v.store.KeyByHash(ctx, *h)
+	if latchkey.IsNotFound(err) {
+		if !v.noCache {
+			v.cache.putUnknown(gen, *h)
+		}
+		return errUnknown
+	}
+	if err == nil && k == nil {
+		err = errors.New("store returned no key and no error")
+	}
+	if err != nil {
+		return err
+	}
+	if *e, err = newEntry(k); err != nil {
+		return err
+	}
+	if full != nil {
+		*full = k
+	}
+	if !v.noCache {
+		if full == nil {
+			k = nil
+		}
+		v.cache.put(gen, *e, k)
+	}
+	return nil
+}
+
+// Check decides whether tok is valid for req. It does not allocate when the
+// key is cached and valid.
+func (v *Verifier) Check(ctx context.Context, tok string, req Request) Result {
+	start := time.Now()
+	var r Result
+	v.check(ctx, tok, &req, &r)
+	v.metrics.observe(r.Code, start)
+	return r
+}
+
+func (v *Verifier) check(ctx context.Context, tok string, req *Request, r *Result) {
+	h, ok := v.find(ctx, tok, &r.Key.e, nil, &r.Code, &r.Err)
+	if !ok {
+		return
+	}
+	now := v.now()
+	e := &r.Key.e
+	r.Code = decide(e, &h, now.UnixNano(), req.KeyID)
+	if r.Code == "" {
+		switch {
+		case req.Type != "" && req.Type != e.part(partType):
+			r.Code = latchkey.WrongType
+		case req.Environment != "" && req.Environment != e.environment():
+			r.Code = latchkey.WrongEnvironment
+		default:
+			if r.Missing = missingScopes(e.part(partScopes), req.Scopes); r.Missing != nil {
+				r.Code = latchkey.InsufficientScope
+			} else if e.ratePeriod > 0 {
+				if wait, ok := v.limits.allow(e, now); !ok {
+					r.Code, r.RetryAfter = latchkey.RateLimited, wait
+				}
+			}
+		}
+	}
+	v.count(e, now, r.Code == "")
+}
+
+// find parses tok and looks its hash up. It reports false, with code set,
+// when there is no key to decide about.
+func (v *Verifier) find(ctx context.Context, tok string, e *entry, full **latchkey.Key, code *latchkey.VerifyCode, errp *error) ([32]byte, bool) {
+	if tok == "" {
+		*code = latchkey.KeyMissing
+		return [32]byte{}, false
+	}
+	if _, err := v.format.Parse(tok); err != nil {
+		*code = latchkey.KeyMalformed
+		return [32]byte{}, false
+	}
+	h := token.Hash(tok)
+	switch err := v.lookup(ctx, &h, e, full); {
+	case err == errUnknown:
+		*code = latchkey.KeyInvalid
+		return h, false
+	case err != nil:
+		*code, *errp = Unavailable, err
+		// The token is never logged, nor its hash: the hash is the
+		// store's lookup key for a live secret.
+		v.log.ErrorContext(ctx, "verify: key lookup failed", "err", err)
+		return h, false
+	}
+	return h, true
+}
