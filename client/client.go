@@ -94,6 +94,8 @@ type Error struct {
 	RequestID string
 }
 
+// Error describes the answer for logs and people; it quotes the request id
+// of server errors, which operators need to find the cause.
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("latchkey: %d %s: %s", e.Status, e.Code, e.Message)
 	if e.RequestID != "" && e.Status >= 500 {

@@ -50,8 +50,7 @@ type Main struct {
 	service  *manage.Service
 	server   *server.Server
 
-	bootMessage string
-	closeOnce   sync.Once
+	closeOnce sync.Once
 }
 
 // NewMain opens the store, bootstraps an empty one and binds the address.
@@ -92,7 +91,8 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
 	})
-	if err := m.bootstrap(ctx); err != nil {
+	boot, err := m.bootstrap(ctx)
+	if err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -110,6 +110,9 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		store.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
+	// The address is bound: connections queue until Run serves them, so
+	// the URL can be announced now.
+	fmt.Fprintf(cfg.Stdout, "%slatchkey is listening on %s\n", boot, m.URL())
 	return m, nil
 }
 
@@ -135,22 +138,21 @@ func openStore(ctx context.Context, dir string) (*sqlite.DB, error) {
 	return sqlite.Open(ctx, filepath.Join(dir, "latchkey.db"))
 }
 
-// bootstrap creates a workspace and an owner on an empty store and prints
+// bootstrap creates a workspace and an owner on an empty store and returns
 // how to log in; the password is shown this once and never stored in clear.
-func (m *Main) bootstrap(ctx context.Context) error {
+func (m *Main) bootstrap(ctx context.Context) (string, error) {
 	done, err := m.store.Initialized(ctx)
 	if err != nil || done {
-		return err
+		return "", err
 	}
 	email := m.cfg.OwnerEmail
 	first, err := m.service.Init(ctx, "My workspace", email, "")
 	if err != nil {
-		return fmt.Errorf("initialising the store: %w", err)
+		return "", fmt.Errorf("initialising the store: %w", err)
 	}
 	m.log.Info("initialised an empty store", "workspace_id", first.Workspace.ID, "owner", first.Owner.Email)
-	m.bootMessage = fmt.Sprintf("latchkey initialised a new store in %s\n  workspace: %s (%s)\n  owner:     %s\n  password:  %s   (shown once: store it now)\n",
-		m.cfg.DataDir, first.Workspace.Name, first.Workspace.ID, first.Owner.Email, first.Password)
-	return nil
+	return fmt.Sprintf("latchkey initialised a new store in %s\n  workspace: %s (%s)\n  owner:     %s\n  password:  %s   (shown once: store it now)\n",
+		m.cfg.DataDir, first.Workspace.Name, first.Workspace.ID, first.Owner.Email, first.Password), nil
 }
 
 // URL is the server's base URL.
@@ -159,10 +161,6 @@ func (m *Main) URL() string { return "http://" + m.server.Addr() }
 // Run serves until ctx is cancelled, then drains requests in flight and
 // flushes usage counters, so SIGTERM loses nothing.
 func (m *Main) Run(ctx context.Context) error {
-	if m.bootMessage != "" {
-		fmt.Fprint(m.cfg.Stdout, m.bootMessage)
-	}
-	fmt.Fprintf(m.cfg.Stdout, "latchkey is listening on %s\n", m.URL())
 	m.log.Info("listening", "addr", m.server.Addr())
 
 	vctx, stopVerifier := context.WithCancel(context.WithoutCancel(ctx))

@@ -13,12 +13,26 @@ func envName(flag string) string {
 	return "LATCHKEY_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// applyEnv sets every flag not given on the command line from its
-// LATCHKEY_* variable. A flag always wins over the environment.
+// envAnnotation marks the flags that LATCHKEY_* variables may set:
+// configuration and connection flags, never per-call ones such as
+// `keys create --name`.
+const envAnnotation = "latchkey-env"
+
+// fromEnv lets LATCHKEY_<FLAG> set each named flag of fs.
+func fromEnv(fs *pflag.FlagSet, names ...string) {
+	for _, n := range names {
+		if err := fs.SetAnnotation(n, envAnnotation, []string{"yes"}); err != nil {
+			panic(err) // a misspelt flag name: a programming error caught by any test
+		}
+	}
+}
+
+// applyEnv sets every env-enabled flag not given on the command line from
+// its LATCHKEY_* variable. A flag always wins over the environment.
 func applyEnv(c *cobra.Command) error {
 	var err error
 	c.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed {
+		if err != nil || f.Changed || f.Annotations[envAnnotation] == nil {
 			return
 		}
 		v, ok := os.LookupEnv(envName(f.Name))

@@ -51,5 +51,6 @@ func newInitCmd() *cobra.Command {
 	f.StringVar(&email, "email", "", "email of its owner")
 	f.StringVar(&passwordFile, "password-file", "", "file holding the owner's password (at least 12 characters)")
 	f.BoolVar(&asJSON, "json", false, `print {"workspace_id", "user_id"} as JSON`)
+	fromEnv(f, "data-dir")
 	return c
 }

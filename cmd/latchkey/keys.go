@@ -64,6 +64,7 @@ it, the management key's own workspace.`,
 	pf.StringVar(&o.tokenFile, "token-file", "", "file holding the management key")
 	pf.StringVar(&o.workspace, "workspace", "", "workspace id (default: the management key's workspace)")
 	pf.BoolVar(&o.json, "json", false, "print the API's JSON answer")
+	fromEnv(pf, "url", "token", "token-file", "workspace")
 	c.AddCommand(o.createCmd(), o.listCmd(), o.getCmd(), o.revokeCmd(), o.resetCmd(), o.deleteCmd())
 	return c
 }

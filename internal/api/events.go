@@ -8,7 +8,11 @@ import (
 )
 
 func (a *API) listEvents(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
-	q := r.URL.Query()
+	q, err := query(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	limit, err := intParam(q.Get("limit"))
 	if err != nil {
 		a.fail(w, r, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -62,7 +63,11 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, p latchkey.Princ
 }
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
-	q := r.URL.Query()
+	q, err := query(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	limit, err := intParam(q.Get("limit"))
 	if err != nil {
 		a.fail(w, r, err)
@@ -89,6 +94,16 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p latchkey.Princi
 		out.Data = append(out.Data, view(k, now, notice))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// query parses the query string strictly: a malformed one is a 400, not
+// silently an empty filter.
+func query(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "malformed query string")
+	}
+	return q, nil
 }
 
 func intParam(s string) (int, error) {
@@ -190,10 +205,13 @@ func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, p latchkey.Princ
 }
 
 func (a *API) keyUsage(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
-	q := r.URL.Query()
+	q, err := query(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	to := a.svc.Now()
 	from := to.Add(-30 * latchkey.Day)
-	var err error
 	if s := q.Get("from"); s != "" {
 		if from, err = parseDay("from", s); err != nil {
 			a.fail(w, r, err)

@@ -122,8 +122,9 @@ func (s *Service) RevokeKey(ctx context.Context, p latchkey.Principal, ws, keyID
 			return nil, nil
 		}
 		now := s.Now()
+		// The previous secret of a reset stays known, so that it too
+		// answers key_revoked rather than key_invalid.
 		k.RevokedAt, k.RevokedBy = &now, p.Actor().ID
-		k.PreviousHash, k.PreviousExpiresAt = nil, nil
 		ev := s.event(p, ws, latchkey.EventKeyRevoked, k.ID, map[string]any{"name": k.Name})
 		return &ev, nil
 	})
