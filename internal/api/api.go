@@ -70,6 +70,20 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/workspaces/{ws}/keys/{id}/usage", a.inWorkspace(a.keyUsage))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/events", a.inWorkspace(a.listEvents))
 
+	mux.HandleFunc("PATCH /v1/workspaces/{ws}/settings", a.inWorkspace(a.patchSettings))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/members", a.inWorkspace(a.listMembers))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/members", a.inWorkspace(a.addMember))
+	mux.HandleFunc("PATCH /v1/workspaces/{ws}/members/{user}", a.inWorkspace(a.patchMember))
+	mux.HandleFunc("DELETE /v1/workspaces/{ws}/members/{user}", a.inWorkspace(a.removeMember))
+	mux.HandleFunc("POST /v1/auth/accept-invite", a.acceptInvite)
+
+	mux.HandleFunc("GET /v1/workspaces", a.platform(a.listWorkspaces))
+	mux.HandleFunc("POST /v1/workspaces", a.platform(a.createWorkspace))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/scim-key-requests", a.inWorkspace(a.listScimKeyRequests))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/scim-key-requests", a.inWorkspace(a.requestScimKey))
+	mux.HandleFunc("GET /v1/scim-key-requests", a.platform(a.listScimKeyRequests))
+	mux.HandleFunc("POST /v1/scim-key-requests/{id}/issue", a.platform(a.issueScimKey))
+
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	// Anything else under /v1 answers in the API's error shape, not as a page.
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +98,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) { WriteErr
 const unavailable latchkey.VerifyCode = "unavailable"
 
 // SessionCookie is the name of the console and API session cookie.
-const SessionCookie = "latchkey_session"
+const SessionCookie = manage.SessionCookie
 
 // caller authenticates r: a management key as Bearer (or X-API-Key), else
 // a session cookie. It never decides access; Authorize does.

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
 
@@ -22,6 +23,12 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.startSession(w, r, u, tok)
+}
+
+// startSession sets the session cookie (a new id at every login) and
+// answers with the user and their workspaces.
+func (a *API) startSession(w http.ResponseWriter, r *http.Request, u *latchkey.User, tok string) {
 	http.SetCookie(w, a.sessionCookie(tok, int(a.svc.SessionTTL().Seconds())))
 	me, err := a.svc.Me(r.Context(), manage.Caller{User: u})
 	if err != nil {

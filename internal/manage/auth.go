@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/password"
@@ -18,29 +20,70 @@ var errBadLogin = latchkey.Errorf(latchkey.EUNAUTHORIZED, "wrong email or passwo
 // Login checks an email and password and opens a session. It returns the
 // session token to set as a cookie; only its SHA-256 is stored.
 func (s *Service) Login(ctx context.Context, email, pw, ip string) (*latchkey.User, string, error) {
-	norm, err := latchkey.NormalizeEmail(email)
-	if err != nil {
-		password.VerifyNobody(pw)
-		return nil, "", errBadLogin
+	emailKey, ipKey := "email:"+strings.ToLower(strings.TrimSpace(email)), "ip:"+ip
+	delay, locked := s.throttle.check(emailKey, ipKey)
+	if locked > 0 {
+		secs := int(locked.Seconds()) + 1
+		return nil, "", latchkey.Errorf(latchkey.ERATELIMITED, "too many failed logins; try again in %d minutes", (secs+59)/60).
+			WithDetail("retry_after_seconds", secs)
 	}
-	u, err := s.store.UserByEmail(ctx, norm)
-	if latchkey.IsNotFound(err) {
-		password.VerifyNobody(pw)
-		return nil, "", errBadLogin
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		}
 	}
+	u, err := s.checkPassword(ctx, email, pw, ip)
 	if err != nil {
+		if latchkey.ErrorCode(err) == latchkey.EUNAUTHORIZED {
+			s.throttle.fail(emailKey, ipKey)
+		}
 		return nil, "", err
 	}
-	if u.PasswordHash == "" || !password.Verify(pw, u.PasswordHash) {
-		s.auditUser(ctx, u, latchkey.EventLoginFailed, ip)
-		return nil, "", errBadLogin
-	}
+	s.throttle.succeed(emailKey)
 	tok, err := s.newSession(ctx, u.ID)
 	if err != nil {
 		return nil, "", err
 	}
 	s.auditUser(ctx, u, latchkey.EventLogin, ip)
 	return u, tok, nil
+}
+
+// checkPassword finds the user and checks the password, spending the same
+// time whether or not the email exists. A user whose every membership has
+// been deprovisioned cannot log in.
+func (s *Service) checkPassword(ctx context.Context, email, pw, ip string) (*latchkey.User, error) {
+	norm, err := latchkey.NormalizeEmail(email)
+	if err != nil {
+		password.VerifyNobody(pw)
+		return nil, errBadLogin
+	}
+	u, err := s.store.UserByEmail(ctx, norm)
+	if latchkey.IsNotFound(err) {
+		password.VerifyNobody(pw)
+		return nil, errBadLogin
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.PasswordHash == "" || !password.Verify(pw, u.PasswordHash) {
+		s.auditUser(ctx, u, latchkey.EventLoginFailed, ip)
+		return nil, errBadLogin
+	}
+	if u.Operator {
+		return u, nil
+	}
+	ms, err := s.store.Memberships(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.Active {
+			return u, nil
+		}
+	}
+	return nil, latchkey.Errorf(latchkey.EFORBIDDEN, "this account has no active workspace: it was removed or deprovisioned")
 }
 
 // auditUser records a login event in each workspace the user belongs to,

@@ -38,14 +38,15 @@ type Config struct {
 
 // Service performs management operations on behalf of principals.
 type Service struct {
-	store   latchkey.Store
-	catalog *latchkey.Catalog
-	format  token.Format
-	inv     Invalidator
-	now     func() time.Time
-	rand    io.Reader
-	ids     *id.Generator
-	ttl     time.Duration
+	store    latchkey.Store
+	catalog  *latchkey.Catalog
+	format   token.Format
+	inv      Invalidator
+	now      func() time.Time
+	rand     io.Reader
+	ids      *id.Generator
+	ttl      time.Duration
+	throttle *throttle
 }
 
 // New returns a Service; zero Now, Rand and SessionTTL get real defaults.
@@ -68,6 +69,7 @@ func New(cfg Config) *Service {
 		s.catalog = latchkey.DefaultCatalog()
 	}
 	s.ids = id.NewGenerator(s.now, s.rand)
+	s.throttle = newThrottle(s.now)
 	return s
 }
 
@@ -79,6 +81,10 @@ func (s *Service) Store() latchkey.Store { return s.store }
 
 // Now returns the service's current time, truncated to what stores keep.
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// SessionCookie is the name of the session cookie shared by the API and
+// the console, so one login serves both.
+const SessionCookie = "latchkey_session"
 
 // Caller is who authenticated a request, before a workspace is in view:
 // a logged-in user or a management key.

@@ -1,0 +1,109 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
+)
+
+// memberAdded is the answer of adding a member: the invite token and its
+// path appear only when a new user was created without a password.
+type memberAdded struct {
+	Member      *latchkey.Member `json:"member"`
+	InviteToken string           `json:"invite_token,omitempty"`
+	InviteURL   string           `json:"invite_url,omitempty"`
+}
+
+// invitePath is where an invited user chooses their password (console).
+func invitePath(tok string) string { return "/invite/" + tok }
+
+func (a *API) listMembers(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	ms, err := a.svc.Members(r.Context(), p, ws)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if ms == nil {
+		ms = []*latchkey.Member{}
+	}
+	writeJSON(w, http.StatusOK, list[*latchkey.Member]{Data: ms})
+}
+
+func (a *API) addMember(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	var in manage.AddMember
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	m, invite, err := a.svc.AddMember(r.Context(), p, ws, in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := memberAdded{Member: m}
+	if invite != "" {
+		out.InviteToken, out.InviteURL = invite, invitePath(invite)
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+type memberPatch struct {
+	Role latchkey.Role `json:"role"`
+}
+
+func (a *API) patchMember(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	var in memberPatch
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	m, err := a.svc.UpdateMember(r.Context(), p, ws, r.PathValue("user"), in.Role)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]*latchkey.Member{"member": m})
+}
+
+func (a *API) removeMember(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	if err := a.svc.RemoveMember(r.Context(), p, ws, r.PathValue("user")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) patchSettings(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	var in manage.SettingsPatch
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := a.svc.UpdateSettings(r.Context(), p, ws, in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}
+
+type acceptInvite struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+func (a *API) acceptInvite(w http.ResponseWriter, r *http.Request) {
+	var in acceptInvite
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	u, tok, err := a.svc.AcceptInvite(r.Context(), in.Token, in.Password, a.localIP(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.startSession(w, r, u, tok)
+}

@@ -1,0 +1,102 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
+)
+
+// platform resolves the caller as a principal outside any workspace, for
+// the operators' endpoints.
+func (a *API) platform(h workspaceHandler) http.HandlerFunc {
+	return a.authed(func(w http.ResponseWriter, r *http.Request, c manage.Caller, _ string) {
+		p, err := a.svc.Principal(r.Context(), c, "")
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		h(w, r, p, "")
+	})
+}
+
+type workspaceCreated struct {
+	Workspace   *latchkey.Workspace `json:"workspace"`
+	Owner       *latchkey.Member    `json:"owner"`
+	InviteToken string              `json:"invite_token,omitempty"`
+	InviteURL   string              `json:"invite_url,omitempty"`
+}
+
+func (a *API) createWorkspace(w http.ResponseWriter, r *http.Request, p latchkey.Principal, _ string) {
+	var in manage.NewWorkspace
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	ws, owner, invite, err := a.svc.CreateWorkspace(r.Context(), p, in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := workspaceCreated{Workspace: ws, Owner: owner}
+	if invite != "" {
+		out.InviteToken, out.InviteURL = invite, invitePath(invite)
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request, p latchkey.Principal, _ string) {
+	wss, err := a.svc.Workspaces(r.Context(), p)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if wss == nil {
+		wss = []*latchkey.Workspace{}
+	}
+	writeJSON(w, http.StatusOK, list[*latchkey.Workspace]{Data: wss})
+}
+
+type scimKeyRequest struct {
+	ContactEmail string `json:"contact_email"`
+	Integration  string `json:"integration"`
+}
+
+func (a *API) requestScimKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	var in scimKeyRequest
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	req, err := a.svc.RequestScimKey(r.Context(), p, ws, in.ContactEmail, in.Integration)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]*latchkey.ScimKeyRequest{"request": req})
+}
+
+func (a *API) listScimKeyRequests(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	reqs, err := a.svc.ScimKeyRequests(r.Context(), p, ws)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if reqs == nil {
+		reqs = []*latchkey.ScimKeyRequest{}
+	}
+	writeJSON(w, http.StatusOK, list[*latchkey.ScimKeyRequest]{Data: reqs})
+}
+
+func (a *API) issueScimKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, _ string) {
+	if err := decode(w, r, &struct{}{}, true); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	k, secret, err := a.svc.IssueScimKey(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.keyAnswer(w, r, http.StatusCreated, k.WorkspaceID, k, secret)
+}
