@@ -156,7 +156,7 @@ func (s *Service) UpdateMember(ctx context.Context, p latchkey.Principal, ws, us
 	if !role.Valid() {
 		return nil, latchkey.Errorf(latchkey.EINVALID, "role must be owner, super_admin, admin or member").WithDetail("field", "role")
 	}
-	cur, err := s.member(ctx, p, ws, userID)
+	cur, err := s.member(ctx, p, latchkey.ActMembersWrite, ws, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -173,9 +173,9 @@ func (s *Service) UpdateMember(ctx context.Context, p latchkey.Principal, ws, us
 	})
 }
 
-// member loads a member of ws for a members action.
-func (s *Service) member(ctx context.Context, p latchkey.Principal, ws, userID string) (*latchkey.Member, error) {
-	if err := latchkey.Authorize(p, latchkey.ActMembersRead, latchkey.Target{WorkspaceID: ws}); err != nil {
+// member loads a member of ws for a members action a.
+func (s *Service) member(ctx context.Context, p latchkey.Principal, a latchkey.Action, ws, userID string) (*latchkey.Member, error) {
+	if err := latchkey.Authorize(p, a, latchkey.Target{WorkspaceID: ws}); err != nil {
 		return nil, err
 	}
 	if !id.Valid(id.User, userID) {
@@ -191,7 +191,7 @@ func (s *Service) member(ctx context.Context, p latchkey.Principal, ws, userID s
 // RemoveMember removes a member: their sessions end and their personal keys
 // stop verifying at once (owner_deprovisioned), each recorded in the log.
 func (s *Service) RemoveMember(ctx context.Context, p latchkey.Principal, ws, userID string) error {
-	cur, err := s.member(ctx, p, ws, userID)
+	cur, err := s.member(ctx, p, latchkey.ActMembersWrite, ws, userID)
 	if err != nil {
 		return err
 	}
