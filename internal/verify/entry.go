@@ -21,6 +21,7 @@ type entry struct {
 	expires     int64 // UnixNano; math.MaxInt64 when the key never expires
 	prevExpires int64 // UnixNano; math.MinInt64 when there is no grace period
 	ratePeriod  int64 // nanoseconds; 0 when the key has no rate limit
+	fetched     int64 // UnixNano of the store read, for Config.MaxAge
 	rateLimit   int32
 	hasPrev     bool
 	revoked     bool

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,6 +55,11 @@ type Config struct {
 	NegativeCacheSize int
 	// DisableCache sends every request to the store, to measure the cold path.
 	DisableCache bool
+	// MaxAge bounds how long a cached entry is trusted without a store
+	// read; 0 trusts it until invalidated. With several instances it is the
+	// safety net under LISTEN/NOTIFY: a change whose notification is lost
+	// still reaches every instance within MaxAge.
+	MaxAge time.Duration
 }
 
 // Request is what a caller requires of a key; empty fields require nothing.
@@ -124,17 +130,21 @@ type Verifier struct {
 	log        *slog.Logger
 	flushEvery time.Duration
 	noCache    bool
-	cache      *cache
-	limits     limiters
-	usage      usageBook
-	flushMu    sync.Mutex
-	metrics    metrics
+	maxAge     int64
+	// untrusted is set while cross-instance invalidations may be missed
+	// (the LISTEN connection is down): every lookup reads the store.
+	untrusted atomic.Bool
+	cache     *cache
+	limits    limiters
+	usage     usageBook
+	flushMu   sync.Mutex
+	metrics   metrics
 }
 
 // New returns a Verifier for cfg.
 func New(cfg Config) *Verifier {
 	v := &Verifier{store: cfg.Store, format: cfg.Format, now: cfg.Now, sink: cfg.Usage,
-		log: cfg.Logger, flushEvery: cfg.FlushEvery, noCache: cfg.DisableCache}
+		log: cfg.Logger, flushEvery: cfg.FlushEvery, noCache: cfg.DisableCache, maxAge: int64(cfg.MaxAge)}
 	if v.format.Prefix() == "" {
 		v.format, _ = token.NewFormat(token.DefaultPrefix)
 	}
@@ -176,15 +186,31 @@ func (v *Verifier) InvalidateOwner(workspaceID, userID string) {
 // lost invalidation channel between instances.
 func (v *Verifier) InvalidateAll() { v.cache.invalidateAll() }
 
+// SetTrusted tells the verifier whether it hears every invalidation. While
+// it does not (false), every lookup reads the store and nothing is cached;
+// back to true, it starts from an empty cache, because invalidations may
+// have been missed meanwhile. Call it with true only once re-subscribed.
+func (v *Verifier) SetTrusted(trusted bool) {
+	if !trusted {
+		v.untrusted.Store(true)
+		v.cache.invalidateAll()
+		return
+	}
+	// The generation bump refuses entries read before re-subscription.
+	v.cache.invalidateAll()
+	v.untrusted.Store(false)
+}
+
 var errUnknown = errors.New("verify: unknown key")
 
 // lookup returns the entry for h from the cache or the store; errUnknown
 // when the store has no such key. full asks for the whole key too.
 func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **latchkey.Key) error {
-	if !v.noCache {
+	useCache := !v.noCache && !v.untrusted.Load()
+	if useCache {
 		switch v.cache.get(h, e, full) {
 		case found:
-			if full == nil || *full != nil {
+			if (full == nil || *full != nil) && (v.maxAge == 0 || v.now().UnixNano()-e.fetched <= v.maxAge) {
 				return nil
 			}
 		case unknown:
@@ -194,7 +220,7 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	gen := v.cache.generation()
 	k, err := v.store.KeyByHash(ctx, *h)
 	if latchkey.IsNotFound(err) {
-		if !v.noCache {
+		if useCache {
 			v.cache.putUnknown(gen, *h)
 		}
 		return errUnknown
@@ -208,10 +234,11 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	if *e, err = newEntry(k); err != nil {
 		return err
 	}
+	e.fetched = v.now().UnixNano()
 	if full != nil {
 		*full = k
 	}
-	if !v.noCache {
+	if useCache {
 		if full == nil {
 			k = nil
 		}
