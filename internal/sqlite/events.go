@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/latchkey/latchkey"
 )
@@ -29,8 +30,9 @@ func (db *DB) Events(ctx context.Context, f latchkey.EventFilter) ([]*latchkey.E
 	}
 	switch {
 	case strings.HasSuffix(f.Action, "."):
-		// substr, not LIKE: LIKE folds case in SQLite and not in PostgreSQL.
-		add("substr(action, 1, ?) = ?", len(f.Action), f.Action)
+		// substr, not LIKE: LIKE folds case in SQLite and not in
+		// PostgreSQL. substr counts characters, not bytes.
+		add("substr(action, 1, ?) = ?", utf8.RuneCountInString(f.Action), f.Action)
 	case f.Action != "":
 		add("action = ?", f.Action)
 	}

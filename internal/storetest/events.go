@@ -114,6 +114,17 @@ func testEvents(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 	})
 
+	t.Run("non-ASCII action prefix", func(t *testing.T) {
+		c := "ws_01JD000000000000000000000C"
+		for _, action := range []string{"prüfung.started", "prüfungen.started", "prüf.x"} {
+			wantCode(t, "AppendEvent", f.s.AppendEvent(f.ctx, f.event(c, action, "")), "")
+		}
+		list, _, err := f.s.Events(f.ctx, latchkey.EventFilter{WorkspaceID: c, Action: "prüfung."})
+		if err != nil || len(list) != 1 || list[0].Action != "prüfung.started" {
+			t.Fatalf("Events(prüfung.): got %v, %v, want only prüfung.started", list, err)
+		}
+	})
+
 	t.Run("errors", func(t *testing.T) {
 		_, _, err := f.s.Events(f.ctx, latchkey.EventFilter{WorkspaceID: a, Cursor: "%%%"})
 		wantCode(t, "Events(bad cursor)", err, latchkey.EINVALID)

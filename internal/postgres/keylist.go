@@ -1,0 +1,86 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Keys lists the keys of f.WorkspaceID matching f, newest first (ids are
+// ULIDs, so id order is creation order), and the cursor of the next page
+// ("" at the end). The status filter is derived from the times at f.Now
+// (the current time when zero) with f.Notice, exactly as Key.Status does.
+// EINVALID for an unknown status or a malformed cursor.
+func (db *DB) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key, string, error) {
+	if unmatchable(f.WorkspaceID, f.Type, string(f.Environment), f.Owner, f.Query) {
+		// No stored text holds such a string; PostgreSQL would refuse to
+		// compare with it, where SQLite simply finds nothing.
+		return []*latchkey.Key{}, "", nil
+	}
+	var c conds
+	c.add("k.workspace_id = ?", f.WorkspaceID)
+	if f.Status != "" {
+		now := f.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		// Truncated as stored times are, so that the boundaries fall where
+		// Key.Status puts them for a key read back from the store.
+		now = now.Truncate(time.Microsecond)
+		soon := now.Add(f.Notice)
+		switch f.Status {
+		case latchkey.StatusRevoked:
+			c.add("k.revoked_at IS NOT NULL")
+		case latchkey.StatusExpired:
+			c.add("k.revoked_at IS NULL AND k.expires_at <= ?", now)
+		case latchkey.StatusExpiring:
+			c.add("k.revoked_at IS NULL AND k.expires_at > ? AND k.expires_at <= ?", now, soon)
+		case latchkey.StatusActive:
+			c.add("k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)", soon)
+		default:
+			return nil, "", latchkey.Errorf(latchkey.EINVALID, "unknown status %q", f.Status).WithDetail("field", "status")
+		}
+	}
+	if f.Type != "" {
+		c.add("k.type = ?", f.Type)
+	}
+	if f.Environment != "" {
+		c.add("k.environment = ?", string(f.Environment))
+	}
+	if f.Owner != "" {
+		c.add("k.owner = ?", f.Owner)
+	}
+	if f.Query != "" {
+		// name_lower was folded by strings.ToLower, as the query is here:
+		// the same folding as the SQLite store's, whatever the locale.
+		c.add(`k.name_lower LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(f.Query))+"%")
+	}
+	if f.Cursor != "" {
+		after, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		c.add("k.id < ?", after)
+	}
+	limit := pageSize(f.Limit)
+	// One row more than the page tells whether another page follows.
+	q := keySelect + "WHERE " + c.String() + " ORDER BY k.id DESC LIMIT " + c.next(limit+1)
+	rows, err := db.pool.Query(ctx, q, c.args...)
+	if err != nil {
+		return nil, "", wrap(err, "keys")
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.Key, error) { return scanKey(row) })
+	if err != nil {
+		return nil, "", wrap(err, "keys")
+	}
+	next := ""
+	if len(list) > limit {
+		list = list[:limit]
+		next = encodeCursor(list[limit-1].ID)
+	}
+	return list, next, nil
+}

@@ -1,0 +1,207 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storetest"
+)
+
+const defaultTestURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// testServer is a database of its own for one test, dropped when the test
+// ends, on the server at LATCHKEY_TEST_DATABASE_URL.
+type testServer struct {
+	t     testing.TB
+	base  string // the URL of the server's maintenance database
+	name  string // of the test's database
+	admin *pgx.Conn
+	n     atomic.Int64 // schemas made so far
+}
+
+// newTestServer creates the test's database, or skips the test when no
+// server answers (fails instead when LATCHKEY_REQUIRE_ALL=1).
+func newTestServer(t testing.TB) *testServer {
+	t.Helper()
+	base := os.Getenv("LATCHKEY_TEST_DATABASE_URL")
+	if base == "" {
+		base = defaultTestURL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		msg := fmt.Sprintf("PostgreSQL not reachable at %s (%v): set LATCHKEY_TEST_DATABASE_URL", redact(base), err)
+		if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	s := &testServer{t: t, base: base, name: "latchkey_test_" + hex.EncodeToString(b), admin: admin}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+s.name); err != nil {
+		admin.Close(ctx)
+		t.Fatalf("CREATE DATABASE: got %v, want nil", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.Exec(ctx, "DROP DATABASE "+s.name+" WITH (FORCE)"); err != nil {
+			t.Errorf("DROP DATABASE %s: got %v, want nil", s.name, err)
+		}
+		admin.Close(ctx)
+	})
+	return s
+}
+
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return "the configured server"
+}
+
+// url returns the URL of the test's database with extra connection
+// parameters (such as search_path).
+func (s *testServer) url(params map[string]string) string {
+	if u, err := url.Parse(s.base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + s.name
+		q := u.Query()
+		for k, v := range params {
+			q.Set(k, v)
+		}
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	// A key=value connection string: later keys win.
+	parts := []string{s.base, "dbname=" + s.name}
+	for k, v := range params {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, " ")
+}
+
+// schema creates an empty schema in the test's database and returns the
+// URL of a store that lives in it.
+func (s *testServer) schema() string {
+	s.t.Helper()
+	name := fmt.Sprintf("s%d", s.n.Add(1))
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.url(nil))
+	if err != nil {
+		s.t.Fatalf("connect: got %v, want nil", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		s.t.Fatalf("CREATE SCHEMA: got %v, want nil", err)
+	}
+	return s.url(map[string]string{"search_path": name})
+}
+
+// open opens a store at dsn, closed when t ends.
+func open(t testing.TB, dsn string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("Open: got %v, want nil", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestStore runs the contract suite, each subtest on an empty schema of
+// one database: a schema costs a fraction of a database to create.
+func TestStore(t *testing.T) {
+	s := newTestServer(t)
+	start := time.Now()
+	storetest.Run(t, func(t *testing.T) latchkey.Store { return open(t, s.schema()) })
+	t.Logf("%d stores in %v", s.n.Load(), time.Since(start).Round(time.Millisecond))
+}
+
+func TestMigrate(t *testing.T) {
+	s := newTestServer(t)
+	dsn := s.schema()
+	ctx := context.Background()
+
+	// Instances that start together migrate one at a time and all succeed.
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			db, err := Open(ctx, dsn)
+			if err == nil {
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent Open: got %v, want nil", err)
+		}
+	}
+	db := open(t, dsn)
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate again: got %v, want nil", err)
+	}
+	var version int64
+	if err := db.pool.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil || version != 2 {
+		t.Fatalf("schema version: got %d, %v, want 2", version, err)
+	}
+
+	if _, err := Open(ctx, "postgres://user:secret@127.0.0.1:1/x?connect_timeout=1"); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("Open(unreachable): got %v, want an error without the password", err)
+	}
+	if _, err := Open(ctx, "postgres://user:secret@[::1"); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("Open(malformed): got %v, want an error without the password", err)
+	}
+}
+
+// TestUnstorableText checks what PostgreSQL cannot hold and SQLite can:
+// NUL characters. Writes answer EINVALID, lookups ENOTFOUND, filters
+// nothing, never an internal error.
+func TestUnstorableText(t *testing.T) {
+	s := newTestServer(t)
+	db := open(t, s.schema())
+	ctx := context.Background()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	ws := &latchkey.Workspace{ID: "ws_1", Name: "Acme", Settings: latchkey.DefaultSettings(), CreatedAt: now}
+	owner := &latchkey.User{ID: "usr_1", Email: "ann@acme.test", CreatedAt: now}
+	if err := db.CreateWorkspace(ctx, ws, owner, latchkey.Event{ID: "evt_1"}); err != nil {
+		t.Fatalf("CreateWorkspace: got %v, want nil", err)
+	}
+	k := &latchkey.Key{ID: "key_1", WorkspaceID: ws.ID, Name: "nul\x00name", Type: "public_api",
+		Environment: latchkey.Production, Owner: latchkey.OwnerWorkspace, CreatedAt: now, Hash: [32]byte{1}}
+	if err := db.CreateKey(ctx, k, latchkey.Event{ID: "evt_2"}); latchkey.ErrorCode(err) != latchkey.EINVALID {
+		t.Fatalf("CreateKey(NUL in name): got %v, want EINVALID", err)
+	}
+	k.Name, k.Settings = "ok", map[string]any{"x": "nul\x00value"}
+	if err := db.CreateKey(ctx, k, latchkey.Event{ID: "evt_3"}); latchkey.ErrorCode(err) != latchkey.EINVALID {
+		t.Fatalf("CreateKey(NUL in settings): got %v, want EINVALID", err)
+	}
+	if _, err := db.Key(ctx, ws.ID, "key\x00"); latchkey.ErrorCode(err) != latchkey.ENOTFOUND {
+		t.Fatalf("Key(NUL in id): got %v, want ENOTFOUND", err)
+	}
+	if _, err := db.User(ctx, "usr\xff"); latchkey.ErrorCode(err) != latchkey.ENOTFOUND {
+		t.Fatalf("User(invalid UTF-8 id): got %v, want ENOTFOUND", err)
+	}
+	list, _, err := db.Keys(ctx, latchkey.KeyFilter{WorkspaceID: ws.ID, Query: "a\x00"})
+	if err != nil || len(list) != 0 {
+		t.Fatalf("Keys(NUL in query): got %v, %v, want none", list, err)
+	}
+	evs, _, err := db.Events(ctx, latchkey.EventFilter{WorkspaceID: ws.ID, Target: "\x00"})
+	if err != nil || len(evs) != 0 {
+		t.Fatalf("Events(NUL in target): got %v, %v, want none", evs, err)
+	}
+}
