@@ -7,15 +7,16 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/console"
 	"github.com/latchkey/latchkey/internal/manage"
+	"github.com/latchkey/latchkey/internal/postgres"
 	"github.com/latchkey/latchkey/internal/server"
-	"github.com/latchkey/latchkey/internal/sqlite"
 	"github.com/latchkey/latchkey/internal/token"
 	"github.com/latchkey/latchkey/internal/verify"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +25,12 @@ import (
 
 // Config is everything the server needs, from flags and LATCHKEY_* variables.
 type Config struct {
-	DataDir        string
+	DataDir string
+	// DatabaseURL selects PostgreSQL instead of SQLite in DataDir.
+	DatabaseURL string
+	// SkipMigrate leaves the PostgreSQL schema as it is (migrate with
+	// `latchkey migrate` as a separate deployment step).
+	SkipMigrate    bool
 	Addr           string
 	CatalogFile    string
 	TokenPrefix    string
@@ -33,6 +39,9 @@ type Config struct {
 	TrustedOrigins []string
 	FlushEvery     time.Duration
 	ShutdownGrace  time.Duration
+	// DisableVerifyCache sends every verification to the store; only the
+	// load harness (bench/) sets it, to measure the cold path.
+	DisableVerifyCache bool
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -45,7 +54,8 @@ type Config struct {
 type Main struct {
 	cfg      Config
 	log      *slog.Logger
-	store    *sqlite.DB
+	store    latchkey.Store
+	pg       *postgres.DB // set on PostgreSQL: LISTEN/NOTIFY between instances
 	verifier *verify.Verifier
 	service  *manage.Service
 	server   *server.Server
@@ -76,17 +86,25 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	store, err := openStore(ctx, cfg.DataDir)
+	st, err := storeFlags{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Migrate: !cfg.SkipMigrate}.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m.store = store
+	store := st.Store
+	m.store, m.pg = st.Store, st.pg
+	var maxAge time.Duration
+	if m.pg != nil {
+		// Other instances change keys too: their notifications keep this
+		// cache true at once, and MaxAge bounds what a lost one could hide.
+		maxAge = cacheMaxAge
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.verifier = verify.New(verify.Config{
 		Store: store, Usage: store, Format: format, Now: cfg.Now,
 		Registerer: reg, Logger: cfg.Logger, FlushEvery: cfg.FlushEvery,
+		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge,
 	})
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
@@ -100,7 +118,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Addr: cfg.Addr, Logger: cfg.Logger, Verifier: m.verifier,
 		Surfaces: []server.Mounter{api.New(api.Config{
 			Service: m.service, Keys: m.verifier, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies,
-		})},
+		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies})},
 		Ready:          func(ctx context.Context) error { _, err := store.Initialized(ctx); return err },
 		Gatherer:       reg,
 		Metrics:        server.NewMetrics(reg),
@@ -131,11 +149,28 @@ func loadCatalog(path string) (*latchkey.Catalog, error) {
 	return c, nil
 }
 
-func openStore(ctx context.Context, dir string) (*sqlite.DB, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the data directory: %w", err)
+// cacheMaxAge is how long a verify cache entry is trusted without a store
+// read when several instances share a PostgreSQL store: the bound on how
+// late a revocation whose notification was lost can take effect (the
+// promise is one second).
+const cacheMaxAge = 500 * time.Millisecond
+
+// invalidationChannel is where the database announces changes (see the
+// PostgreSQL migration 00003).
+const invalidationChannel = "latchkey_invalidate"
+
+// onInvalidation applies a change announced by the database, made by this
+// instance or another.
+func (m *Main) onInvalidation(payload string) {
+	switch kind, rest, _ := strings.Cut(payload, ":"); kind {
+	case "key":
+		m.verifier.InvalidateKey(rest)
+	case "owner":
+		ws, user, _ := strings.Cut(rest, ":")
+		m.verifier.InvalidateOwner(ws, user)
+	default:
+		m.verifier.InvalidateAll()
 	}
-	return sqlite.Open(ctx, filepath.Join(dir, "latchkey.db"))
 }
 
 // bootstrap creates a workspace and an owner on an empty store and returns
@@ -167,8 +202,29 @@ func (m *Main) Run(ctx context.Context) error {
 	verifierDone := make(chan struct{})
 	go func() {
 		defer close(verifierDone)
-		m.verifier.Run(vctx)
+		if err := m.verifier.Run(vctx); err != nil {
+			m.log.Error("the last usage flush failed", "err", err.Error())
+		}
 	}()
+	listenDone := make(chan struct{})
+	if m.pg != nil {
+		// Until the first subscription is up, invalidations from other
+		// instances could be missed: verify from the store meanwhile.
+		m.verifier.SetTrusted(false)
+		go func() {
+			defer close(listenDone)
+			if err := m.pg.Listen(vctx, invalidationChannel, m.onInvalidation, func(up bool) {
+				if !up {
+					m.log.Warn("lost the invalidation channel: verifying from the store until it is back")
+				}
+				m.verifier.SetTrusted(up)
+			}); err != nil {
+				m.log.Error("invalidation listener stopped", "err", err.Error())
+			}
+		}()
+	} else {
+		close(listenDone)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.server.Serve() }()
 
@@ -185,6 +241,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	stopVerifier() // Run flushes the last usage counters before it returns
 	<-verifierDone
+	<-listenDone
 	return err
 }
 

@@ -161,8 +161,7 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 
 func loginAs(t *testing.T, s *testServer, email, pw string) *http.Client {
 	t.Helper()
-	o := *s
-	o.OwnerEmail, o.OwnerPassword = email, pw
+	o := testServer{URL: s.URL, OwnerEmail: email, OwnerPassword: pw}
 	return o.login(t)
 }
 

@@ -10,7 +10,8 @@ import (
 )
 
 func newInitCmd() *cobra.Command {
-	var dataDir, workspace, email, passwordFile string
+	var sf storeFlags
+	var workspace, email, passwordFile string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "init",
@@ -24,7 +25,7 @@ func newInitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, err := openStore(c.Context(), dataDir)
+			store, err := sf.open(c.Context())
 			if err != nil {
 				return err
 			}
@@ -46,11 +47,10 @@ func newInitCmd() *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&dataDir, "data-dir", "./latchkey-data", "directory of the SQLite store")
+	sf.register(f, false)
 	f.StringVar(&workspace, "workspace", "", "name of the first workspace")
 	f.StringVar(&email, "email", "", "email of its owner")
 	f.StringVar(&passwordFile, "password-file", "", "file holding the owner's password (at least 12 characters)")
 	f.BoolVar(&asJSON, "json", false, `print {"workspace_id", "user_id"} as JSON`)
-	fromEnv(f, "data-dir")
 	return c
 }

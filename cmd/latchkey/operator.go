@@ -29,7 +29,8 @@ func offlineError(err error) error {
 }
 
 func newOperatorCreateCmd() *cobra.Command {
-	var dataDir, email, passwordFile string
+	var sf storeFlags
+	var email, passwordFile string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "create",
@@ -43,7 +44,7 @@ func newOperatorCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, err := openStore(c.Context(), dataDir)
+			store, err := sf.open(c.Context())
 			if err != nil {
 				return err
 			}
@@ -60,16 +61,16 @@ func newOperatorCreateCmd() *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&dataDir, "data-dir", "./latchkey-data", "directory of the SQLite store")
+	sf.register(f, false)
 	f.StringVar(&email, "email", "", "the operator's email")
 	f.StringVar(&passwordFile, "password-file", "", "file holding the operator's password (at least 12 characters)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	fromEnv(f, "data-dir")
 	return c
 }
 
 func newOperatorScimKeyCmd() *cobra.Command {
-	var dataDir, workspace, contact, integration string
+	var sf storeFlags
+	var workspace, contact, integration string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "scim-key",
@@ -79,7 +80,7 @@ func newOperatorScimKeyCmd() *cobra.Command {
 			if workspace == "" || contact == "" || integration == "" {
 				return usagef("operator scim-key needs --workspace, --contact-email and --integration (okta, entra or generic)")
 			}
-			store, err := openStore(c.Context(), dataDir)
+			store, err := sf.open(c.Context())
 			if err != nil {
 				return err
 			}
@@ -99,11 +100,10 @@ func newOperatorScimKeyCmd() *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&dataDir, "data-dir", "./latchkey-data", "directory of the SQLite store")
+	sf.register(f, false)
 	f.StringVar(&workspace, "workspace", "", "workspace id")
 	f.StringVar(&contact, "contact-email", "", "email of the person who requested the key")
 	f.StringVar(&integration, "integration", "", "identity provider: okta, entra or generic")
 	f.BoolVar(&asJSON, "json", false, "print the key and secret as JSON")
-	fromEnv(f, "data-dir")
 	return c
 }

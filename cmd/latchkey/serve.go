@@ -11,6 +11,8 @@ import (
 
 func newServeCmd() *cobra.Command {
 	var cfg Config
+	var pprofAddr string
+	verifyCache, migrate := true, true
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the latchkey server (API, verify endpoints, console)",
@@ -24,16 +26,27 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			cfg.Stdout = c.OutOrStdout()
+			cfg.DisableVerifyCache = !verifyCache
+			cfg.SkipMigrate = !migrate
 			m, err := NewMain(ctx, cfg)
 			if err != nil {
 				return err
 			}
 			defer m.Close()
+			if pprofAddr != "" {
+				stopProfiling, err := serveProfiling(pprofAddr, c.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				defer stopProfiling()
+			}
 			return m.Run(ctx)
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&cfg.DataDir, "data-dir", "./latchkey-data", "directory of the SQLite store")
+	f.StringVar(&cfg.DataDir, "data-dir", "./latchkey-data", "directory of the SQLite store (when no --database-url)")
+	f.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user@host/db): the store of several instances")
+	f.BoolVar(&migrate, "migrate", true, "apply database migrations at start")
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	f.StringVar(&cfg.CatalogFile, "catalog", "", "key type catalog file (JSON); the built-in one by default")
 	f.StringVar(&cfg.TokenPrefix, "token-prefix", token.DefaultPrefix, "prefix of issued tokens")
@@ -42,6 +55,12 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringSliceVar(&cfg.TrustedOrigins, "trusted-origins", nil, "origins allowed to make cross-origin state-changing requests")
 	f.DurationVar(&cfg.FlushEvery, "usage-flush", 5*time.Second, "how often usage counters are written to the store")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for requests in flight")
-	fromEnv(f, "data-dir", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "usage-flush", "shutdown-grace")
+	// Benchmark-only knobs (bench/), hidden from --help: the cold path
+	// without the verify cache, and CPU profiles of a server under load.
+	f.BoolVar(&verifyCache, "verify-cache", true, "cache verified keys (false: every verification reads the store)")
+	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (HOST:PORT)")
+	_ = f.MarkHidden("verify-cache")
+	_ = f.MarkHidden("pprof-addr")
+	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "usage-flush", "shutdown-grace")
 	return c
 }

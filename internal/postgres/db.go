@@ -45,10 +45,24 @@ type DB struct {
 
 // Open connects to the database at databaseURL (a postgres:// URL or a
 // key=value string, as libpq accepts), migrates it to the latest schema and
-// returns the store. pgxpool's parameters (pool_max_conns, …) size the
+// returns the store. Connect does the same without migrating. pgxpool's parameters (pool_max_conns, …) size the
 // pool; others, such as search_path, pass through to every connection.
 // It needs PostgreSQL 11 or later.
 func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	db, err := Connect(ctx, databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Connect opens the store without migrating it, for deployments that run
+// `latchkey migrate` as a separate step.
+func Connect(ctx context.Context, databaseURL string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx's message may quote the URL, password included.
@@ -64,10 +78,6 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		pool.Close()
-		return nil, err
 	}
 	return db, nil
 }

@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
+	"io/fs"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,83 +12,28 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/postgres/pgtest"
 	"github.com/latchkey/latchkey/internal/storetest"
 )
 
-const defaultTestURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-// testServer is a database of its own for one test, dropped when the test
-// ends, on the server at LATCHKEY_TEST_DATABASE_URL.
+// testServer is a database of its own for one test (see pgtest), in which
+// each store gets a fresh schema.
 type testServer struct {
+	*pgtest.Database
 	t     testing.TB
-	base  string // the URL of the server's maintenance database
-	name  string // of the test's database
 	admin *pgx.Conn
+	name  string
 	n     atomic.Int64 // schemas made so far
 }
 
-// newTestServer creates the test's database, or skips the test when no
-// server answers (fails instead when LATCHKEY_REQUIRE_ALL=1).
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
-	base := os.Getenv("LATCHKEY_TEST_DATABASE_URL")
-	if base == "" {
-		base = defaultTestURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL not reachable at %s (%v): set LATCHKEY_TEST_DATABASE_URL", redact(base), err)
-		if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	s := &testServer{t: t, base: base, name: "latchkey_test_" + hex.EncodeToString(b), admin: admin}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+s.name); err != nil {
-		admin.Close(ctx)
-		t.Fatalf("CREATE DATABASE: got %v, want nil", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.Exec(ctx, "DROP DATABASE "+s.name+" WITH (FORCE)"); err != nil {
-			t.Errorf("DROP DATABASE %s: got %v, want nil", s.name, err)
-		}
-		admin.Close(ctx)
-	})
-	return s
+	d := pgtest.New(t)
+	return &testServer{Database: d, t: t, admin: d.Admin, name: d.Name}
 }
 
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		return u.Redacted()
-	}
-	return "the configured server"
-}
-
-// url returns the URL of the test's database with extra connection
-// parameters (such as search_path).
-func (s *testServer) url(params map[string]string) string {
-	if u, err := url.Parse(s.base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		u.Path = "/" + s.name
-		q := u.Query()
-		for k, v := range params {
-			q.Set(k, v)
-		}
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	// A key=value connection string: later keys win.
-	parts := []string{s.base, "dbname=" + s.name}
-	for k, v := range params {
-		parts = append(parts, k+"="+v)
-	}
-	return strings.Join(parts, " ")
-}
+// url returns the URL of the test's database with extra parameters.
+func (s *testServer) url(params map[string]string) string { return s.URL(params) }
 
 // schema creates an empty schema in the test's database and returns the
 // URL of a store that lives in it.
@@ -155,9 +97,10 @@ func TestMigrate(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate again: got %v, want nil", err)
 	}
+	files, _ := fs.Glob(migrations, "migrations/*.sql")
 	var version int64
-	if err := db.pool.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil || version != 2 {
-		t.Fatalf("schema version: got %d, %v, want 2", version, err)
+	if err := db.pool.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil || version != int64(len(files)) {
+		t.Fatalf("schema version: got %d, %v, want %d", version, err, len(files))
 	}
 
 	if _, err := Open(ctx, "postgres://user:secret@127.0.0.1:1/x?connect_timeout=1"); err == nil || strings.Contains(err.Error(), "secret") {
