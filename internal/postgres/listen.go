@@ -51,7 +51,9 @@ func (db *DB) Listen(ctx context.Context, channel string, fn func(payload string
 		if err == nil {
 			backoff = listenBackoffMin
 			onState(true)
-			err = receive(ctx, conn, fn)
+			// Why the connection ended matters less than that it did:
+			// the caller hears of it through onState(false).
+			_ = receive(ctx, conn, fn)
 			onState(false)
 			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 			conn.Close(closeCtx)
