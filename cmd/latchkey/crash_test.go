@@ -179,3 +179,33 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		c.kill(t)
 	}
 }
+
+// TestInitRefusesAnInitialisedStore: scripted setups must not create a
+// second first workspace by running init twice.
+func TestInitRefusesAnInitialisedStore(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("init twice password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"init", "--data-dir", filepath.Join(dir, "data"), "--workspace", "Acme", "--email", "a@example.com", "--password-file", pw}
+	var out, errb bytes.Buffer
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("first init: exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run(args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "already initialised") {
+		t.Fatalf("second init: exit %d, stderr %q; want 2 and a clear message", code, errb.String())
+	}
+	for name, bad := range map[string][]string{
+		"weak password":   {"init", "--data-dir", filepath.Join(dir, "other"), "--workspace", "Acme", "--email", "a@example.com", "--password-file", "/nonexistent"},
+		"missing email":   {"init", "--data-dir", filepath.Join(dir, "other"), "--workspace", "Acme", "--password-file", pw},
+		"unknown flag":    {"init", "--colour", "red"},
+		"unknown command": {"frobnicate"},
+	} {
+		errb.Reset()
+		if code := run(bad, &out, &errb); code != 2 || errb.Len() == 0 {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and a message", name, code, errb.String())
+		}
+	}
+}
