@@ -15,8 +15,9 @@ type memberAdded struct {
 	InviteURL   string           `json:"invite_url,omitempty"`
 }
 
-// invitePath is where an invited user chooses their password (console).
-func invitePath(tok string) string { return "/invite/" + tok }
+// invitePath is the console page where an invited user chooses their
+// password. The token rides in the query string, which access logs leave out.
+func invitePath(tok string) string { return "/invite?token=" + tok }
 
 func (a *API) listMembers(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
 	ms, err := a.svc.Members(r.Context(), p, ws)

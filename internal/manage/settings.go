@@ -35,40 +35,17 @@ func (s *Service) UpdateSettings(ctx context.Context, p latchkey.Principal, ws s
 		before := *st
 		before.Expiration.Presets = slices.Clone(st.Expiration.Presets)
 		before.Expiration.NoticeBefore = slices.Clone(st.Expiration.NoticeBefore)
-		var changed []string
-		set := func(name string, apply func()) {
-			apply()
-			changed = append(changed, name)
-		}
 		if e := in.Expiration; e != nil {
-			if e.Presets != nil {
-				set("expiration.presets", func() { st.Expiration.Presets = *e.Presets })
-			}
-			if e.MaxLifetime != nil {
-				set("expiration.max_lifetime", func() { st.Expiration.MaxLifetime = *e.MaxLifetime })
-			}
-			if e.AllowNeverExpire != nil {
-				set("expiration.allow_never_expire", func() { st.Expiration.AllowNeverExpire = *e.AllowNeverExpire })
-			}
-			if e.NoticeBefore != nil {
-				set("expiration.notice_before", func() { st.Expiration.NoticeBefore = *e.NoticeBefore })
-			}
-			if e.DeleteAfterExpiry != nil {
-				set("expiration.delete_after_expiry", func() { st.Expiration.DeleteAfterExpiry = *e.DeleteAfterExpiry })
-			}
-			if e.RevokedRetention != nil {
-				set("expiration.revoked_retention", func() { st.Expiration.RevokedRetention = *e.RevokedRetention })
-			}
+			apply(&st.Expiration.Presets, e.Presets)
+			apply(&st.Expiration.MaxLifetime, e.MaxLifetime)
+			apply(&st.Expiration.AllowNeverExpire, e.AllowNeverExpire)
+			apply(&st.Expiration.NoticeBefore, e.NoticeBefore)
+			apply(&st.Expiration.DeleteAfterExpiry, e.DeleteAfterExpiry)
+			apply(&st.Expiration.RevokedRetention, e.RevokedRetention)
 		}
-		if in.ScimCustomAttributes != nil {
-			set("scim_custom_attributes", func() { st.ScimCustomAttributes = *in.ScimCustomAttributes })
-		}
-		if in.ScimKeyIssuance != nil {
-			set("scim_key_issuance", func() { st.ScimKeyIssuance = *in.ScimKeyIssuance })
-		}
-		if in.MembersMayCreatePersonalKeys != nil {
-			set("members_may_create_personal_keys", func() { st.MembersMayCreatePersonalKeys = *in.MembersMayCreatePersonalKeys })
-		}
+		apply(&st.ScimCustomAttributes, in.ScimCustomAttributes)
+		apply(&st.ScimKeyIssuance, in.ScimKeyIssuance)
+		apply(&st.MembersMayCreatePersonalKeys, in.MembersMayCreatePersonalKeys)
 		if st.Expiration.Presets == nil {
 			st.Expiration.Presets = []string{}
 		}
@@ -78,10 +55,45 @@ func (s *Service) UpdateSettings(ctx context.Context, p latchkey.Principal, ws s
 		if err := st.Validate(); err != nil {
 			return nil, err
 		}
+		changed := changedSettings(before, *st)
 		if len(changed) == 0 {
 			return nil, nil
 		}
 		ev := s.event(p, ws, latchkey.EventSettingsUpdated, ws, map[string]any{"changed": changed, "before": before, "after": *st})
 		return &ev, nil
 	})
+}
+
+// apply sets *dst to *v when the patch has a value.
+func apply[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// changedSettings names the fields whose values differ, so the audit log
+// records what changed rather than what was sent (a form sends everything).
+func changedSettings(a, b latchkey.Settings) []string {
+	ea, eb := a.Expiration, b.Expiration
+	fields := []struct {
+		name string
+		same bool
+	}{
+		{"expiration.presets", slices.Equal(ea.Presets, eb.Presets)},
+		{"expiration.max_lifetime", ea.MaxLifetime == eb.MaxLifetime},
+		{"expiration.allow_never_expire", ea.AllowNeverExpire == eb.AllowNeverExpire},
+		{"expiration.notice_before", slices.Equal(ea.NoticeBefore, eb.NoticeBefore)},
+		{"expiration.delete_after_expiry", ea.DeleteAfterExpiry == eb.DeleteAfterExpiry},
+		{"expiration.revoked_retention", ea.RevokedRetention == eb.RevokedRetention},
+		{"scim_custom_attributes", a.ScimCustomAttributes == b.ScimCustomAttributes},
+		{"scim_key_issuance", a.ScimKeyIssuance == b.ScimKeyIssuance},
+		{"members_may_create_personal_keys", a.MembersMayCreatePersonalKeys == b.MembersMayCreatePersonalKeys},
+	}
+	var changed []string
+	for _, f := range fields {
+		if !f.same {
+			changed = append(changed, f.name)
+		}
+	}
+	return changed
 }

@@ -1,0 +1,77 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey"
+)
+
+// loginData is the login form: the email is kept after a failed attempt,
+// the password never is.
+type loginData struct {
+	Email string
+	Next  string
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	if v, err := c.authenticate(r); err == nil && v != nil {
+		redirect(w, r, safeNext(r.URL.Query().Get("next")))
+		return
+	}
+	c.render(w, r, http.StatusOK, "login", &page{Title: "Log in", Data: loginData{Next: r.URL.Query().Get("next")}})
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	email, pw, next := r.PostFormValue("email"), r.PostFormValue("password"), r.PostFormValue("next")
+	_, tok, err := c.svc.Login(r.Context(), email, pw, c.clientIP(r))
+	if err != nil {
+		if latchkey.ErrorCode(err) != latchkey.EUNAUTHORIZED && latchkey.ErrorCode(err) != latchkey.EINVALID {
+			c.fail(w, r, &page{}, err)
+			return
+		}
+		pg := &page{Title: "Log in", Error: latchkey.ErrorMessage(err), Data: loginData{Email: email, Next: next}}
+		c.render(w, r, http.StatusUnauthorized, "login", pg)
+		return
+	}
+	http.SetCookie(w, c.sessionCookie(tok, int(c.svc.SessionTTL().Seconds())))
+	redirect(w, r, safeNext(next))
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
+	v, err := c.authenticate(r)
+	if err != nil {
+		c.fail(w, r, &page{}, err)
+		return
+	}
+	if v != nil {
+		if err := c.svc.Logout(r.Context(), v.Caller.User, v.Session, v.Caller.IP); err != nil {
+			c.fail(w, r, &page{V: v}, err)
+			return
+		}
+	}
+	http.SetCookie(w, c.sessionCookie("", -1))
+	redirect(w, r, "/login")
+}
+
+// home sends a visitor where they can work: the login page, the operator
+// pages, their only workspace's keys, or the workspace picker.
+func (c *Console) home(w http.ResponseWriter, r *http.Request) {
+	v, err := c.authenticate(r)
+	switch {
+	case err != nil:
+		c.fail(w, r, &page{}, err)
+	case v == nil:
+		toLogin(w, r)
+	case v.Caller.User.Operator:
+		redirect(w, r, "/operator/workspaces")
+	case len(v.Me.Workspaces) == 1:
+		redirect(w, r, "/w/"+v.Me.Workspaces[0].ID+"/keys")
+	default:
+		redirect(w, r, "/workspaces")
+	}
+}
+
+// workspacePicker lists the visitor's workspaces.
+func (c *Console) workspacePicker(w http.ResponseWriter, r *http.Request, v *visitor) {
+	c.render(w, r, http.StatusOK, "workspaces", &page{Title: "Choose a workspace", V: v})
+}

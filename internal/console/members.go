@@ -1,0 +1,123 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
+)
+
+// registerAdmin mounts the pages of workspace administration and of
+// platform operators.
+func (c *Console) registerAdmin(mux *http.ServeMux) {
+	mux.HandleFunc("GET /w/{ws}/members", c.inWorkspace(c.membersPage))
+	mux.HandleFunc("POST /w/{ws}/members", c.inWorkspace(c.addMember))
+	mux.HandleFunc("POST /w/{ws}/members/{user}/role", c.inWorkspace(c.changeRole))
+	mux.HandleFunc("POST /w/{ws}/members/{user}/remove", c.inWorkspace(c.removeMember))
+	mux.HandleFunc("GET /w/{ws}/settings", c.inWorkspace(c.settingsPage))
+	mux.HandleFunc("POST /w/{ws}/settings", c.inWorkspace(c.saveSettings))
+	mux.HandleFunc("GET /w/{ws}/scim", c.inWorkspace(c.scimPage))
+	mux.HandleFunc("POST /w/{ws}/scim/attributes", c.inWorkspace(c.scimAttributes))
+	mux.HandleFunc("POST /w/{ws}/scim/requests", c.inWorkspace(c.scimRequest))
+	mux.HandleFunc("GET /operator/workspaces", c.operator(c.operatorWorkspaces))
+	mux.HandleFunc("POST /operator/workspaces", c.operator(c.createWorkspace))
+	mux.HandleFunc("GET /operator/scim-requests", c.operator(c.operatorRequests))
+	mux.HandleFunc("POST /operator/scim-requests/{id}/issue", c.operator(c.issueScimKey))
+	mux.HandleFunc("GET /invite", c.invitePage)
+	mux.HandleFunc("POST /invite", c.acceptInvite)
+}
+
+// membersData is the members page and its add form.
+type membersData struct {
+	Members []*latchkey.Member
+	Roles   []latchkey.Role
+	Add     manage.AddMember
+	// Invite is the one-time link for a member added without a password.
+	Invite string
+}
+
+func (c *Console) membersPage(w http.ResponseWriter, r *http.Request, pg *page) {
+	pg.Flash = flash(r.URL.Query().Get("done"))
+	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, "")
+}
+
+func (c *Console) renderMembers(w http.ResponseWriter, r *http.Request, pg *page, status int, add manage.AddMember, invite string) {
+	ms, err := c.svc.Members(r.Context(), pg.P, pg.WS.ID)
+	if err != nil {
+		c.fail(w, r, pg, err)
+		return
+	}
+	d := membersData{Members: ms, Add: add, Invite: invite}
+	for _, role := range latchkey.Roles {
+		if role != latchkey.RoleOwner || pg.Can(string(latchkey.ActOwnersWrite)) {
+			d.Roles = append(d.Roles, role)
+		}
+	}
+	pg.Title, pg.Nav, pg.Data = "Members", "members", d
+	c.render(w, r, status, "members", pg)
+}
+
+// addMember adds a member with a password, or shows the invite link once.
+func (c *Console) addMember(w http.ResponseWriter, r *http.Request, pg *page) {
+	in := manage.AddMember{
+		Email: r.PostFormValue("email"), Name: r.PostFormValue("name"),
+		Role: latchkey.Role(r.PostFormValue("role")), Password: r.PostFormValue("password"),
+	}
+	_, invite, err := c.svc.AddMember(r.Context(), pg.P, pg.WS.ID, in)
+	if err != nil {
+		if !isUserError(err) {
+			c.fail(w, r, pg, err)
+			return
+		}
+		pg.setError(err)
+		in.Password = ""
+		c.renderMembers(w, r, pg, http.StatusUnprocessableEntity, in, "")
+		return
+	}
+	if invite == "" {
+		redirect(w, r, pg.Base()+"/members?done=added")
+		return
+	}
+	pg.Flash = "The member was added. Send them the invite link below: it is shown only now and works for 7 days."
+	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, inviteURL(r, invite))
+}
+
+// inviteURL is the link an invited user opens to choose a password. The
+// token travels in the query, which the access log leaves out.
+func inviteURL(r *http.Request, tok string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/invite?token=" + url.QueryEscape(tok)
+}
+
+func (c *Console) changeRole(w http.ResponseWriter, r *http.Request, pg *page) {
+	_, err := c.svc.UpdateMember(r.Context(), pg.P, pg.WS.ID, r.PathValue("user"), latchkey.Role(r.PostFormValue("role")))
+	if err != nil {
+		c.failMembers(w, r, pg, err)
+		return
+	}
+	redirect(w, r, pg.Base()+"/members?done=member")
+}
+
+func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, pg *page) {
+	if err := c.svc.RemoveMember(r.Context(), pg.P, pg.WS.ID, r.PathValue("user")); err != nil {
+		c.failMembers(w, r, pg, err)
+		return
+	}
+	redirect(w, r, pg.Base()+"/members?done=removed")
+}
+
+// failMembers shows a refused member change on the members page itself
+// when the visitor may see it, so "the last owner cannot leave" reads in
+// context.
+func (c *Console) failMembers(w http.ResponseWriter, r *http.Request, pg *page, err error) {
+	if !isUserError(err) || latchkey.ErrorCode(err) == latchkey.EFORBIDDEN && !pg.Can(string(latchkey.ActMembersRead)) {
+		c.fail(w, r, pg, err)
+		return
+	}
+	pg.Error = latchkey.ErrorMessage(err)
+	c.renderMembers(w, r, pg, http.StatusUnprocessableEntity, manage.AddMember{Role: latchkey.RoleMember}, "")
+}

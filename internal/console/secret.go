@@ -1,0 +1,49 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey"
+)
+
+// secretKind says why a secret is shown: a new key or a reset.
+type secretKind int
+
+const (
+	secretCreated secretKind = iota
+	secretReset
+	secretIssued
+)
+
+// secretData is step 3 of the wizard, also shown after a reset and after
+// an operator issues a SCIM key: the only page that ever holds a secret.
+type secretData struct {
+	Row    keyRow
+	Secret string
+	Kind   secretKind
+	// Done is where the Done button leads.
+	Done string
+	// Reset and Issued say which heading and explanation to show.
+	Reset, Issued bool
+}
+
+// showSecret renders the secret of k this once. The page is marked
+// no-store (as every console page is) and htmx is told not to keep it in
+// its history cache, so Back does not bring the secret back.
+func (c *Console) showSecret(w http.ResponseWriter, r *http.Request, pg *page, k *latchkey.Key, secret string, kind secretKind, done string) {
+	var row keyRow
+	if pg.WS != nil {
+		row = c.row(k, pg, c.notice(r, pg), c.memberNames(r, pg))
+	} else {
+		row = keyRow{Key: k, Status: latchkey.StatusActive, TypeLabel: k.Type, OwnerLabel: "Workspace"}
+	}
+	pg.Title = "Store your API key"
+	if kind == secretReset {
+		pg.Title = "Store your new secret"
+	}
+	pg.Data = secretData{Row: row, Secret: secret, Kind: kind, Done: done, Reset: kind == secretReset, Issued: kind == secretIssued}
+	// The secret is the answer to a POST; do not let htmx push a URL that
+	// would reload a different page, nor cache this one.
+	w.Header().Set("HX-Push-Url", "false")
+	c.render(w, r, http.StatusOK, "secret", pg)
+}

@@ -1,0 +1,118 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
+)
+
+// visitor is the logged-in user of a request and what the layout shows
+// about them.
+type visitor struct {
+	Caller  manage.Caller
+	Session string
+	Me      *manage.Me
+}
+
+// userHandler is a page for a logged-in user, outside any workspace.
+type userHandler func(w http.ResponseWriter, r *http.Request, v *visitor)
+
+// wsHandler is a page inside one workspace, with the visitor's principal there.
+type wsHandler func(w http.ResponseWriter, r *http.Request, pg *page)
+
+// authenticate returns the visitor of r, or nil when there is no live session.
+func (c *Console) authenticate(r *http.Request) (*visitor, error) {
+	ck, err := r.Cookie(manage.SessionCookie)
+	if err != nil {
+		return nil, nil
+	}
+	u, err := c.svc.SessionUser(r.Context(), ck.Value)
+	if latchkey.ErrorCode(err) == latchkey.EUNAUTHORIZED {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := &visitor{Caller: manage.Caller{User: u, IP: c.clientIP(r)}, Session: ck.Value}
+	if v.Me, err = c.svc.Me(r.Context(), v.Caller); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// user wraps h so that anonymous visitors are sent to the login page and
+// come back afterwards.
+func (c *Console) user(h userHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := c.authenticate(r)
+		if err != nil {
+			c.fail(w, r, &page{}, err)
+			return
+		}
+		if v == nil {
+			toLogin(w, r)
+			return
+		}
+		h(w, r, v)
+	}
+}
+
+// inWorkspace wraps h with authentication and resolves the visitor's role
+// in the path's workspace. A workspace the visitor does not belong to is a
+// 404, exactly like an unknown one.
+func (c *Console) inWorkspace(h wsHandler) http.HandlerFunc {
+	return c.user(func(w http.ResponseWriter, r *http.Request, v *visitor) {
+		ws := r.PathValue("ws")
+		p, err := c.svc.Principal(r.Context(), v.Caller, ws)
+		if err != nil {
+			c.fail(w, r, &page{V: v}, err)
+			return
+		}
+		pg := &page{V: v, P: p}
+		for i := range v.Me.Workspaces {
+			if v.Me.Workspaces[i].ID == ws {
+				pg.WS = &v.Me.Workspaces[i]
+			}
+		}
+		if pg.WS == nil || p.Role == "" {
+			c.fail(w, r, &page{V: v}, latchkey.Errorf(latchkey.ENOTFOUND, "workspace not found"))
+			return
+		}
+		h(w, r, pg)
+	})
+}
+
+// toLogin redirects to the login page, remembering where to come back.
+// htmx requests get HX-Redirect so the whole page changes, not a fragment.
+func toLogin(w http.ResponseWriter, r *http.Request) {
+	target := "/login"
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", target)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// safeNext keeps a post-login destination only when it is a path on this
+// site, so the login form cannot be used as an open redirect.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+// sessionCookie is the session cookie shared with the API.
+func (c *Console) sessionCookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: manage.SessionCookie, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secure,
+	}
+}

@@ -1,0 +1,66 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// usageTotals sums a key's usage over the chart's days.
+type usageTotals struct{ Valid, Denied int64 }
+
+// usageChart draws daily valid and denied verifications as stacked bars,
+// server-side, as an inline SVG: no script, no external request, and a
+// text summary for screen readers (the chart is decoration for them).
+func usageChart(days []latchkey.UsageDay, from time.Time, n int) (template.HTML, usageTotals) {
+	type count struct{ valid, denied int64 }
+	byDay := map[string]count{}
+	var tot usageTotals
+	for _, d := range days {
+		c := byDay[d.Day]
+		c.valid += d.Valid
+		c.denied += d.Denied
+		byDay[d.Day] = c
+		tot.Valid += d.Valid
+		tot.Denied += d.Denied
+	}
+	var peak int64
+	for _, c := range byDay {
+		peak = max(peak, c.valid+c.denied)
+	}
+	const (
+		width, height = 600, 140
+		top, bottom   = 8, 20
+		gap           = 4
+	)
+	bar := float64(width)/float64(n) - gap
+	plot := float64(height - top - bottom)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">`, width, height)
+	fmt.Fprintf(&b, `<title id="chart-title">Verifications per day over the last %d days: %d valid, %d denied</title>`, n, tot.Valid, tot.Denied)
+	fmt.Fprintf(&b, `<line class="axis" x1="0" y1="%d" x2="%d" y2="%d"/>`, height-bottom, width, height-bottom)
+	for i := range n {
+		day := from.AddDate(0, 0, i)
+		c := byDay[day.Format("2006-01-02")]
+		x := float64(i)*(bar+gap) + gap/2
+		if peak > 0 {
+			hv := plot * float64(c.valid) / float64(peak)
+			hd := plot * float64(c.denied) / float64(peak)
+			base := float64(height - bottom)
+			fmt.Fprintf(&b, `<rect class="bar-valid" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %d valid</title></rect>`,
+				x, base-hv, bar, hv, day.Format("2 Jan"), c.valid)
+			fmt.Fprintf(&b, `<rect class="bar-denied" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %d denied</title></rect>`,
+				x, base-hv-hd, bar, hd, day.Format("2 Jan"), c.denied)
+		}
+		if i%7 == 0 {
+			fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%d">%s</text>`, x, height-4, day.Format("2 Jan"))
+		}
+	}
+	b.WriteString(`</svg>`)
+	// Every value interpolated above is a number or a formatted date, so
+	// the markup cannot carry anything a visitor wrote.
+	return template.HTML(b.String()), tot
+}
