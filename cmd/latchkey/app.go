@@ -13,9 +13,11 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/console"
 	"github.com/latchkey/latchkey/internal/manage"
 	"github.com/latchkey/latchkey/internal/postgres"
+	"github.com/latchkey/latchkey/internal/scim"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/token"
 	"github.com/latchkey/latchkey/internal/verify"
@@ -37,6 +39,9 @@ type Config struct {
 	OwnerEmail     string
 	SecureCookies  bool
 	TrustedOrigins []string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed when telling client addresses (audit log, login throttling).
+	TrustedProxies []string
 	FlushEvery     time.Duration
 	ShutdownGrace  time.Duration
 	// DisableVerifyCache sends every verification to the store; only the
@@ -114,11 +119,17 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		store.Close()
 		return nil, err
 	}
+	clients, err := clientip.New(cfg.TrustedProxies)
+	if err != nil {
+		store.Close()
+		return nil, usagef("%v", err)
+	}
 	m.server, err = server.New(server.Config{
 		Addr: cfg.Addr, Logger: cfg.Logger, Verifier: m.verifier,
 		Surfaces: []server.Mounter{api.New(api.Config{
-			Service: m.service, Keys: m.verifier, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies,
-		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies})},
+			Service: m.service, Keys: m.verifier, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP,
+		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP}),
+			scim.New(scim.Config{Service: m.service, Keys: m.verifier, Logger: cfg.Logger, ClientIP: clients.IP})},
 		Ready:          func(ctx context.Context) error { _, err := store.Initialized(ctx); return err },
 		Gatherer:       reg,
 		Metrics:        server.NewMetrics(reg),

@@ -39,7 +39,9 @@ func startCluster(t *testing.T, n int, cfg func(*Config)) *pgCluster {
 	if code := run([]string{"init", "--database-url", c.url, "--workspace", "Acme", "--email", c.email, "--password-file", pwFile, "--json"}, &out, &errb); code != 0 {
 		t.Fatalf("init: exit %d: %s", code, errb.String())
 	}
-	var ids struct{ WorkspaceID string `json:"workspace_id"` }
+	var ids struct {
+		WorkspaceID string `json:"workspace_id"`
+	}
 	if err := json.Unmarshal(out.Bytes(), &ids); err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringVar(&cfg.OwnerEmail, "owner-email", "admin@localhost", "email of the owner created on an empty store")
 	f.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (set when served over TLS)")
 	f.StringSliceVar(&cfg.TrustedOrigins, "trusted-origins", nil, "origins allowed to make cross-origin state-changing requests")
+	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "reverse proxies (CIDR or address) whose X-Forwarded-For names the client")
 	f.DurationVar(&cfg.FlushEvery, "usage-flush", 5*time.Second, "how often usage counters are written to the store")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for requests in flight")
 	// Benchmark-only knobs (bench/), hidden from --help: the cold path
@@ -61,6 +62,6 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (HOST:PORT)")
 	_ = f.MarkHidden("verify-cache")
 	_ = f.MarkHidden("pprof-addr")
-	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "usage-flush", "shutdown-grace")
+	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace")
 	return c
 }

@@ -6,11 +6,11 @@ package api
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/manage"
 )
 
@@ -47,7 +47,7 @@ func New(cfg Config) *API {
 		a.log = slog.Default()
 	}
 	if a.localIP == nil {
-		a.localIP = remoteHost
+		a.localIP = clientip.Peer
 	}
 	return a
 }
@@ -167,13 +167,4 @@ func (a *API) inWorkspace(h workspaceHandler) http.HandlerFunc {
 		}
 		h(w, r, p, ws)
 	})
-}
-
-// remoteHost is the address of the TCP peer without its port.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

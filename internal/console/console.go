@@ -8,9 +8,9 @@ package console
 import (
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
 
+	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/manage"
 )
 
@@ -42,7 +42,7 @@ func New(cfg Config) *Console {
 		c.log = slog.Default()
 	}
 	if c.clientIP == nil {
-		c.clientIP = remoteHost
+		c.clientIP = clientip.Peer
 	}
 	pages, err := parsePages()
 	if err != nil {
@@ -80,13 +80,4 @@ func (c *Console) Register(mux *http.ServeMux) {
 
 	// Every other path is a console page that does not exist.
 	mux.HandleFunc("/", c.notFoundPage)
-}
-
-// remoteHost is the address of the TCP peer without its port.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -54,6 +54,11 @@ func (s *Service) ScimKeyRequests(ctx context.Context, p latchkey.Principal, ws 
 	if err := latchkey.Authorize(p, latchkey.ActScimRequestsRead, latchkey.Target{WorkspaceID: ws}); err != nil {
 		return nil, err
 	}
+	if ws != "" {
+		if _, err := s.store.Workspace(ctx, ws); err != nil {
+			return nil, err
+		}
+	}
 	return s.store.ScimKeyRequests(ctx, ws, ws == "")
 }
 
