@@ -3,6 +3,7 @@ package latchkey
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -64,15 +65,18 @@ func (d Duration) String() string {
 // MarshalJSON writes d as a string such as "30d".
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
-// UnmarshalJSON reads a string such as "30d".
+// UnmarshalJSON reads a string such as "30d". Its errors are
+// *json.UnmarshalTypeError so that encoding/json fills in the field's path,
+// which decoders then name to the caller.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	bad := &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Duration]()}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return Errorf(EINVALID, "a duration must be a string such as \"30d\"")
+		return bad
 	}
 	v, err := ParseDuration(s)
 	if err != nil {
-		return err
+		return bad
 	}
 	*d = v
 	return nil

@@ -468,9 +468,6 @@ func TestWorkspaceSettingsEndToEnd(t *testing.T) {
 		}
 	}
 	t.Run("malformed durations name their field", func(t *testing.T) {
-		t.Skip("BUG: a duration that is not a string or does not parse (latchkey.Duration.UnmarshalJSON) answers 400 " +
-			"without details.field: the domain error returned from UnmarshalJSON passes through api.decodeError " +
-			"unchanged, so the JSON path (expiration.max_lifetime) is lost; the same holds for reset's grace_period and rate_limit.period")
 		for name, body := range map[string]any{
 			"duration as a number": `{"expiration": {"max_lifetime": 30}}`,
 			"malformed duration":   map[string]any{"expiration": map[string]any{"max_lifetime": "forever"}},

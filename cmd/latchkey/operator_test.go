@@ -340,9 +340,6 @@ func TestOperatorAPI(t *testing.T) {
 		expect(t, "the operator reads "+path+" of no workspace", send(t, op, "GET", unknownWS+path, nil), 404, "not_found")
 	}
 	t.Run("requests of no workspace", func(t *testing.T) {
-		t.Skip("BUG: manage.Service.ScimKeyRequests only authorizes (operators may read every workspace's requests) and " +
-			"never loads the workspace, so an operator's GET /v1/workspaces/{unknown}/scim-key-requests answers 200 " +
-			"with an empty list where every other workspace endpoint answers 404")
 		expect(t, "the operator lists the requests of no workspace", send(t, op, "GET", unknownWS+"/scim-key-requests", nil), 404, "not_found")
 	})
 	expect(t, "the operator creates a public_api key", send(t, op, "POST", globexURL+"/keys", map[string]any{"name": "backdoor"}), 403, "forbidden")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -72,6 +73,9 @@ func decodeError(err error, optional bool) error {
 		field := typeErr.Field
 		if field == "" {
 			return latchkey.Errorf(latchkey.EINVALID, "the body must be a JSON object")
+		}
+		if typeErr.Type == reflect.TypeFor[latchkey.Duration]() {
+			return latchkey.Errorf(latchkey.EINVALID, "field %s must be a duration such as \"1h\", \"30d\" or \"1y\"", field).WithDetail("field", field)
 		}
 		return latchkey.Errorf(latchkey.EINVALID, "field %s must be %s", field, kindName(typeErr.Type.Kind().String())).WithDetail("field", field)
 	case errors.As(err, &timeErr):

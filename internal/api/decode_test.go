@@ -42,8 +42,8 @@ func TestDecode(t *testing.T) {
 		{name: "wrong type object", body: `{"settings":[]}`, into: createKey, code: latchkey.EINVALID, msg: "field settings must be an object", field: "settings"},
 		{name: "not an object", body: `["name"]`, into: createKey, code: latchkey.EINVALID, msg: "the body must be a JSON object"},
 		{name: "a string", body: `"name"`, into: createKey, code: latchkey.EINVALID, msg: "the body must be a JSON object"},
-		{name: "duration not a string", body: `{"grace_period":3600}`, into: reset, code: latchkey.EINVALID, msg: "a duration must be a string"},
-		{name: "duration not a duration", body: `{"grace_period":"soon"}`, into: reset, code: latchkey.EINVALID, msg: `invalid duration "soon"`},
+		{name: "duration not a string", body: `{"grace_period":3600}`, into: reset, code: latchkey.EINVALID, msg: "field grace_period must be a duration"},
+		{name: "duration not a duration", body: `{"grace_period":"soon"}`, into: reset, code: latchkey.EINVALID, msg: "field grace_period must be a duration"},
 		// A bad time is refused, but without naming the field (see the report on decodeError).
 		{name: "time not a time", body: `{"expires_at":"tomorrow"}`, into: createKey, code: latchkey.EINVALID},
 		{name: "trailing object", body: `{"name":"x"}{"name":"y"}`, into: createKey, code: latchkey.EINVALID, msg: "exactly one JSON object"},
