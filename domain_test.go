@@ -208,3 +208,22 @@ func TestNormalizeEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestRoleAllowsScope(t *testing.T) {
+	for _, c := range []struct {
+		role  Role
+		scope string
+		want  bool
+	}{
+		{RoleOwner, "members:write", true},
+		{RoleAdmin, "members:write", false},
+		{RoleAdmin, "keys:write", true},
+		{RoleMember, "keys:write", true}, // their own personal keys
+		{RoleMember, "events:read", false},
+		{"", "keys:read", false},
+	} {
+		if got := RoleAllowsScope(c.role, c.scope); got != c.want {
+			t.Errorf("RoleAllowsScope(%s, %s) = %v, want %v", c.role, c.scope, got, c.want)
+		}
+	}
+}

@@ -73,6 +73,13 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	if err != nil {
 		return nil, "", err
 	}
+	if kt.Name == latchkey.TypeManagement {
+		for _, sc := range scopes {
+			if !latchkey.RoleAllowsScope(p.Role, sc) {
+				return nil, "", latchkey.Errorf(latchkey.EFORBIDDEN, "your role (%s) cannot use the scope %s, so a key of yours cannot either", p.Role, sc).WithDetail("field", "scopes")
+			}
+		}
+	}
 	settings, err := kt.ValidateSettings(in.Settings)
 	if err != nil {
 		return nil, "", err
