@@ -165,9 +165,8 @@ func (b *consoleBrowser) confirmStoredAndFinish(next string) {
 		b.t.Fatal("the stored-key checkbox starts ticked")
 	}
 	b.do("ticking the stored-key checkbox", chromedp.Click(chromedp.CSS("#stored")))
-	if b.eval(`document.querySelector("#done").disabled`) {
-		b.t.Fatal("Done is still disabled after ticking the checkbox")
-	}
+	// The click's change event may land a frame later on a loaded machine.
+	b.waitFor("Done is enabled once the checkbox is ticked", `document.querySelector("#stored").checked && !document.querySelector("#done").disabled`)
 	b.do("clicking Done", chromedp.Click(chromedp.CSS("#done")), chromedp.WaitVisible(chromedp.CSS(next)))
 }
 
