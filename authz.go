@@ -27,6 +27,7 @@ const (
 	ActScimRequestsRead Action = "scim_key_requests.read"
 	ActWorkspacesCreate Action = "workspaces.create"
 	ActWorkspacesList   Action = "workspaces.list"
+	ActScimProvision    Action = "scim.provision"
 )
 
 // Grant is how much of an action a role holds.
@@ -47,32 +48,36 @@ type Rule struct {
 	Scope string
 	// Operator reports whether platform operators may do it.
 	Operator bool
+	// SCIM reports whether a workspace's SCIM keys may do it (in their
+	// own workspace only); they may do nothing else.
+	SCIM bool
 }
 
 // Table is the one authorization table: role × action. Every handler of
 // every surface (API, console, SCIM, CLI) asks Authorize, which reads it.
 var Table = map[Action]Rule{
-	//                   owner super admin member  management-key scope   operator
-	ActKeysRead:         {All, All, All, Own, "keys:read", true},
-	ActKeyCreate:        {All, All, All, Own, "keys:write", false},
-	ActKeyUpdate:        {All, All, All, Own, "keys:write", false},
-	ActKeyRevoke:        {All, All, All, Own, "keys:write", false},
-	ActKeyReset:         {All, All, All, Own, "keys:write", false},
-	ActKeyDelete:        {All, All, All, Own, "keys:write", false},
-	ActEventsRead:       {All, All, All, No, "events:read", false},
-	ActSettingsRead:     {All, All, All, All, "keys:read", true},
-	ActSettingsWrite:    {All, All, No, No, "", false},
-	ActMembersRead:      {All, All, All, No, "members:read", true},
-	ActMembersWrite:     {All, All, No, No, "members:write", false},
-	ActOwnersWrite:      {All, No, No, No, "", false},
-	ActVaultsRead:       {All, All, All, No, "vaults:read", false},
-	ActVaultsWrite:      {All, All, All, No, "vaults:write", false},
-	ActSecretReveal:     {All, All, All, No, "vaults:read", false},
-	ActScimKeyRequest:   {All, All, All, No, "", false},
-	ActScimKeyIssue:     {No, No, No, No, "", true},
-	ActScimRequestsRead: {All, All, All, No, "", true},
-	ActWorkspacesCreate: {No, No, No, No, "", true},
-	ActWorkspacesList:   {No, No, No, No, "", true},
+	//                   owner super admin member  management-key scope   operator  scim key
+	ActKeysRead:         {All, All, All, Own, "keys:read", true, false},
+	ActKeyCreate:        {All, All, All, Own, "keys:write", false, false},
+	ActKeyUpdate:        {All, All, All, Own, "keys:write", false, false},
+	ActKeyRevoke:        {All, All, All, Own, "keys:write", false, false},
+	ActKeyReset:         {All, All, All, Own, "keys:write", false, false},
+	ActKeyDelete:        {All, All, All, Own, "keys:write", false, false},
+	ActEventsRead:       {All, All, All, No, "events:read", false, false},
+	ActSettingsRead:     {All, All, All, All, "keys:read", true, false},
+	ActSettingsWrite:    {All, All, No, No, "", false, false},
+	ActMembersRead:      {All, All, All, No, "members:read", true, false},
+	ActMembersWrite:     {All, All, No, No, "members:write", false, false},
+	ActOwnersWrite:      {All, No, No, No, "", false, false},
+	ActVaultsRead:       {All, All, All, No, "vaults:read", false, false},
+	ActVaultsWrite:      {All, All, All, No, "vaults:write", false, false},
+	ActSecretReveal:     {All, All, All, No, "vaults:read", false, false},
+	ActScimKeyRequest:   {All, All, All, No, "", false, false},
+	ActScimKeyIssue:     {No, No, No, No, "", true, false},
+	ActScimRequestsRead: {All, All, All, No, "", true, false},
+	ActWorkspacesCreate: {No, No, No, No, "", true, false},
+	ActWorkspacesList:   {No, No, No, No, "", true, false},
+	ActScimProvision:    {No, No, No, No, "", false, true},
 }
 
 // PrincipalKind says how a caller authenticated.
@@ -84,6 +89,7 @@ const (
 	PrincipalUser      PrincipalKind = "user"
 	PrincipalKey       PrincipalKind = "key" // a management key
 	PrincipalOperator  PrincipalKind = "operator"
+	PrincipalSCIM      PrincipalKind = "scim" // a SCIM key: its identity provider
 )
 
 // Principal is an authenticated caller as seen from one workspace.
@@ -107,7 +113,7 @@ type Principal struct {
 // Actor describes the principal for the audit log.
 func (p Principal) Actor() Actor {
 	switch p.Kind {
-	case PrincipalKey:
+	case PrincipalKey, PrincipalSCIM:
 		return Actor{Type: ActorKey, ID: p.KeyID, Label: p.Name}
 	case PrincipalOperator:
 		return Actor{Type: ActorOperator, ID: p.UserID, Label: p.Email}
@@ -149,6 +155,17 @@ func Authorize(p Principal, a Action, t Target) error {
 		// Platform-wide actions are for operators only.
 		return Errorf(EFORBIDDEN, "only operators may do this")
 	}
+	if p.Kind == PrincipalSCIM {
+		// A SCIM key has no role: it is its workspace's identity provider,
+		// which may provision and nothing more.
+		if p.WorkspaceID != t.WorkspaceID {
+			return Errorf(ENOTFOUND, "workspace not found")
+		}
+		if !rule.SCIM {
+			return Errorf(EFORBIDDEN, "SCIM keys may only provision users and groups")
+		}
+		return nil
+	}
 	if p.WorkspaceID != t.WorkspaceID || p.Role == "" {
 		return Errorf(ENOTFOUND, "workspace not found")
 	}
@@ -178,6 +195,12 @@ func Authorize(p Principal, a Action, t Target) error {
 func (p Principal) Grant(a Action) Grant {
 	if p.Kind == PrincipalOperator {
 		if Table[a].Operator {
+			return All
+		}
+		return No
+	}
+	if p.Kind == PrincipalSCIM {
+		if Table[a].SCIM {
 			return All
 		}
 		return No

@@ -48,6 +48,13 @@ const (
 	EventOwnerDeprovisioned  = "key.owner_deprovisioned"
 	EventScimKeyRequested    = "scim_key.requested"
 	EventScimKeyRequestIssue = "scim_key.issued"
+	// SCIM provisioning; the actor is the SCIM key. Membership changes it
+	// makes are member.added, member.updated and member.removed events.
+	EventScimUserCreated  = "scim.user_created"
+	EventScimUserUpdated  = "scim.user_updated"
+	EventScimGroupCreated = "scim.group_created"
+	EventScimGroupUpdated = "scim.group_updated"
+	EventScimGroupDeleted = "scim.group_deleted"
 )
 
 // EventFilter selects events of one workspace, newest first.

@@ -19,6 +19,7 @@ type Store interface {
 	SessionStore
 	UsageStore
 	ScimKeyRequestStore
+	ScimStore
 	Close() error
 }
 
@@ -190,4 +191,49 @@ type ScimKeyRequestStore interface {
 	// IssueScimKey creates k and marks the request issued with it, in one
 	// transaction; ECONFLICT if the request was already issued.
 	IssueScimKey(ctx context.Context, requestID string, k *Key, issuedBy string, ev Event) error
+}
+
+// ScimStore keeps what identity providers provision over SCIM: per
+// membership SCIM attributes of users, and groups. Writes record their
+// events in the same transaction; uniqueness violations are ECONFLICT with
+// the detail "scim_type" "uniqueness". Deprovisioning flips members.active
+// in the same transaction as the attributes, so a PATCH is all or nothing.
+type ScimStore interface {
+	// ScimUser returns a provisioned user of the workspace; ENOTFOUND if
+	// the user has no SCIM record there (or is not a member).
+	ScimUser(ctx context.Context, workspaceID, userID string) (*ScimUser, error)
+	// ScimUsers returns a page of the users matching q and how many match.
+	ScimUsers(ctx context.Context, q ScimQuery) ([]*ScimUser, int, error)
+	// CreateScimUser stores u's SCIM record. It inserts newUser first when
+	// not nil, and makes the user a member (role member, active u.Active)
+	// unless they are one; an existing membership takes u.Active (with the
+	// last-owner rule). fn is called inside the transaction with the
+	// membership as it was (nil if none) and returns the events to record.
+	// ECONFLICT when the workspace has a SCIM user with that userName
+	// (case-insensitively) or the user already has a SCIM record there, or
+	// newUser's email is taken.
+	CreateScimUser(ctx context.Context, u *ScimUser, newUser *User, fn func(prev *Member) ([]Event, error)) error
+	// UpdateScimUser loads the record, applies fn and stores the result and
+	// fn's events in one transaction; fn's error changes nothing, and so
+	// does no event. The membership takes u.Active (ECONFLICT for the last
+	// active owner). The user's login email and name follow u.Email and
+	// u.Name only when this workspace is their only one and the email is
+	// free: a person in several workspaces keeps their own. fn must not
+	// call the store's write methods.
+	UpdateScimUser(ctx context.Context, workspaceID, userID string, fn func(u *ScimUser) ([]Event, error)) (*ScimUser, error)
+	// ScimExtensionAttrs lists the custom extension attributes stored in the workspace.
+	ScimExtensionAttrs(ctx context.Context, workspaceID string) ([]ScimExtensionAttr, error)
+
+	// ScimGroup returns one group with its members; ENOTFOUND if none.
+	ScimGroup(ctx context.Context, workspaceID, id string) (*ScimGroup, error)
+	// ScimGroups returns a page of the groups matching q and how many match.
+	ScimGroups(ctx context.Context, q ScimQuery) ([]*ScimGroup, int, error)
+	// CreateScimGroup stores g; ECONFLICT (uniqueness) when the workspace
+	// has a group of that displayName (case-insensitively), EINVALID
+	// (detail "members") when a member is not a SCIM user of the workspace.
+	CreateScimGroup(ctx context.Context, g *ScimGroup, ev Event) error
+	// UpdateScimGroup applies fn like UpdateScimUser, with CreateScimGroup's errors.
+	UpdateScimGroup(ctx context.Context, workspaceID, id string, fn func(g *ScimGroup) (*Event, error)) (*ScimGroup, error)
+	// DeleteScimGroup removes a group; ENOTFOUND if none.
+	DeleteScimGroup(ctx context.Context, workspaceID, id string, ev Event) error
 }

@@ -35,6 +35,9 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"LastOwnersRace", testLastOwnersRace},
 		{"Invites", testInvites},
 		{"ScimKeyRequests", testScimKeyRequests},
+		{"ScimUsers", testScimUsers},
+		{"ScimFilters", testScimFilters},
+		{"ScimGroups", testScimGroups},
 		{"Concurrency", testConcurrency},
 		{"PanicInUpdate", testPanic},
 	}

@@ -1,0 +1,309 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/latchkey/latchkey"
+)
+
+const scimUserSelect = `SELECT s.workspace_id, s.user_id, s.user_name, COALESCE(s.external_id, ''), m.active,
+	s.emails, s.doc, u.email, u.name, s.created_at, s.updated_at, s.version
+	FROM scim_users s
+	JOIN members m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id
+	JOIN users u ON u.id = s.user_id `
+
+func scanScimUser(row interface{ Scan(...any) error }) (*latchkey.ScimUser, error) {
+	var u latchkey.ScimUser
+	var emails, doc string
+	var created, updated int64
+	if err := row.Scan(&u.WorkspaceID, &u.UserID, &u.UserName, &u.ExternalID, &u.Active,
+		&emails, &doc, &u.Email, &u.Name, &created, &updated, &u.Version); err != nil {
+		return nil, err
+	}
+	if err := unmarshal(emails, &u.Emails); err != nil {
+		return nil, err
+	}
+	if err := unmarshal(doc, &u.Doc); err != nil {
+		return nil, err
+	}
+	u.Created, u.Updated = fromMicros(created), fromMicros(updated)
+	return &u, nil
+}
+
+// ScimUser returns a provisioned user; ENOTFOUND if none.
+func (db *DB) ScimUser(ctx context.Context, workspaceID, userID string) (*latchkey.ScimUser, error) {
+	u, err := scanScimUser(db.read.QueryRowContext(ctx, scimUserSelect+`WHERE s.workspace_id = ? AND s.user_id = ?`, workspaceID, userID))
+	if err != nil {
+		return nil, notFound(err, "user")
+	}
+	return u, nil
+}
+
+// ScimUsers returns a page of the users matching q, in id (creation)
+// order, and how many match.
+func (db *DB) ScimUsers(ctx context.Context, q latchkey.ScimQuery) ([]*latchkey.ScimUser, int, error) {
+	w := &scimWhere{}
+	w.b.WriteString("s.workspace_id = ")
+	w.b.WriteString(w.arg(q.WorkspaceID))
+	if q.Filter != nil {
+		w.b.WriteString(" AND ")
+		if err := w.filter(q.Filter); err != nil {
+			return nil, 0, err
+		}
+	}
+	var total int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM scim_users s
+		JOIN members m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id WHERE `+w.b.String(), w.args...).Scan(&total)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: scim users: %w", err)
+	}
+	list := []*latchkey.ScimUser{}
+	if q.Limit <= 0 || q.Offset >= total {
+		return list, total, nil
+	}
+	rows, err := db.read.QueryContext(ctx, scimUserSelect+`WHERE `+w.b.String()+` ORDER BY s.user_id LIMIT ? OFFSET ?`,
+		append(w.args, q.Limit, q.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: scim users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanScimUser(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqlite: scim users: %w", err)
+		}
+		list = append(list, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: scim users: %w", err)
+	}
+	return list, total, nil
+}
+
+// CreateScimUser stores a provisioned user, creating the user and the
+// membership as needed; see latchkey.ScimStore.
+func (db *DB) CreateScimUser(ctx context.Context, u *latchkey.ScimUser, newUser *latchkey.User, fn func(*latchkey.Member) ([]latchkey.Event, error)) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if newUser != nil {
+			if err := insertUser(ctx, tx, newUser); err != nil {
+				return err
+			}
+		}
+		prev, err := scanMember(tx.QueryRowContext(ctx, memberSelect+`WHERE m.workspace_id = ? AND m.user_id = ?`, u.WorkspaceID, u.UserID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			prev = nil
+		case err != nil:
+			return fmt.Errorf("sqlite: scim user: %w", err)
+		}
+		evs, err := fn(prev)
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO members (workspace_id, user_id, role, active, created_at) VALUES (?, ?, ?, ?, ?)`,
+				u.WorkspaceID, u.UserID, string(latchkey.RoleMember), u.Active, micros(u.Created))
+			if isForeignKey(err) {
+				return latchkey.Errorf(latchkey.ENOTFOUND, "user or workspace not found")
+			}
+		} else {
+			err = setActive(ctx, tx, prev, u.Active)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: scim user: %w", err)
+		}
+		u.Version = 1
+		if err := writeScimUser(ctx, tx, u, true); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT email, name FROM users WHERE id = ?`, u.UserID).Scan(&u.Email, &u.Name); err != nil {
+			return fmt.Errorf("sqlite: scim user: %w", err)
+		}
+		return insertEvents(ctx, tx, u.WorkspaceID, evs)
+	})
+}
+
+// setActive applies a SCIM active flag to a membership under the
+// last-owner rule.
+func setActive(ctx context.Context, tx *sql.Tx, m *latchkey.Member, active bool) error {
+	if m.Active == active {
+		return nil
+	}
+	if isActiveOwner(m) {
+		if err := needOtherOwner(ctx, tx, m.WorkspaceID, m.UserID); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE members SET active = ? WHERE workspace_id = ? AND user_id = ?`, active, m.WorkspaceID, m.UserID)
+	return err
+}
+
+// UpdateScimUser applies fn to a provisioned user; see latchkey.ScimStore.
+func (db *DB) UpdateScimUser(ctx context.Context, workspaceID, userID string, fn func(*latchkey.ScimUser) ([]latchkey.Event, error)) (*latchkey.ScimUser, error) {
+	var out *latchkey.ScimUser
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		load := func() (*latchkey.ScimUser, error) {
+			u, err := scanScimUser(tx.QueryRowContext(ctx, scimUserSelect+`WHERE s.workspace_id = ? AND s.user_id = ?`, workspaceID, userID))
+			if err != nil {
+				return nil, notFound(err, "user")
+			}
+			return u, nil
+		}
+		old, err := load()
+		if err != nil {
+			return err
+		}
+		u, err := load() // a copy fn may change freely
+		if err != nil {
+			return err
+		}
+		evs, err := fn(u)
+		if err != nil || len(evs) == 0 {
+			out = old
+			return err
+		}
+		u.WorkspaceID, u.UserID, u.Created, u.Version = workspaceID, userID, old.Created, old.Version+1
+		m := &latchkey.Member{WorkspaceID: workspaceID, UserID: userID, Active: old.Active}
+		if err := tx.QueryRowContext(ctx, `SELECT role FROM members WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID).Scan(&m.Role); err != nil {
+			return fmt.Errorf("sqlite: scim user: %w", err)
+		}
+		if err := setActive(ctx, tx, m, u.Active); err != nil {
+			return err
+		}
+		if err := writeScimUser(ctx, tx, u, false); err != nil {
+			return err
+		}
+		if u.Email != old.Email || u.Name != old.Name {
+			if err := syncLogin(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+		if err := insertEvents(ctx, tx, workspaceID, evs); err != nil {
+			return err
+		}
+		out, err = load()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// syncLogin lets the user's login email and name follow their SCIM
+// attributes, only when this workspace is their only one and the email is
+// not another user's: an identity provider must never take over an account
+// that other workspaces know.
+func syncLogin(ctx context.Context, tx *sql.Tx, u *latchkey.ScimUser) error {
+	var others int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE user_id = ? AND workspace_id <> ?`, u.UserID, u.WorkspaceID).Scan(&others); err != nil {
+		return fmt.Errorf("sqlite: scim user: %w", err)
+	}
+	if others > 0 {
+		return nil
+	}
+	email := strings.ToLower(strings.TrimSpace(u.Email))
+	var taken int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ? AND id <> ?`, email, u.UserID).Scan(&taken); err != nil {
+		return fmt.Errorf("sqlite: scim user: %w", err)
+	}
+	if taken > 0 || email == "" {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, u.Name, u.UserID)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, name = ? WHERE id = ?`, email, u.Name, u.UserID)
+	return err
+}
+
+// writeScimUser inserts or updates the record and rewrites its derived rows.
+func writeScimUser(ctx context.Context, tx *sql.Tx, u *latchkey.ScimUser, insert bool) error {
+	emails, err := marshal(u.Emails, "[]")
+	if err != nil {
+		return err
+	}
+	doc, err := marshal(u.Doc, "{}")
+	if err != nil {
+		return err
+	}
+	attrs, err := marshal(u.Search(), "{}")
+	if err != nil {
+		return err
+	}
+	ext := sql.NullString{String: u.ExternalID, Valid: u.ExternalID != ""}
+	if insert {
+		_, err = tx.ExecContext(ctx, `INSERT INTO scim_users (workspace_id, user_id, user_name, user_name_lower, external_id,
+			emails, doc, attrs, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.WorkspaceID, u.UserID, u.UserName, strings.ToLower(u.UserName), ext, emails, doc, attrs,
+			micros(u.Created), micros(u.Updated), u.Version)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE scim_users SET user_name = ?, user_name_lower = ?, external_id = ?,
+			emails = ?, doc = ?, attrs = ?, updated_at = ?, version = ? WHERE workspace_id = ? AND user_id = ?`,
+			u.UserName, strings.ToLower(u.UserName), ext, emails, doc, attrs, micros(u.Updated), u.Version, u.WorkspaceID, u.UserID)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM scim_emails WHERE workspace_id = ? AND user_id = ?`, u.WorkspaceID, u.UserID)
+		}
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM scim_user_extensions WHERE workspace_id = ? AND user_id = ?`, u.WorkspaceID, u.UserID)
+		}
+	}
+	switch {
+	case isUnique(err, "user_name_lower"):
+		return uniqueness("a user with the userName %q already exists in this workspace", u.UserName)
+	case isUnique(err, ""):
+		return uniqueness("this user is already provisioned in this workspace")
+	case err != nil:
+		return fmt.Errorf("sqlite: write scim user: %w", err)
+	}
+	for i, e := range u.Emails {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scim_emails (workspace_id, user_id, position, value_lower, type_lower, is_primary)
+			VALUES (?, ?, ?, ?, ?, ?)`, u.WorkspaceID, u.UserID, i, strings.ToLower(e.Value), strings.ToLower(e.Type), e.Primary); err != nil {
+			return fmt.Errorf("sqlite: write scim emails: %w", err)
+		}
+	}
+	for _, a := range u.ExtensionAttrs() {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scim_user_extensions (workspace_id, user_id, urn, attr, type, multi_valued)
+			VALUES (?, ?, ?, ?, ?, ?)`, u.WorkspaceID, u.UserID, a.URN, a.Name, a.Type, a.MultiValued); err != nil {
+			return fmt.Errorf("sqlite: write scim extensions: %w", err)
+		}
+	}
+	return nil
+}
+
+func uniqueness(format string, args ...any) error {
+	return latchkey.Errorf(latchkey.ECONFLICT, format, args...).WithDetail("scim_type", "uniqueness")
+}
+
+func insertEvents(ctx context.Context, tx *sql.Tx, workspaceID string, evs []latchkey.Event) error {
+	for i := range evs {
+		if evs[i].WorkspaceID == "" {
+			evs[i].WorkspaceID = workspaceID
+		}
+		if err := insertEvent(ctx, tx, &evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ScimExtensionAttrs lists the custom extension attributes stored in a workspace.
+func (db *DB) ScimExtensionAttrs(ctx context.Context, workspaceID string) ([]latchkey.ScimExtensionAttr, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT urn, attr, MIN(type), MAX(multi_valued) FROM scim_user_extensions
+		WHERE workspace_id = ? GROUP BY urn, attr ORDER BY urn, attr`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: scim extensions: %w", err)
+	}
+	defer rows.Close()
+	var out []latchkey.ScimExtensionAttr
+	for rows.Next() {
+		var a latchkey.ScimExtensionAttr
+		if err := rows.Scan(&a.URN, &a.Name, &a.Type, &a.MultiValued); err != nil {
+			return nil, fmt.Errorf("sqlite: scim extensions: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
