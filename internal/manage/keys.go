@@ -69,6 +69,9 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	if in.SaveToVault != nil {
 		return nil, "", latchkey.Errorf(latchkey.EUNPROCESSABLE, "vaults are not available on this server yet; store the secret yourself").WithDetail("field", "save_to_vault")
 	}
+	if in.Settings, err = s.takeShared(ctx, p, ws, kt.Name, in.Settings); err != nil {
+		return nil, "", err
+	}
 	scopes, err := kt.ValidateScopes(in.Scopes)
 	if err != nil {
 		return nil, "", err
@@ -105,7 +108,7 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	if err := s.store.CreateKey(ctx, k, ev); err != nil {
 		return nil, "", err
 	}
-	return k, secret, nil
+	return k, secret, s.showShared(ctx, ws, k)
 }
 
 func resolveOwner(p latchkey.Principal, owner string) (string, error) {
@@ -149,12 +152,20 @@ func (s *Service) ListKeys(ctx context.Context, p latchkey.Principal, ws string,
 		return nil, "", latchkey.Errorf(latchkey.EINVALID, "limit must be between 1 and 200").WithDetail("field", "limit")
 	}
 	f.WorkspaceID, f.Now, f.Notice = ws, s.Now(), w.Settings.Expiration.NoticeWindow()
-	return s.store.Keys(ctx, f)
+	keys, next, err := s.store.Keys(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	return keys, next, s.showShared(ctx, ws, keys...)
 }
 
 // Key returns one key of ws that p may see.
 func (s *Service) Key(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error) {
-	return s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeysRead)
+	k, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeysRead)
+	if err != nil {
+		return nil, err
+	}
+	return k, s.showShared(ctx, ws, k)
 }
 
 // authorizedKey loads a key and checks p may do a to it. A key p may not

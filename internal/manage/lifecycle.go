@@ -27,7 +27,11 @@ type UpdateKey struct {
 // UpdateKey edits a key's name, description, callback URL, scopes, settings
 // or rate limit. A revoked key cannot change.
 func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID string, in UpdateKey) (*latchkey.Key, error) {
-	if _, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyUpdate); err != nil {
+	cur, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyUpdate)
+	if err != nil {
+		return nil, err
+	}
+	if in.Settings, err = s.takeShared(ctx, p, ws, cur.Type, in.Settings); err != nil {
 		return nil, err
 	}
 	k, err := s.store.UpdateKey(ctx, ws, keyID, func(k *latchkey.Key) (*latchkey.Event, error) {
@@ -108,7 +112,7 @@ func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID
 		return nil, err
 	}
 	s.invalidateKey(keyID)
-	return k, nil
+	return k, s.showShared(ctx, ws, k)
 }
 
 // RevokeKey revokes a key permanently. Revoking a revoked key changes
@@ -132,7 +136,7 @@ func (s *Service) RevokeKey(ctx context.Context, p latchkey.Principal, ws, keyID
 		return nil, err
 	}
 	s.invalidateKey(keyID)
-	return k, nil
+	return k, s.showShared(ctx, ws, k)
 }
 
 // ResetKey gives a key a new secret, keeping its id and settings. The old
@@ -180,7 +184,7 @@ func (s *Service) ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID 
 		return nil, "", err
 	}
 	s.invalidateKey(keyID)
-	return k, secret, nil
+	return k, secret, s.showShared(ctx, ws, k)
 }
 
 // DeleteKey removes a key for good; its events stay.

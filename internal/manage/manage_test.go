@@ -295,3 +295,39 @@ func TestCreateRules(t *testing.T) {
 		t.Errorf("a stranger creating a key: got %v, want not found", err)
 	}
 }
+
+// The SCIM custom-attributes switch shows in every SCIM key's settings and
+// changes the workspace, not the key (Letsignit).
+func TestScimSwitchInKeySettings(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	a, _ := e.create(t, manage.CreateKey{Name: "okta", Type: latchkey.TypeSCIM, Settings: map[string]any{"integration": "okta"}})
+	b, _ := e.create(t, manage.CreateKey{Name: "entra", Type: latchkey.TypeSCIM, Settings: map[string]any{"integration": "entra", manage.ScimSwitch: true}})
+	if b.Settings[manage.ScimSwitch] != true {
+		t.Fatalf("created with the switch on: settings %v", b.Settings)
+	}
+	got, err := e.svc.Key(ctx, e.owner, e.ws, a.ID)
+	if err != nil || got.Settings[manage.ScimSwitch] != true || got.Settings["integration"] != "okta" {
+		t.Fatalf("the other SCIM key shows %v, %v; want the switch on", got, err)
+	}
+	if _, err := e.svc.UpdateKey(ctx, e.owner, e.ws, a.ID, manage.UpdateKey{Settings: map[string]any{manage.ScimSwitch: false}}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := e.svc.Settings(ctx, e.owner, e.ws)
+	if st.ScimCustomAttributes {
+		t.Error("switching off through a key did not change the workspace")
+	}
+	stored, _ := e.store.Key(ctx, e.ws, b.ID)
+	if _, ok := stored.Settings[manage.ScimSwitch]; ok {
+		t.Errorf("the switch was stored in a key: %v", stored.Settings)
+	}
+	pub, _ := e.create(t, manage.CreateKey{Name: "api"})
+	if _, err := e.svc.UpdateKey(ctx, e.owner, e.ws, pub.ID, manage.UpdateKey{Settings: map[string]any{manage.ScimSwitch: true}}); latchkey.ErrorCode(err) != latchkey.EINVALID {
+		t.Errorf("the switch on a public_api key: got %v, want invalid_request", err)
+	}
+	admin := e.owner
+	admin.Role = latchkey.RoleAdmin
+	if _, err := e.svc.UpdateKey(ctx, admin, e.ws, a.ID, manage.UpdateKey{Settings: map[string]any{manage.ScimSwitch: true}}); latchkey.ErrorCode(err) != latchkey.EFORBIDDEN {
+		t.Errorf("an admin flipping the workspace switch: got %v, want forbidden", err)
+	}
+}
