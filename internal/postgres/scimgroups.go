@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlfilter"
 )
 
 const scimGroupSelect = `SELECT g.workspace_id, g.id, g.display_name, COALESCE(g.external_id, ''), g.doc,
@@ -73,25 +74,21 @@ func (db *DB) ScimGroup(ctx context.Context, workspaceID, id string) (*latchkey.
 
 // ScimGroups returns a page of the groups matching q, in id order, and how many match.
 func (db *DB) ScimGroups(ctx context.Context, q latchkey.ScimQuery) ([]*latchkey.ScimGroup, int, error) {
-	w := &scimWhere{groups: true}
-	w.b.WriteString("g.workspace_id = " + w.arg(q.WorkspaceID))
-	if q.Filter != nil {
-		w.b.WriteString(" AND ")
-		if err := w.filter(q.Filter); err != nil {
-			return nil, 0, err
-		}
+	cond, args, err := sqlfilter.Groups(scimDialect{}, q)
+	if err != nil {
+		return nil, 0, err
 	}
 	var total int
-	if err := db.pool.QueryRow(ctx, `SELECT COUNT(*) FROM scim_groups g WHERE `+w.b.String(), w.args...).Scan(&total); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT COUNT(*) FROM scim_groups g WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, wrap(err, "scim groups")
 	}
 	list := []*latchkey.ScimGroup{}
 	if q.Limit <= 0 || q.Offset >= total {
 		return list, total, nil
 	}
-	n := len(w.args)
-	rows, err := db.pool.Query(ctx, scimGroupSelect+`WHERE `+w.b.String()+fmt.Sprintf(` ORDER BY g.id LIMIT $%d OFFSET $%d`, n+1, n+2),
-		append(w.args, q.Limit, q.Offset)...)
+	n := len(args)
+	rows, err := db.pool.Query(ctx, scimGroupSelect+`WHERE `+cond+fmt.Sprintf(` ORDER BY g.id LIMIT $%d OFFSET $%d`, n+1, n+2),
+		append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, wrap(err, "scim groups")
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlfilter"
 )
 
 const scimUserSelect = `SELECT s.workspace_id, s.user_id, s.user_name, COALESCE(s.external_id, ''), m.active,
@@ -46,18 +47,13 @@ func (db *DB) ScimUser(ctx context.Context, workspaceID, userID string) (*latchk
 // ScimUsers returns a page of the users matching q, in id (creation)
 // order, and how many match.
 func (db *DB) ScimUsers(ctx context.Context, q latchkey.ScimQuery) ([]*latchkey.ScimUser, int, error) {
-	w := &scimWhere{}
-	w.b.WriteString("s.workspace_id = ")
-	w.b.WriteString(w.arg(q.WorkspaceID))
-	if q.Filter != nil {
-		w.b.WriteString(" AND ")
-		if err := w.filter(q.Filter); err != nil {
-			return nil, 0, err
-		}
+	cond, args, err := sqlfilter.Users(scimDialect{}, q)
+	if err != nil {
+		return nil, 0, err
 	}
 	var total int
-	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM scim_users s
-		JOIN members m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id WHERE `+w.b.String(), w.args...).Scan(&total)
+	err = db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM scim_users s
+		JOIN members m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id WHERE `+cond, args...).Scan(&total)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: scim users: %w", err)
 	}
@@ -65,8 +61,8 @@ func (db *DB) ScimUsers(ctx context.Context, q latchkey.ScimQuery) ([]*latchkey.
 	if q.Limit <= 0 || q.Offset >= total {
 		return list, total, nil
 	}
-	rows, err := db.read.QueryContext(ctx, scimUserSelect+`WHERE `+w.b.String()+` ORDER BY s.user_id LIMIT ? OFFSET ?`,
-		append(w.args, q.Limit, q.Offset)...)
+	rows, err := db.read.QueryContext(ctx, scimUserSelect+`WHERE `+cond+` ORDER BY s.user_id LIMIT ? OFFSET ?`,
+		append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: scim users: %w", err)
 	}
