@@ -25,9 +25,16 @@ func setCommon(h http.Header) {
 }
 
 // answer writes the decision: a byte copy of the cached body when valid.
+//
+// A forward-auth success carries its answer in headers only: proxies read
+// nothing else, and every byte of a body costs throughput on the hot path.
 func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string, forward bool) {
 	h := w.Header()
-	setCommon(h)
+	if res.Code == "" && forward {
+		h["Cache-Control"] = noStore
+	} else {
+		setCommon(h)
+	}
 	if res.Code == "" {
 		e := &res.Key.e
 		if forward {
@@ -38,6 +45,8 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 			h["X-Latchkey-Environment"] = vals[2:3:3]
 			h["X-Latchkey-Scopes"] = vals[3:4:4]
 			h["X-Latchkey-Owner"] = vals[4:5:5]
+			w.WriteHeader(http.StatusOK)
+			return
 		}
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, e.part(partBody))
