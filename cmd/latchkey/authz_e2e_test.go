@@ -66,6 +66,7 @@ var grid = []struct {
 		/*                                                               */ "201   403   403   403   403   403   403   403   403   403   403   401"},
 	{"PATCH", "/v1/workspaces/{ws}/members/{U}", `{"role":"admin"}` /*  */, "200   200   403   403   403   403   403   403   403   200   403   401"},
 	{"PATCH", "/v1/workspaces/{ws}/members/{U}", `{"role":"owner"}` /*  */, "200   403   403   403   403   403   403   403   403   403   403   401"},
+	{"POST", "/v1/workspaces/{ws}/members/{U}/invite", "" /*           */, "201   201   403   403   403   403   403   403   403   201   403   401"},
 	{"DELETE", "/v1/workspaces/{ws}/members/{U}", "" /*                 */, "204   204   403   403   403   403   403   403   403   204   403   401"},
 	{"GET", "/v1/workspaces/{ws}/scim-key-requests", "" /*              */, "200   200   200   403   200   403   403   403   403   403   403   401"},
 	{"POST", "/v1/workspaces/{ws}/scim-key-requests", `{"contact_email":"it@acme.test","integration":"okta"}`,

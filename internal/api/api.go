@@ -75,6 +75,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/workspaces/{ws}/members", a.inWorkspace(a.addMember))
 	mux.HandleFunc("PATCH /v1/workspaces/{ws}/members/{user}", a.inWorkspace(a.patchMember))
 	mux.HandleFunc("DELETE /v1/workspaces/{ws}/members/{user}", a.inWorkspace(a.removeMember))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/members/{user}/invite", a.inWorkspace(a.inviteMember))
 	mux.HandleFunc("POST /v1/auth/accept-invite", a.acceptInvite)
 
 	mux.HandleFunc("GET /v1/workspaces", a.platform(a.listWorkspaces))

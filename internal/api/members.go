@@ -108,3 +108,21 @@ func (a *API) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	}
 	a.startSession(w, r, u, tok)
 }
+
+type invited struct {
+	InviteToken string `json:"invite_token"`
+	InviteURL   string `json:"invite_url"`
+}
+
+func (a *API) inviteMember(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	if err := decode(w, r, &struct{}{}, true); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	tok, err := a.svc.InviteMember(r.Context(), p, ws, r.PathValue("user"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, invited{InviteToken: tok, InviteURL: invitePath(tok)})
+}

@@ -264,3 +264,32 @@ func (s *Service) SetMemberActive(ctx context.Context, p latchkey.Principal, ws,
 	}
 	return m, nil
 }
+
+// InviteMember makes a new invite link for a member who has no password
+// yet: someone invited whose link expired, or a user provisioned by an
+// identity provider over SCIM. The token is returned this once.
+func (s *Service) InviteMember(ctx context.Context, p latchkey.Principal, ws, userID string) (string, error) {
+	cur, err := s.member(ctx, p, latchkey.ActMembersWrite, ws, userID)
+	if err != nil {
+		return "", err
+	}
+	if err := authorizeRole(p, ws, cur.Role); err != nil {
+		return "", err
+	}
+	u, err := s.store.User(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	if u.PasswordHash != "" {
+		return "", latchkey.Errorf(latchkey.ECONFLICT, "%s has a password already; an invite could replace it", u.Email)
+	}
+	tok, err := s.newInvite(ctx, userID, ws)
+	if err != nil {
+		return "", err
+	}
+	ev := s.event(p, ws, "member.invited", userID, map[string]any{"email": u.Email})
+	if err := s.store.AppendEvent(ctx, ev); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
