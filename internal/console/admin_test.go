@@ -30,6 +30,12 @@ func TestMembersPage(t *testing.T) {
 	if ivy == nil || ivy.Role != latchkey.RoleAdmin {
 		t.Fatalf("members after adding: %+v", ms)
 	}
+	if got := e.post(t, hc, base+"/"+ivy.UserID+"/invite", nil); got.status != http.StatusOK || !got.has("/invite?token=") {
+		t.Errorf("a new invite link for a member without a password: got %d", got.status)
+	}
+	if got := e.post(t, hc, base+"/"+e.owner.UserID+"/invite", nil); got.status != http.StatusUnprocessableEntity || got.has("/invite?token=") {
+		t.Errorf("an invite link for a member with a password: got %d, want the refusal on the page", got.status)
+	}
 	if got := e.post(t, hc, base+"/"+ivy.UserID+"/role", url.Values{"role": {"member"}}); got.status != http.StatusSeeOther {
 		t.Errorf("changing the role: got %d, want 303", got.status)
 	}

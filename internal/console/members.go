@@ -15,6 +15,7 @@ func (c *Console) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /w/{ws}/members", c.inWorkspace(c.addMember))
 	mux.HandleFunc("POST /w/{ws}/members/{user}/role", c.inWorkspace(c.changeRole))
 	mux.HandleFunc("POST /w/{ws}/members/{user}/remove", c.inWorkspace(c.removeMember))
+	mux.HandleFunc("POST /w/{ws}/members/{user}/invite", c.inWorkspace(c.inviteMember))
 	mux.HandleFunc("GET /w/{ws}/settings", c.inWorkspace(c.settingsPage))
 	mux.HandleFunc("POST /w/{ws}/settings", c.inWorkspace(c.saveSettings))
 	mux.HandleFunc("GET /w/{ws}/scim", c.inWorkspace(c.scimPage))
@@ -91,6 +92,18 @@ func inviteURL(r *http.Request, tok string) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + "/invite?token=" + url.QueryEscape(tok)
+}
+
+// inviteMember shows a new invite link for a member without a password,
+// such as one provisioned by an identity provider.
+func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, pg *page) {
+	tok, err := c.svc.InviteMember(r.Context(), pg.P, pg.WS.ID, r.PathValue("user"))
+	if err != nil {
+		c.failMembers(w, r, pg, err)
+		return
+	}
+	pg.Flash = "Send the member the invite link below: it is shown only now and works for 7 days."
+	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, inviteURL(r, tok))
 }
 
 func (c *Console) changeRole(w http.ResponseWriter, r *http.Request, pg *page) {
