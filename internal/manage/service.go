@@ -76,9 +76,6 @@ func New(cfg Config) *Service {
 // Catalog returns the key type catalog in force.
 func (s *Service) Catalog() *latchkey.Catalog { return s.catalog }
 
-// Store returns the underlying store, for read paths that need no authorization (health checks).
-func (s *Service) Store() latchkey.Store { return s.store }
-
 // Now returns the service's current time, truncated to what stores keep.
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
