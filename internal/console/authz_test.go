@@ -67,7 +67,7 @@ func TestOtherWorkspaceIsNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := e.svc.Store().User(ctx, m.UserID)
+	u, _ := e.store.User(ctx, m.UserID)
 	otherOwner, _ := e.svc.Principal(ctx, manage.Caller{User: u}, other.ID)
 	theirs, _, err := e.svc.CreateKey(ctx, otherOwner, other.ID, manage.CreateKey{Name: "Globex CRM"})
 	if err != nil {

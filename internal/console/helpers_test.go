@@ -25,6 +25,7 @@ const testPassword = "Tabby-Lantern-Orbit-42"
 // with one workspace "Acme" and its owner.
 type env struct {
 	svc   *manage.Service
+	store *sqlite.DB
 	srv   *httptest.Server
 	ws    string
 	owner latchkey.Principal
@@ -51,7 +52,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, srv: srv, ws: first.Workspace.ID, owner: p}
+	return &env{svc: svc, store: store, srv: srv, ws: first.Workspace.ID, owner: p}
 }
 
 // addMember adds a member with role and the test password, returning their principal.
@@ -62,7 +63,7 @@ func (e *env) addMember(t *testing.T, email string, role latchkey.Role) latchkey
 	if err != nil {
 		t.Fatalf("AddMember(%s): %v", email, err)
 	}
-	u, err := e.svc.Store().User(ctx, m.UserID)
+	u, err := e.store.User(ctx, m.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
