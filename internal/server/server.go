@@ -94,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 		w.WriteHeader(http.StatusForbidden)
 		_, _ = w.Write([]byte(`{"error":{"code":"forbidden","message":"cross-origin request refused: state-changing calls must come from latchkey's own origin","details":{}}}` + "\n"))
 	}))
-	general := requestID(accessLog(log, cfg.Metrics, recoverer(log, cop.Handler(mux))))
+	general := writeDeadline(requestID(accessLog(log, cfg.Metrics, recoverer(log, cop.Handler(mux)))))
 
 	// The verify endpoints skip the general middleware: a log line or a
 	// request id per call is what would decide their throughput. They keep
@@ -110,10 +110,12 @@ func New(cfg Config) (*Server, error) {
 		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// No server-wide WriteTimeout: it costs a deadline per request on
+		// the verify path, whose answers are a few hundred bytes that fit
+		// in the socket buffer. writeDeadline bounds everything else.
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return &Server{srv: srv, ln: ln, log: log}, nil
 }
@@ -137,4 +139,15 @@ func writePlain(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
+}
+
+// writeTimeout bounds how long answering one management or console
+// request may take, so a client that stops reading cannot hold it.
+const writeTimeout = 30 * time.Second
+
+func writeDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout))
+		next.ServeHTTP(w, r)
+	})
 }
