@@ -28,6 +28,8 @@ const (
 	ActWorkspacesCreate Action = "workspaces.create"
 	ActWorkspacesList   Action = "workspaces.list"
 	ActScimProvision    Action = "scim.provision"
+	// ActOutboxRead lists the mail sent (or waiting to be sent) about the workspace.
+	ActOutboxRead Action = "outbox.read"
 )
 
 // Grant is how much of an action a role holds.
@@ -78,6 +80,7 @@ var Table = map[Action]Rule{
 	ActWorkspacesCreate: {No, No, No, No, "", true, false},
 	ActWorkspacesList:   {No, No, No, No, "", true, false},
 	ActScimProvision:    {No, No, No, No, "", false, true},
+	ActOutboxRead:       {All, All, All, No, "", false, false},
 }
 
 // PrincipalKind says how a caller authenticated.

@@ -32,11 +32,13 @@ const (
 
 // Event actions.
 const (
-	EventKeyCreated          = "key.created"
-	EventKeyUpdated          = "key.updated"
-	EventKeyReset            = "key.reset"
-	EventKeyRevoked          = "key.revoked"
-	EventKeyDeleted          = "key.deleted"
+	EventKeyCreated = "key.created"
+	EventKeyUpdated = "key.updated"
+	EventKeyReset   = "key.reset"
+	EventKeyRevoked = "key.revoked"
+	EventKeyDeleted = "key.deleted"
+	// EventKeyExpiring is recorded by the jobs when a key enters a notice window.
+	EventKeyExpiring         = "key.expiring"
 	EventLogin               = "auth.login"
 	EventLoginFailed         = "auth.login_failed"
 	EventLogout              = "auth.logout"

@@ -20,6 +20,8 @@ type Store interface {
 	UsageStore
 	ScimKeyRequestStore
 	ScimStore
+	LifecycleStore
+	MailStore
 	Close() error
 }
 

@@ -15,7 +15,9 @@ import (
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/console"
+	"github.com/latchkey/latchkey/internal/jobs"
 	"github.com/latchkey/latchkey/internal/manage"
+	"github.com/latchkey/latchkey/internal/notify"
 	"github.com/latchkey/latchkey/internal/postgres"
 	"github.com/latchkey/latchkey/internal/scim"
 	"github.com/latchkey/latchkey/internal/server"
@@ -47,6 +49,14 @@ type Config struct {
 	// DisableVerifyCache sends every verification to the store; only the
 	// load harness (bench/) sets it, to measure the cold path.
 	DisableVerifyCache bool
+	// JobsInterval is the period of the lifecycle jobs (one minute when zero).
+	JobsInterval time.Duration
+	// SMTPURL delivers the outbox (smtp://user:password@host:port); without
+	// it mail stays in the outbox. It holds a secret: never log it.
+	SMTPURL  string
+	MailFrom string
+	// MailInterval is how often the outbox is drained (10 seconds when zero).
+	MailInterval time.Duration
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -64,6 +74,8 @@ type Main struct {
 	verifier *verify.Verifier
 	service  *manage.Service
 	server   *server.Server
+	jobs     *jobs.Runner
+	sender   *notify.Sender // nil without SMTP
 
 	closeOnce sync.Once
 }
@@ -114,6 +126,10 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
 	})
+	if err := m.newSender(); err != nil {
+		store.Close()
+		return nil, err
+	}
 	boot, err := m.bootstrap(ctx)
 	if err != nil {
 		store.Close()
@@ -139,6 +155,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		store.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
+	m.newJobs()
 	// The address is bound: connections queue until Run serves them, so
 	// the URL can be announced now.
 	fmt.Fprintf(cfg.Stdout, "%slatchkey is listening on %s\n", boot, m.URL())
@@ -236,6 +253,7 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		close(listenDone)
 	}
+	waitBackground := m.startBackground(vctx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.server.Serve() }()
 
@@ -250,9 +268,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if e := m.server.Shutdown(sctx); e != nil {
 		err = errors.Join(err, e)
 	}
-	stopVerifier() // Run flushes the last usage counters before it returns
+	stopVerifier() // also stops the jobs and the sender; Run flushes the last usage counters before it returns
 	<-verifierDone
 	<-listenDone
+	waitBackground()
 	return err
 }
 

@@ -76,6 +76,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /w/{ws}/keys/{id}/delete", c.inWorkspace(c.delete))
 	mux.HandleFunc("GET /w/{ws}/profile/keys", c.inWorkspace(c.profileKeys))
 	mux.HandleFunc("GET /w/{ws}/activity", c.inWorkspace(c.activity))
+	mux.HandleFunc("GET /w/{ws}/outbox", c.inWorkspace(c.outbox))
 	c.registerAdmin(mux)
 
 	// Every other path is a console page that does not exist.

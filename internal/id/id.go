@@ -18,6 +18,7 @@ const (
 	User      = "usr"
 	Key       = "key"
 	Event     = "evt"
+	Mail      = "mail"
 )
 
 // Generator makes ids from an injected clock and source of randomness, so

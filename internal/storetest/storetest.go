@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"ScimGroups", testScimGroups},
 		{"Concurrency", testConcurrency},
 		{"PanicInUpdate", testPanic},
+		{"Lifecycle", testLifecycle},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })

@@ -1,0 +1,173 @@
+// Package notify delivers the email outbox over SMTP.
+//
+// Mail is never sent from the request or job that decides it: the store
+// enqueues it in the same transaction as the change it reports, and a
+// Sender delivers it later. That keeps a slow or failing mail server out
+// of every other code path, and lets a failed delivery be retried with
+// backoff, its attempts and last error visible in the console's outbox.
+// Without SMTP configured no Sender runs and mail stays in the outbox.
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Store is the outbox a Sender drains.
+type Store interface {
+	ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*latchkey.Mail, error)
+	MarkMailSent(ctx context.Context, id string, at time.Time) error
+	MarkMailFailed(ctx context.Context, id string, errMsg string, retryAt *time.Time) error
+}
+
+// Config configures a Sender.
+type Config struct {
+	Store Store
+	// URL is smtp://[user:password@]host[:port] (STARTTLS when the server
+	// offers it, port 587 by default) or smtps://... (TLS, port 465).
+	URL  string
+	From string
+	// Interval between passes over the outbox; 10 seconds when zero.
+	Interval time.Duration
+	// MaxAttempts before a mail is given up; 8 when zero.
+	MaxAttempts int
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// Sender delivers the outbox.
+type Sender struct {
+	cfg    Config
+	host   string
+	client *mail.Client
+}
+
+// lease is how long a claimed mail is hidden from other senders: longer
+// than a delivery can take, so a crashed sender's mail is retried later.
+const lease = 5 * time.Minute
+
+// New checks the configuration and returns a Sender; Run starts it.
+func New(cfg Config) (*Sender, error) {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 8
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.From == "" {
+		return nil, fmt.Errorf("notify: no sender address")
+	}
+	u, err := url.Parse(cfg.URL)
+	if err != nil || u.Hostname() == "" || (u.Scheme != "smtp" && u.Scheme != "smtps") {
+		// Not the URL itself: it may hold a password.
+		return nil, fmt.Errorf("notify: the SMTP URL must be smtp://user:password@host:port or smtps://user:password@host:port")
+	}
+	opts := []mail.Option{mail.WithTimeout(30 * time.Second)}
+	port := 587
+	if u.Scheme == "smtps" {
+		port = 465
+		opts = append(opts, mail.WithSSL())
+	} else {
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
+	}
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return nil, fmt.Errorf("notify: invalid SMTP port %q", p)
+		}
+	}
+	opts = append(opts, mail.WithPort(port))
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
+			mail.WithUsername(u.User.Username()), mail.WithPassword(pw))
+	}
+	c, err := mail.NewClient(u.Hostname(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	return &Sender{cfg: cfg, host: u.Host, client: c}, nil
+}
+
+// Run delivers due mail until ctx is cancelled.
+func (s *Sender) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.Interval)
+	defer t.Stop()
+	for {
+		if err := s.SendDue(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("mail delivery pass failed", "err", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// SendDue delivers the mails due now, one SMTP session per mail so that a
+// refused recipient fails only its own mail. A failure is recorded on the
+// mail and retried with exponential backoff.
+func (s *Sender) SendDue(ctx context.Context) error {
+	mails, err := s.cfg.Store.ClaimMails(ctx, s.cfg.Now(), lease, 50)
+	if err != nil {
+		return err
+	}
+	for _, m := range mails {
+		if err := s.send(ctx, m); err != nil {
+			retry := s.cfg.Now().Add(Backoff(m.Attempts + 1))
+			retryAt := &retry
+			if m.Attempts+1 >= s.cfg.MaxAttempts {
+				retryAt = nil
+			}
+			s.cfg.Logger.Warn("mail delivery failed", "mail_id", m.ID, "smtp_host", s.host,
+				"attempt", m.Attempts+1, "gave_up", retryAt == nil, "err", err.Error())
+			if err := s.cfg.Store.MarkMailFailed(ctx, m.ID, err.Error(), retryAt); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.cfg.Store.MarkMailSent(ctx, m.ID, s.cfg.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Sender) send(ctx context.Context, m *latchkey.Mail) error {
+	msg := mail.NewMsg()
+	if err := msg.From(s.cfg.From); err != nil {
+		return err
+	}
+	if err := msg.To(m.To); err != nil {
+		return err
+	}
+	msg.Subject(m.Subject)
+	msg.SetBodyString(mail.TypeTextPlain, m.Body)
+	msg.SetDate()
+	msg.SetMessageID()
+	return s.client.DialAndSendWithContext(ctx, msg)
+}
+
+// Backoff is the wait before attempt n+1 after n failed ones: one minute,
+// doubling, at most six hours.
+func Backoff(n int) time.Duration {
+	d := time.Minute
+	for i := 1; i < n && d < 6*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 6*time.Hour)
+}

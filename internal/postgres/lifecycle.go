@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey"
+)
+
+// ExpiringKeys lists the workspace's unrevoked keys expiring in
+// (now, now+window] that have no notice for window and their expiry yet.
+func (db *DB) ExpiringKeys(ctx context.Context, workspaceID string, now time.Time, window latchkey.Duration, limit int) ([]*latchkey.Key, error) {
+	rows, err := db.pool.Query(ctx, keySelect+`WHERE k.workspace_id = $1 AND k.revoked_at IS NULL
+		AND k.expires_at > $2 AND k.expires_at <= $3
+		AND NOT EXISTS (SELECT 1 FROM key_notices n
+			WHERE n.key_id = k.id AND n.window_ns = $4 AND n.expires_at = k.expires_at)
+		ORDER BY k.expires_at, k.id LIMIT $5`,
+		workspaceID, now, now.Add(time.Duration(window)), int64(window), pageSize(limit))
+	if err != nil {
+		return nil, wrap(err, "expiring keys")
+	}
+	return collectKeys(rows)
+}
+
+func collectKeys(rows pgx.Rows) ([]*latchkey.Key, error) {
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.Key, error) { return scanKey(row) })
+	return list, wrap(err, "keys")
+}
+
+// RecordNotice records the notice, its mails and its event in one
+// transaction; ECONFLICT if the notice exists, ENOTFOUND if the key does not.
+func (db *DB) RecordNotice(ctx context.Context, n latchkey.Notice, mails []*latchkey.Mail, ev latchkey.Event) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO key_notices (key_id, window_ns, expires_at, workspace_id, noticed_at)
+			VALUES ($1, $2, $3, $4, $5)`, n.KeyID, int64(n.Window), n.ExpiresAt, n.WorkspaceID, n.At)
+		switch {
+		case isUnique(err, ""):
+			return latchkey.Errorf(latchkey.ECONFLICT, "key %s was already noticed for %s", n.KeyID, n.Window)
+		case isForeignKey(err):
+			return latchkey.Errorf(latchkey.ENOTFOUND, "key not found")
+		case err != nil:
+			return wrap(err, "record notice")
+		}
+		for _, m := range mails {
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		if ev.WorkspaceID == "" {
+			ev.WorkspaceID = n.WorkspaceID
+		}
+		return insertEvent(ctx, tx, &ev)
+	})
+}
+
+// DeleteExpiredKeys deletes up to limit keys past their retention and
+// records event(k) for each, in one transaction. The rows are locked as
+// they are selected, so a concurrent reset either waits for the delete or
+// makes the key no longer match.
+func (db *DB) DeleteExpiredKeys(ctx context.Context, workspaceID string, expiredBefore, revokedBefore time.Time, limit int,
+	event func(*latchkey.Key) latchkey.Event) ([]*latchkey.Key, error) {
+	var deleted []*latchkey.Key
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, keySelect+`WHERE k.workspace_id = $1
+			AND ((k.revoked_at IS NULL AND k.expires_at <= $2) OR k.revoked_at <= $3)
+			ORDER BY k.id LIMIT $4 FOR UPDATE OF k SKIP LOCKED`, workspaceID, expiredBefore, revokedBefore, pageSize(limit))
+		if err != nil {
+			return wrap(err, "expired keys")
+		}
+		keys, err := collectKeys(rows)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.Exec(ctx, `DELETE FROM keys WHERE id = $1`, k.ID); err != nil {
+				return wrap(err, "delete key")
+			}
+			ev := event(k)
+			if ev.WorkspaceID == "" {
+				ev.WorkspaceID = k.WorkspaceID
+			}
+			if err := insertEvent(ctx, tx, &ev); err != nil {
+				return err
+			}
+		}
+		deleted = keys
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return deleted, nil
+}

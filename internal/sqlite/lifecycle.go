@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// ExpiringKeys lists the workspace's unrevoked keys expiring in
+// (now, now+window] that have no notice for window and their expiry yet.
+func (db *DB) ExpiringKeys(ctx context.Context, workspaceID string, now time.Time, window latchkey.Duration, limit int) ([]*latchkey.Key, error) {
+	rows, err := db.read.QueryContext(ctx, keySelect+`WHERE k.workspace_id = ? AND k.revoked_at IS NULL
+		AND k.expires_at > ? AND k.expires_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM key_notices n
+			WHERE n.key_id = k.id AND n.window_ns = ? AND n.expires_at = k.expires_at)
+		ORDER BY k.expires_at, k.id LIMIT ?`,
+		workspaceID, micros(now), micros(now.Add(time.Duration(window))), int64(window), pageSize(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: expiring keys: %w", err)
+	}
+	return scanKeys(rows)
+}
+
+func scanKeys(rows *sql.Rows) ([]*latchkey.Key, error) {
+	defer rows.Close()
+	var list []*latchkey.Key
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: scan key: %w", err)
+		}
+		list = append(list, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: keys: %w", err)
+	}
+	return list, nil
+}
+
+// RecordNotice records the notice, its mails and its event in one
+// transaction; ECONFLICT if the notice exists, ENOTFOUND if the key does not.
+func (db *DB) RecordNotice(ctx context.Context, n latchkey.Notice, mails []*latchkey.Mail, ev latchkey.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO key_notices (key_id, window_ns, expires_at, workspace_id, noticed_at)
+			VALUES (?, ?, ?, ?, ?)`, n.KeyID, int64(n.Window), micros(n.ExpiresAt), n.WorkspaceID, micros(n.At))
+		switch {
+		case isUnique(err, ""):
+			return latchkey.Errorf(latchkey.ECONFLICT, "key %s was already noticed for %s", n.KeyID, n.Window)
+		case isForeignKey(err):
+			return latchkey.Errorf(latchkey.ENOTFOUND, "key not found")
+		case err != nil:
+			return fmt.Errorf("sqlite: record notice: %w", err)
+		}
+		for _, m := range mails {
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		if ev.WorkspaceID == "" {
+			ev.WorkspaceID = n.WorkspaceID
+		}
+		return insertEvent(ctx, tx, &ev)
+	})
+}
+
+// DeleteExpiredKeys deletes up to limit keys past their retention and
+// records event(k) for each, in one transaction.
+func (db *DB) DeleteExpiredKeys(ctx context.Context, workspaceID string, expiredBefore, revokedBefore time.Time, limit int,
+	event func(*latchkey.Key) latchkey.Event) ([]*latchkey.Key, error) {
+	var deleted []*latchkey.Key
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, keySelect+`WHERE k.workspace_id = ?
+			AND ((k.revoked_at IS NULL AND k.expires_at <= ?) OR k.revoked_at <= ?)
+			ORDER BY k.id LIMIT ?`, workspaceID, micros(expiredBefore), micros(revokedBefore), pageSize(limit))
+		if err != nil {
+			return fmt.Errorf("sqlite: expired keys: %w", err)
+		}
+		keys, err := scanKeys(rows)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM keys WHERE id = ?`, k.ID); err != nil {
+				return fmt.Errorf("sqlite: delete key: %w", err)
+			}
+			ev := event(k)
+			if ev.WorkspaceID == "" {
+				ev.WorkspaceID = k.WorkspaceID
+			}
+			if err := insertEvent(ctx, tx, &ev); err != nil {
+				return err
+			}
+		}
+		deleted = keys
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return deleted, nil
+}

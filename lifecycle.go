@@ -1,0 +1,74 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// LifecycleStore keeps what the background jobs need to honour a
+// workspace's expiration policy: which keys still await an expiry notice,
+// the record that a notice went out (with its mails and event, in one
+// transaction, so a crash neither loses nor repeats one), and the deletion
+// of keys past their retention.
+type LifecycleStore interface {
+	// ExpiringKeys lists up to limit keys of the workspace that are not
+	// revoked, expire in (now, now+window], and have no notice recorded for
+	// window and their current expiry, soonest expiry first.
+	ExpiringKeys(ctx context.Context, workspaceID string, now time.Time, window Duration, limit int) ([]*Key, error)
+	// RecordNotice records n, enqueues mails and appends ev in one
+	// transaction. ECONFLICT, writing nothing, when a notice for the same
+	// key, window and expiry exists: that is how two job runners that race
+	// never send twice. ENOTFOUND if the key no longer exists.
+	RecordNotice(ctx context.Context, n Notice, mails []*Mail, ev Event) error
+	// DeleteExpiredKeys deletes, in one transaction, up to limit keys of
+	// the workspace that are either not revoked and expired at or before
+	// expiredBefore, or revoked at or before revokedBefore, and records
+	// event(k) for each. It returns the deleted keys, so that caches can
+	// forget them. The condition is checked in the same transaction as the
+	// delete, so a key renewed meanwhile is never deleted.
+	DeleteExpiredKeys(ctx context.Context, workspaceID string, expiredBefore, revokedBefore time.Time, limit int, event func(*Key) Event) ([]*Key, error)
+}
+
+// Notice is the record that a key's expiry notice went out for one notice
+// window. ExpiresAt is part of its identity: a key reset to a later expiry
+// is noticed again.
+type Notice struct {
+	KeyID       string
+	WorkspaceID string
+	Window      Duration
+	ExpiresAt   time.Time
+	At          time.Time
+}
+
+// Mail is an email in the outbox. Without SMTP it stays there, and the
+// console shows it; with SMTP a sender claims and delivers it.
+type Mail struct {
+	ID          string     `json:"id"`
+	WorkspaceID string     `json:"workspace_id"`
+	To          string     `json:"to"`
+	Subject     string     `json:"subject"`
+	Body        string     `json:"body"`
+	CreatedAt   time.Time  `json:"created_at"`
+	SentAt      *time.Time `json:"sent_at"`
+	Attempts    int        `json:"attempts"`
+	LastError   string     `json:"last_error,omitempty"`
+	// NextAttemptAt is when a sender may next claim the mail; nil once
+	// sent or given up.
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+}
+
+// MailStore is the email outbox.
+type MailStore interface {
+	// Mails lists a workspace's mails, newest first, and the cursor of the
+	// next page ("" at the end).
+	Mails(ctx context.Context, workspaceID string, limit int, cursor string) ([]*Mail, string, error)
+	// ClaimMails returns up to limit unsent mails due at now (every
+	// workspace's, oldest first) and postpones each to now+lease, so that
+	// another sender does not claim them while this one delivers.
+	ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Mail, error)
+	// MarkMailSent records a delivery; ENOTFOUND if no such mail.
+	MarkMailSent(ctx context.Context, id string, at time.Time) error
+	// MarkMailFailed counts a failed attempt with its error; retryAt nil
+	// gives up on the mail. ENOTFOUND if no such mail.
+	MarkMailFailed(ctx context.Context, id string, errMsg string, retryAt *time.Time) error
+}
