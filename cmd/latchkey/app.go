@@ -44,6 +44,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when telling client addresses (audit log, login throttling).
 	TrustedProxies []string
+	// PublicURL is the URL people use to reach latchkey (behind a proxy),
+	// for links in the mail it sends.
+	PublicURL string
 	FlushEvery     time.Duration
 	ShutdownGrace  time.Duration
 	// DisableVerifyCache sends every verification to the store; only the
@@ -220,6 +223,15 @@ func (m *Main) bootstrap(ctx context.Context) (string, error) {
 
 // URL is the server's base URL.
 func (m *Main) URL() string { return "http://" + m.server.Addr() }
+
+// publicURL is where people reach this server, for links in mail: the
+// configured public URL, else the listening address.
+func (m *Main) publicURL() string {
+	if m.cfg.PublicURL != "" {
+		return strings.TrimRight(m.cfg.PublicURL, "/")
+	}
+	return m.URL()
+}
 
 // Run serves until ctx is cancelled, then drains requests in flight and
 // flushes usage counters, so SIGTERM loses nothing.

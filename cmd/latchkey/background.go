@@ -12,7 +12,7 @@ import (
 func (m *Main) newJobs() {
 	jc := jobs.Config{
 		Store: m.store, Invalidator: m.verifier, Interval: m.cfg.JobsInterval,
-		BaseURL: m.URL(), Now: m.cfg.Now, Logger: m.log,
+		BaseURL: m.publicURL(), Now: m.cfg.Now, Logger: m.log,
 	}
 	if m.pg != nil {
 		// Every instance ticks; the advisory lock lets one work at a
