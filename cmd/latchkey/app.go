@@ -46,9 +46,9 @@ type Config struct {
 	TrustedProxies []string
 	// PublicURL is the URL people use to reach latchkey (behind a proxy),
 	// for links in the mail it sends.
-	PublicURL string
-	FlushEvery     time.Duration
-	ShutdownGrace  time.Duration
+	PublicURL     string
+	FlushEvery    time.Duration
+	ShutdownGrace time.Duration
 	// DisableVerifyCache sends every verification to the store; only the
 	// load harness (bench/) sets it, to measure the cold path.
 	DisableVerifyCache bool
