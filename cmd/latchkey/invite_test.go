@@ -45,3 +45,21 @@ func TestInviteProvisionedMember(t *testing.T) {
 	expect(t, "an invite for nobody", send(t, owner, "POST", ws+"/members/usr_01ARZ3NDEKTSV4RRFFQ69G5FAV/invite", nil), 404, "not_found")
 	expect(t, "an invite by the member", send(t, dana, "POST", ws+"/members/"+s.OwnerID+"/invite", nil), 403, "forbidden")
 }
+
+// TestChangePassword: the owner replaces the printed one-time password;
+// other sessions end, the one making the change stays.
+func TestChangePassword(t *testing.T) {
+	s := startServer(t)
+	v := apitest.New(t)
+	a, b := v.Client(s.login(t)), v.Client(s.login(t))
+	mk := s.managementKey(t, "keys:read")
+	expect(t, "wrong current password", send(t, a, "POST", s.URL+"/v1/me/password", map[string]string{"current_password": "nope nope nope", "new_password": "a brand new passphrase"}), 400, "invalid_request")
+	expect(t, "weak new password", send(t, a, "POST", s.URL+"/v1/me/password", map[string]string{"current_password": s.OwnerPassword, "new_password": "short"}), 400, "invalid_request")
+	expect(t, "change", send(t, a, "POST", s.URL+"/v1/me/password", map[string]string{"current_password": s.OwnerPassword, "new_password": "a brand new passphrase"}), 204, "")
+	expect(t, "the changing session stays", send(t, a, "GET", s.URL+"/v1/me", nil), 200, "")
+	expect(t, "another session ends", send(t, b, "GET", s.URL+"/v1/me", nil), 401, "unauthenticated")
+	anon := v.Client(&http.Client{Timeout: 10 * time.Second})
+	expect(t, "the old password", send(t, anon, "POST", s.URL+"/v1/auth/login", map[string]string{"email": s.OwnerEmail, "password": s.OwnerPassword}), 401, "unauthenticated")
+	expect(t, "the new password", send(t, anon, "POST", s.URL+"/v1/auth/login", map[string]string{"email": s.OwnerEmail, "password": "a brand new passphrase"}), 200, "")
+	expect(t, "a management key", send(t, anon, "POST", s.URL+"/v1/me/password", map[string]string{"current_password": "x", "new_password": "y"}, "Authorization: Bearer "+mk), 403, "forbidden")
+}

@@ -77,6 +77,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /v1/workspaces/{ws}/members/{user}", a.inWorkspace(a.removeMember))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/members/{user}/invite", a.inWorkspace(a.inviteMember))
 	mux.HandleFunc("POST /v1/auth/accept-invite", a.acceptInvite)
+	mux.HandleFunc("POST /v1/me/password", a.authed(a.changePassword))
 
 	mux.HandleFunc("GET /v1/workspaces", a.platform(a.listWorkspaces))
 	mux.HandleFunc("POST /v1/workspaces", a.platform(a.createWorkspace))

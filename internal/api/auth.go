@@ -69,3 +69,22 @@ func (a *API) me(w http.ResponseWriter, r *http.Request, c manage.Caller, _ stri
 func (a *API) catalog(w http.ResponseWriter, r *http.Request, _ manage.Caller, _ string) {
 	writeJSON(w, http.StatusOK, a.svc.Catalog())
 }
+
+type passwordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request, c manage.Caller, session string) {
+	var in passwordChange
+	if err := decode(w, r, &in, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.svc.ChangePassword(r.Context(), c, session, in.CurrentPassword, in.NewPassword); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}

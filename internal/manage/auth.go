@@ -192,3 +192,46 @@ func (s *Service) Me(ctx context.Context, c Caller) (*Me, error) {
 // randomPassword makes a one-time password for a bootstrap owner: 20
 // characters from crypto/rand, far above the password policy.
 func randomPassword() string { return rand.Text() }
+
+// ChangePassword replaces the caller's password after checking the current
+// one. Every other session of the user ends: whoever knew the old password
+// is logged out; the session making the change stays.
+func (s *Service) ChangePassword(ctx context.Context, c Caller, session, current, next string) error {
+	if c.User == nil {
+		return latchkey.Errorf(latchkey.EFORBIDDEN, "only a logged-in person can change their password")
+	}
+	u, err := s.store.User(ctx, c.User.ID)
+	if err != nil {
+		return err
+	}
+	// Guesses at the current password count like failed logins, so a
+	// stolen session cannot brute-force it.
+	emailKey := "email:" + u.Email
+	if _, locked := s.throttle.check(emailKey); locked > 0 {
+		return latchkey.Errorf(latchkey.ERATELIMITED, "too many wrong passwords; try again later").WithDetail("retry_after_seconds", int(locked.Seconds())+1)
+	}
+	if u.PasswordHash == "" || !password.Verify(current, u.PasswordHash) {
+		s.throttle.fail(emailKey)
+		return latchkey.Errorf(latchkey.EINVALID, "the current password is wrong").WithDetail("field", "current_password")
+	}
+	if err := password.Check(next); err != nil {
+		return err.(*latchkey.Error).WithDetail("field", "new_password")
+	}
+	hash, err := password.Hash(next)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.UpdateUser(ctx, u.ID, func(u *latchkey.User) error { u.PasswordHash = hash; return nil }); err != nil {
+		return err
+	}
+	if err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
+		return err
+	}
+	s.auditUser(ctx, u, "auth.password_changed", c.IP)
+	if session == "" {
+		return nil
+	}
+	// Keep the caller's own session: recreate it under the same token.
+	now := s.Now()
+	return s.store.CreateSession(ctx, &latchkey.Session{Hash: sha256.Sum256([]byte(session)), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl)})
+}
