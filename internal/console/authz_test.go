@@ -15,7 +15,7 @@ import (
 var pagePaths = []string{
 	"/workspaces", "/w/{ws}/keys", "/w/{ws}/keys/new", "/w/{ws}/keys/{key}", "/w/{ws}/keys/{key}/reset",
 	"/w/{ws}/keys/{key}/revoke", "/w/{ws}/keys/{key}/delete", "/w/{ws}/profile/keys", "/w/{ws}/activity",
-	"/w/{ws}/members", "/w/{ws}/settings", "/w/{ws}/scim", "/w/{ws}/outbox",
+	"/w/{ws}/members", "/w/{ws}/settings", "/w/{ws}/scim", "/w/{ws}/outbox", "/w/{ws}/profile/password",
 }
 
 func fill(path, ws, key string) string {

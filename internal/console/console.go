@@ -75,6 +75,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /w/{ws}/keys/{id}/delete", c.inWorkspace(c.deletePage))
 	mux.HandleFunc("POST /w/{ws}/keys/{id}/delete", c.inWorkspace(c.delete))
 	mux.HandleFunc("GET /w/{ws}/profile/keys", c.inWorkspace(c.profileKeys))
+	mux.HandleFunc("GET /w/{ws}/profile/password", c.inWorkspace(c.passwordPage))
+	mux.HandleFunc("POST /w/{ws}/profile/password", c.inWorkspace(c.changePassword))
 	mux.HandleFunc("GET /w/{ws}/activity", c.inWorkspace(c.activity))
 	mux.HandleFunc("GET /w/{ws}/outbox", c.inWorkspace(c.outbox))
 	c.registerAdmin(mux)

@@ -133,6 +133,7 @@ func cloneValues(v url.Values) url.Values {
 func flash(code string) string {
 	return map[string]string{
 		"created":  "The key was created.",
+		"password": "Your password was changed. Your other sessions have ended.",
 		"saved":    "Your changes were saved.",
 		"revoked":  "The key was revoked. It no longer works anywhere.",
 		"deleted":  "The key was deleted.",
