@@ -30,6 +30,8 @@ const (
 	ActScimProvision    Action = "scim.provision"
 	// ActOutboxRead lists the mail sent (or waiting to be sent) about the workspace.
 	ActOutboxRead Action = "outbox.read"
+	// ActWebhookSecretRead shows the workspace's webhook signing secret.
+	ActWebhookSecretRead Action = "webhook_secret.read"
 )
 
 // Grant is how much of an action a role holds.
@@ -59,28 +61,29 @@ type Rule struct {
 // every surface (API, console, SCIM, CLI) asks Authorize, which reads it.
 var Table = map[Action]Rule{
 	//                   owner super admin member  management-key scope   operator  scim key
-	ActKeysRead:         {All, All, All, Own, "keys:read", true, false},
-	ActKeyCreate:        {All, All, All, Own, "keys:write", false, false},
-	ActKeyUpdate:        {All, All, All, Own, "keys:write", false, false},
-	ActKeyRevoke:        {All, All, All, Own, "keys:write", false, false},
-	ActKeyReset:         {All, All, All, Own, "keys:write", false, false},
-	ActKeyDelete:        {All, All, All, Own, "keys:write", false, false},
-	ActEventsRead:       {All, All, All, No, "events:read", false, false},
-	ActSettingsRead:     {All, All, All, All, "keys:read", true, false},
-	ActSettingsWrite:    {All, All, No, No, "", false, false},
-	ActMembersRead:      {All, All, All, No, "members:read", true, false},
-	ActMembersWrite:     {All, All, No, No, "members:write", false, false},
-	ActOwnersWrite:      {All, No, No, No, "", false, false},
-	ActVaultsRead:       {All, All, All, No, "vaults:read", false, false},
-	ActVaultsWrite:      {All, All, All, No, "vaults:write", false, false},
-	ActSecretReveal:     {All, All, All, No, "vaults:read", false, false},
-	ActScimKeyRequest:   {All, All, All, No, "", false, false},
-	ActScimKeyIssue:     {No, No, No, No, "", true, false},
-	ActScimRequestsRead: {All, All, All, No, "", true, false},
-	ActWorkspacesCreate: {No, No, No, No, "", true, false},
-	ActWorkspacesList:   {No, No, No, No, "", true, false},
-	ActScimProvision:    {No, No, No, No, "", false, true},
-	ActOutboxRead:       {All, All, All, No, "", false, false},
+	ActKeysRead:          {All, All, All, Own, "keys:read", true, false},
+	ActKeyCreate:         {All, All, All, Own, "keys:write", false, false},
+	ActKeyUpdate:         {All, All, All, Own, "keys:write", false, false},
+	ActKeyRevoke:         {All, All, All, Own, "keys:write", false, false},
+	ActKeyReset:          {All, All, All, Own, "keys:write", false, false},
+	ActKeyDelete:         {All, All, All, Own, "keys:write", false, false},
+	ActEventsRead:        {All, All, All, No, "events:read", false, false},
+	ActSettingsRead:      {All, All, All, All, "keys:read", true, false},
+	ActSettingsWrite:     {All, All, No, No, "", false, false},
+	ActWebhookSecretRead: {All, All, No, No, "", false, false},
+	ActMembersRead:       {All, All, All, No, "members:read", true, false},
+	ActMembersWrite:      {All, All, No, No, "members:write", false, false},
+	ActOwnersWrite:       {All, No, No, No, "", false, false},
+	ActVaultsRead:        {All, All, All, No, "vaults:read", false, false},
+	ActVaultsWrite:       {All, All, All, No, "vaults:write", false, false},
+	ActSecretReveal:      {All, All, All, No, "vaults:read", false, false},
+	ActScimKeyRequest:    {All, All, All, No, "", false, false},
+	ActScimKeyIssue:      {No, No, No, No, "", true, false},
+	ActScimRequestsRead:  {All, All, All, No, "", true, false},
+	ActWorkspacesCreate:  {No, No, No, No, "", true, false},
+	ActWorkspacesList:    {No, No, No, No, "", true, false},
+	ActScimProvision:     {No, No, No, No, "", false, true},
+	ActOutboxRead:        {All, All, All, No, "", false, false},
 }
 
 // PrincipalKind says how a caller authenticated.

@@ -15,6 +15,11 @@ type LifecycleStore interface {
 	// revoked, expire in (now, now+window], and have no notice recorded for
 	// window and their current expiry, soonest expiry first.
 	ExpiringKeys(ctx context.Context, workspaceID string, now time.Time, window Duration, limit int) ([]*Key, error)
+	// ExpiredKeys lists up to limit keys of the workspace that are not
+	// revoked, expired at or before now, and have no notice recorded for
+	// window 0 and their current expiry: the key.expired record, which
+	// RecordNotice writes with Window 0.
+	ExpiredKeys(ctx context.Context, workspaceID string, now time.Time, limit int) ([]*Key, error)
 	// RecordNotice records n, enqueues mails and appends ev in one
 	// transaction. ECONFLICT, writing nothing, when a notice for the same
 	// key, window and expiry exists: that is how two job runners that race

@@ -22,6 +22,7 @@ type Store interface {
 	ScimStore
 	LifecycleStore
 	MailStore
+	WebhookStore
 	Close() error
 }
 

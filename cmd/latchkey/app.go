@@ -23,6 +23,7 @@ import (
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/token"
 	"github.com/latchkey/latchkey/internal/verify"
+	"github.com/latchkey/latchkey/internal/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -60,6 +61,8 @@ type Config struct {
 	MailFrom string
 	// MailInterval is how often the outbox is drained (10 seconds when zero).
 	MailInterval time.Duration
+	// WebhookInterval is how often the webhook outbox is drained (10 seconds when zero).
+	WebhookInterval time.Duration
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -79,6 +82,7 @@ type Main struct {
 	server   *server.Server
 	jobs     *jobs.Runner
 	sender   *notify.Sender // nil without SMTP
+	webhooks *webhook.Sender
 
 	closeOnce sync.Once
 }
@@ -129,6 +133,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
 	})
+	m.webhooks = webhook.New(webhook.Config{Store: m.store, Interval: m.cfg.WebhookInterval, Now: m.cfg.Now, Logger: m.log})
 	if err := m.newSender(); err != nil {
 		store.Close()
 		return nil, err

@@ -42,11 +42,13 @@ func (m *Main) newSender() error {
 	return nil
 }
 
-// startBackground runs the jobs and the sender until ctx is cancelled; the
+// startBackground runs the jobs, the webhook sender and the mail sender until ctx is cancelled; the
 // returned function waits for them to stop.
 func (m *Main) startBackground(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = m.jobs.Run(ctx) })
+	// Webhooks need no configuration: a key without a callback URL has none.
+	wg.Go(func() { _ = m.webhooks.Run(ctx) })
 	if m.sender != nil {
 		wg.Go(func() { _ = m.sender.Run(ctx) })
 	}

@@ -132,16 +132,17 @@ func cloneValues(v url.Values) url.Values {
 // shown, so a link cannot put words in the console's mouth.
 func flash(code string) string {
 	return map[string]string{
-		"created":  "The key was created.",
-		"password": "Your password was changed. Your other sessions have ended.",
-		"saved":    "Your changes were saved.",
-		"revoked":  "The key was revoked. It no longer works anywhere.",
-		"deleted":  "The key was deleted.",
-		"settings": "The workspace settings were saved.",
-		"member":   "The member was updated.",
-		"added":    "The member was added.",
-		"removed":  "The member was removed.",
-		"request":  "Your request was sent to the support team.",
-		"ws":       "The workspace was created.",
+		"created":        "The key was created.",
+		"password":       "Your password was changed. Your other sessions have ended.",
+		"saved":          "Your changes were saved.",
+		"revoked":        "The key was revoked. It no longer works anywhere.",
+		"deleted":        "The key was deleted.",
+		"settings":       "The workspace settings were saved.",
+		"webhook_secret": "The webhook signing secret was rotated. Webhooks are signed with the new one from now on.",
+		"member":         "The member was updated.",
+		"added":          "The member was added.",
+		"removed":        "The member was removed.",
+		"request":        "Your request was sent to the support team.",
+		"ws":             "The workspace was created.",
 	}[code]
 }

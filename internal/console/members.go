@@ -18,6 +18,7 @@ func (c *Console) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /w/{ws}/members/{user}/invite", c.inWorkspace(c.inviteMember))
 	mux.HandleFunc("GET /w/{ws}/settings", c.inWorkspace(c.settingsPage))
 	mux.HandleFunc("POST /w/{ws}/settings", c.inWorkspace(c.saveSettings))
+	mux.HandleFunc("POST /w/{ws}/settings/webhook-secret", c.inWorkspace(c.rotateWebhookSecret))
 	mux.HandleFunc("GET /w/{ws}/scim", c.inWorkspace(c.scimPage))
 	mux.HandleFunc("POST /w/{ws}/scim/attributes", c.inWorkspace(c.scimAttributes))
 	mux.HandleFunc("POST /w/{ws}/scim/requests", c.inWorkspace(c.scimRequest))

@@ -5,13 +5,16 @@ import (
 	"net/url"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
 )
 
 // outboxData is a page of the workspace's mail.
 type outboxData struct {
 	Mails []*latchkey.Mail
-	Next  string
-	First string
+	// Webhooks are the latest webhook deliveries, shown on the first page.
+	Webhooks []manage.WebhookDelivery
+	Next     string
+	First    string
 }
 
 // outbox lists the mail latchkey sent about the workspace, newest first.
@@ -32,6 +35,9 @@ func (c *Console) outbox(w http.ResponseWriter, r *http.Request, pg *page) {
 	}
 	if cursor != "" {
 		d.First = "cursor="
+	} else if d.Webhooks, err = c.svc.WebhookDeliveries(r.Context(), pg.P, pg.WS.ID, 20); err != nil {
+		c.fail(w, r, pg, err)
+		return
 	}
 	pg.Title, pg.Nav, pg.Data = "Outbox", "outbox", d
 	c.render(w, r, http.StatusOK, "outbox", pg)

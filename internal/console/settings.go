@@ -19,6 +19,8 @@ type settingsForm struct {
 	RevokedRetention  string
 	PersonalKeys      bool
 	ScimKeyIssuance   string
+	// WebhookSecret is shown to owners and super admins only; "" otherwise.
+	WebhookSecret string
 }
 
 func settingsFormOf(s *latchkey.Settings) settingsForm {
@@ -42,8 +44,15 @@ func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, pg *page)
 		c.fail(w, r, pg, err)
 		return
 	}
+	f := settingsFormOf(s)
+	if latchkey.Authorize(pg.P, latchkey.ActWebhookSecretRead, latchkey.Target{WorkspaceID: pg.WS.ID}) == nil {
+		if f.WebhookSecret, err = c.svc.WebhookSecret(r.Context(), pg.P, pg.WS.ID); err != nil {
+			c.fail(w, r, pg, err)
+			return
+		}
+	}
 	pg.Flash = flash(r.URL.Query().Get("done"))
-	pg.Title, pg.Nav, pg.Data = "Workspace settings", "settings", settingsFormOf(s)
+	pg.Title, pg.Nav, pg.Data = "Workspace settings", "settings", f
 	c.render(w, r, http.StatusOK, "settings", pg)
 }
 
@@ -77,6 +86,15 @@ func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, pg *page)
 		return
 	}
 	redirect(w, r, pg.Base()+"/settings?done=settings")
+}
+
+// rotateWebhookSecret replaces the workspace's webhook signing secret.
+func (c *Console) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, pg *page) {
+	if _, err := c.svc.RotateWebhookSecret(r.Context(), pg.P, pg.WS.ID); err != nil {
+		c.fail(w, r, pg, err)
+		return
+	}
+	redirect(w, r, pg.Base()+"/settings?done=webhook_secret")
 }
 
 // patch converts the form into the service's patch, naming the field of

@@ -1,6 +1,8 @@
 // Package jobs runs latchkey's background lifecycle work: expiry notices,
-// deletion of keys past delete_after_expiry, and deletion of revoked keys
-// past revoked_retention (SPEC §1, §5).
+// the key.expired record of keys whose expiry passed, deletion of keys
+// past delete_after_expiry, and deletion of revoked keys past
+// revoked_retention (SPEC §1, §5). The store enqueues each one's webhook
+// with its event; internal/webhook delivers them.
 //
 // It exists so that a workspace's expiration policy holds without anyone
 // acting: the store records each notice together with its mails and event,
@@ -114,6 +116,9 @@ func (r *Runner) RunOnce(ctx context.Context) error {
 	var errs []error
 	for _, ws := range wss {
 		if err := r.notices(ctx, ws); err != nil {
+			errs = append(errs, err)
+		}
+		if err := r.expired(ctx, ws); err != nil {
 			errs = append(errs, err)
 		}
 		if err := r.deletions(ctx, ws); err != nil {

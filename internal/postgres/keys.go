@@ -215,8 +215,10 @@ func (db *DB) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*la
 		}
 		// Reload so that the answer is exactly what is stored (times
 		// truncated to microseconds, OwnerActive derived for a new owner).
-		out, err = load("")
-		return err
+		if out, err = load(""); err != nil {
+			return err
+		}
+		return enqueueWebhook(ctx, tx, ev, out)
 	})
 	if err != nil {
 		return nil, err
@@ -228,16 +230,20 @@ func (db *DB) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*la
 // the key is absent or in another workspace.
 func (db *DB) DeleteKey(ctx context.Context, workspaceID, id string, ev latchkey.Event) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM keys WHERE id = $1 AND workspace_id = $2`, id, workspaceID)
+		// Loaded (and locked) first: the key.deleted webhook shows the key as it was.
+		k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = $1 AND k.workspace_id = $2 FOR UPDATE OF k`, id, workspaceID))
 		if err != nil {
-			return wrap(err, "delete key")
+			return notFound(err, "key")
 		}
-		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENOTFOUND, "key not found")
+		if _, err := tx.Exec(ctx, `DELETE FROM keys WHERE id = $1 AND workspace_id = $2`, id, workspaceID); err != nil {
+			return wrap(err, "delete key")
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = workspaceID
 		}
-		return insertEvent(ctx, tx, &ev)
+		if err := insertEvent(ctx, tx, &ev); err != nil {
+			return err
+		}
+		return enqueueWebhook(ctx, tx, &ev, k)
 	})
 }

@@ -24,6 +24,20 @@ func (db *DB) ExpiringKeys(ctx context.Context, workspaceID string, now time.Tim
 	return collectKeys(rows)
 }
 
+// ExpiredKeys lists the workspace's unrevoked keys expired at or before
+// now that have no window-0 notice for their expiry yet.
+func (db *DB) ExpiredKeys(ctx context.Context, workspaceID string, now time.Time, limit int) ([]*latchkey.Key, error) {
+	rows, err := db.pool.Query(ctx, keySelect+`WHERE k.workspace_id = $1 AND k.revoked_at IS NULL
+		AND k.expires_at <= $2
+		AND NOT EXISTS (SELECT 1 FROM key_notices n
+			WHERE n.key_id = k.id AND n.window_ns = 0 AND n.expires_at = k.expires_at)
+		ORDER BY k.expires_at, k.id LIMIT $3`, workspaceID, now, pageSize(limit))
+	if err != nil {
+		return nil, wrap(err, "expired keys")
+	}
+	return collectKeys(rows)
+}
+
 func collectKeys(rows pgx.Rows) ([]*latchkey.Key, error) {
 	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.Key, error) { return scanKey(row) })
 	return list, wrap(err, "keys")
@@ -51,7 +65,14 @@ func (db *DB) RecordNotice(ctx context.Context, n latchkey.Notice, mails []*latc
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = n.WorkspaceID
 		}
-		return insertEvent(ctx, tx, &ev)
+		if err := insertEvent(ctx, tx, &ev); err != nil {
+			return err
+		}
+		k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = $1`, n.KeyID))
+		if err != nil {
+			return notFound(err, "key")
+		}
+		return enqueueWebhook(ctx, tx, &ev, k)
 	})
 }
 
@@ -82,6 +103,9 @@ func (db *DB) DeleteExpiredKeys(ctx context.Context, workspaceID string, expired
 				ev.WorkspaceID = k.WorkspaceID
 			}
 			if err := insertEvent(ctx, tx, &ev); err != nil {
+				return err
+			}
+			if err := enqueueWebhook(ctx, tx, &ev, k); err != nil {
 				return err
 			}
 		}

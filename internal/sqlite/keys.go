@@ -202,8 +202,10 @@ func (db *DB) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*la
 		}
 		// Reload so that the answer is exactly what is stored (times
 		// truncated to microseconds, OwnerActive derived for a new owner).
-		out, err = load()
-		return err
+		if out, err = load(); err != nil {
+			return err
+		}
+		return enqueueWebhook(ctx, tx, ev, out)
 	})
 	if err != nil {
 		return nil, err
@@ -215,18 +217,20 @@ func (db *DB) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*la
 // the key is absent or in another workspace.
 func (db *DB) DeleteKey(ctx context.Context, workspaceID, id string, ev latchkey.Event) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM keys WHERE id = ? AND workspace_id = ?`, id, workspaceID)
+		// Loaded first: the key.deleted webhook shows the key as it was.
+		k, err := scanKey(tx.QueryRowContext(ctx, keySelect+`WHERE k.id = ? AND k.workspace_id = ?`, id, workspaceID))
 		if err != nil {
-			return fmt.Errorf("sqlite: delete key: %w", err)
+			return notFound(err, "key")
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM keys WHERE id = ? AND workspace_id = ?`, id, workspaceID); err != nil {
 			return fmt.Errorf("sqlite: delete key: %w", err)
-		} else if n == 0 {
-			return latchkey.Errorf(latchkey.ENOTFOUND, "key not found")
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = workspaceID
 		}
-		return insertEvent(ctx, tx, &ev)
+		if err := insertEvent(ctx, tx, &ev); err != nil {
+			return err
+		}
+		return enqueueWebhook(ctx, tx, &ev, k)
 	})
 }

@@ -24,6 +24,20 @@ func (db *DB) ExpiringKeys(ctx context.Context, workspaceID string, now time.Tim
 	return scanKeys(rows)
 }
 
+// ExpiredKeys lists the workspace's unrevoked keys expired at or before
+// now that have no window-0 notice for their expiry yet.
+func (db *DB) ExpiredKeys(ctx context.Context, workspaceID string, now time.Time, limit int) ([]*latchkey.Key, error) {
+	rows, err := db.read.QueryContext(ctx, keySelect+`WHERE k.workspace_id = ? AND k.revoked_at IS NULL
+		AND k.expires_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM key_notices n
+			WHERE n.key_id = k.id AND n.window_ns = 0 AND n.expires_at = k.expires_at)
+		ORDER BY k.expires_at, k.id LIMIT ?`, workspaceID, micros(now), pageSize(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: expired keys: %w", err)
+	}
+	return scanKeys(rows)
+}
+
 func scanKeys(rows *sql.Rows) ([]*latchkey.Key, error) {
 	defer rows.Close()
 	var list []*latchkey.Key
@@ -62,7 +76,14 @@ func (db *DB) RecordNotice(ctx context.Context, n latchkey.Notice, mails []*latc
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = n.WorkspaceID
 		}
-		return insertEvent(ctx, tx, &ev)
+		if err := insertEvent(ctx, tx, &ev); err != nil {
+			return err
+		}
+		k, err := scanKey(tx.QueryRowContext(ctx, keySelect+`WHERE k.id = ?`, n.KeyID))
+		if err != nil {
+			return notFound(err, "key")
+		}
+		return enqueueWebhook(ctx, tx, &ev, k)
 	})
 }
 
@@ -91,6 +112,9 @@ func (db *DB) DeleteExpiredKeys(ctx context.Context, workspaceID string, expired
 				ev.WorkspaceID = k.WorkspaceID
 			}
 			if err := insertEvent(ctx, tx, &ev); err != nil {
+				return err
+			}
+			if err := enqueueWebhook(ctx, tx, &ev, k); err != nil {
 				return err
 			}
 		}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Concurrency", testConcurrency},
 		{"PanicInUpdate", testPanic},
 		{"Lifecycle", testLifecycle},
+		{"Webhooks", testWebhooks},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })

@@ -1,0 +1,114 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
+)
+
+func TestWebhookSecretOnlyForOwnersAndSuperAdmins(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.addMember(t, "sam@acme.test", latchkey.RoleSuperAdmin)
+	e.addMember(t, "ada@acme.test", latchkey.RoleAdmin)
+	e.addMember(t, "mel@acme.test", latchkey.RoleMember)
+	secret, err := e.svc.WebhookSecret(ctx, e.owner, e.ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		email string
+		sees  bool
+	}{
+		{"owner@acme.test", true},
+		{"sam@acme.test", true},
+		{"ada@acme.test", false},
+		{"mel@acme.test", false},
+	} {
+		t.Run(tc.email, func(t *testing.T) {
+			hc := e.login(t, tc.email)
+			page := e.get(t, hc, "/w/"+e.ws+"/settings")
+			if page.status != http.StatusOK || shows(page, secret) != tc.sees || page.has("Rotate secret") != tc.sees {
+				t.Fatalf("settings page: got %d, shows secret %v, want %v", page.status, shows(page, secret), tc.sees)
+			}
+			if tc.sees {
+				return
+			}
+			if got := e.post(t, hc, "/w/"+e.ws+"/settings/webhook-secret", nil); got.status != http.StatusForbidden {
+				t.Fatalf("forged rotation: got %d, want 403", got.status)
+			}
+			if now, _ := e.svc.WebhookSecret(ctx, e.owner, e.ws); now != secret {
+				t.Fatal("a forged rotation changed the secret")
+			}
+		})
+	}
+	hc := e.login(t, "sam@acme.test")
+	if got := e.post(t, hc, "/w/"+e.ws+"/settings/webhook-secret", nil); got.status != http.StatusSeeOther {
+		t.Fatalf("rotation by a super admin: got %d, want 303", got.status)
+	}
+	rotated, _ := e.svc.WebhookSecret(ctx, e.owner, e.ws)
+	if rotated == secret {
+		t.Fatal("rotation kept the secret")
+	}
+	evs, _, _ := e.store.Events(ctx, latchkey.EventFilter{WorkspaceID: e.ws, Action: latchkey.EventWebhookSecretRotated})
+	if len(evs) != 1 {
+		t.Fatalf("rotation events: got %d, want 1", len(evs))
+	}
+	if b, _ := jsonString(evs[0]); containsAny(b, secret, rotated) {
+		t.Fatal("the rotation event holds a secret")
+	}
+	page := e.get(t, hc, "/w/"+e.ws+"/settings?done=webhook_secret")
+	if !shows(page, rotated) || !page.has("was rotated") {
+		t.Fatalf("settings after rotation: want the new secret and a flash")
+	}
+}
+
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// shows reports whether the page shows s, as the browser reads it
+// (html/template escapes the "+" of base64 in attributes).
+func shows(a answer, s string) bool { return strings.Contains(html.UnescapeString(a.body), s) }
+
+// The outbox lists webhook deliveries with their attempts.
+func TestOutboxListsWebhooks(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	k, _ := e.createKey(t, e.owner, manage.CreateKey{Name: "CRM", CallbackURL: "https://hooks.example.com/crm"})
+	if _, err := e.svc.RevokeKey(ctx, e.owner, e.ws, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := e.store.WebhookDeliveries(ctx, e.ws, 10, "")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("deliveries: got %d, %v, want 1", len(list), err)
+	}
+	a := latchkey.WebhookAttempt{DeliveryID: list[0].ID, At: list[0].CreatedAt, StatusCode: 503, Error: "HTTP 503", Duration: 42 * time.Millisecond}
+	retry := a.At.Add(time.Minute)
+	if err := e.store.RecordWebhookAttempt(ctx, a, false, &retry); err != nil {
+		t.Fatal(err)
+	}
+	page := e.get(t, e.login(t, "owner@acme.test"), "/w/"+e.ws+"/outbox")
+	for _, want := range []string{"key.revoked", "https://hooks.example.com/crm", "HTTP 503 in 42ms", "1 failed attempts"} {
+		if !shows(page, want) {
+			t.Errorf("outbox: got %d without %q", page.status, want)
+		}
+	}
+}

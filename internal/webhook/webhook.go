@@ -1,0 +1,227 @@
+// Package webhook delivers the webhook outbox: signed POSTs to keys'
+// callback URLs (SPEC §5), following Standard Webhooks.
+//
+// It is a package of its own rather than part of internal/notify, which
+// speaks SMTP: this one owns an HTTP client, a signature scheme and an
+// attempt log, and shares with the mail sender only the outbox pattern.
+// As with mail, nothing is sent from the request or job that decides it:
+// the store enqueues the delivery in the transaction of the key's event,
+// and a Sender claims due deliveries with a lease, POSTs them, and records
+// every attempt; a failure is retried with backoff until MaxAttempts.
+//
+// SSRF: callback URLs are https, or http only for loopback hosts, as
+// checked when a key is created or edited; the client follows no redirect
+// and reads at most a few KiB of an answer. It does not resolve and vet
+// the addresses an https host points to, which is judged good enough for
+// URLs that only workspace members can set.
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Store is the outbox a Sender drains.
+type Store interface {
+	ClaimWebhooks(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*latchkey.WebhookDelivery, error)
+	RecordWebhookAttempt(ctx context.Context, a latchkey.WebhookAttempt, delivered bool, retryAt *time.Time) error
+	WebhookSecret(ctx context.Context, workspaceID, fresh string) (string, error)
+}
+
+// Config configures a Sender.
+type Config struct {
+	Store Store
+	// Client may be nil: a client that follows no redirect, with Timeout.
+	Client *http.Client
+	// Timeout of one POST; 10 seconds when zero.
+	Timeout time.Duration
+	// Interval between passes over the outbox; 10 seconds when zero.
+	Interval time.Duration
+	// MaxAttempts before a delivery is given up; 8 when zero.
+	MaxAttempts int
+	Now         func() time.Time
+	// Rand generates a workspace's secret the first time it is needed.
+	Rand   io.Reader
+	Logger *slog.Logger
+}
+
+// Sender delivers the webhook outbox.
+type Sender struct {
+	cfg Config
+}
+
+// lease hides a claimed delivery from other senders for longer than a
+// POST can take, so a crashed sender's delivery is retried later.
+const lease = 2 * time.Minute
+
+// maxBody bounds how much of an answer is read (and kept as its error).
+const maxBody = 4 << 10
+
+// New returns a Sender; Run starts it.
+func New(cfg Config) *Sender {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 8
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{
+			Timeout: cfg.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+	}
+	return &Sender{cfg: cfg}
+}
+
+// Run delivers due webhooks until ctx is cancelled.
+func (s *Sender) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.Interval)
+	defer t.Stop()
+	for {
+		if err := s.SendDue(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("webhook delivery pass failed", "err", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// SendDue delivers the webhooks due now and records each attempt.
+func (s *Sender) SendDue(ctx context.Context) error {
+	list, err := s.cfg.Store.ClaimWebhooks(ctx, s.cfg.Now(), lease, 50)
+	if err != nil {
+		return err
+	}
+	secrets := map[string]string{}
+	for _, d := range list {
+		secret, ok := secrets[d.WorkspaceID]
+		if !ok {
+			fresh, err := latchkey.NewWebhookSecret(s.cfg.Rand)
+			if err != nil {
+				return err
+			}
+			if secret, err = s.cfg.Store.WebhookSecret(ctx, d.WorkspaceID, fresh); err != nil {
+				return err
+			}
+			secrets[d.WorkspaceID] = secret
+		}
+		a := latchkey.WebhookAttempt{DeliveryID: d.ID, At: s.cfg.Now()}
+		start := time.Now()
+		a.StatusCode, err = s.post(ctx, d, secret)
+		a.Duration = time.Since(start)
+		var retryAt *time.Time
+		if err != nil {
+			a.Error = err.Error()
+			if d.Attempts+1 < s.cfg.MaxAttempts {
+				retry := s.cfg.Now().Add(Backoff(d.Attempts + 1))
+				retryAt = &retry
+			}
+			s.cfg.Logger.Warn("webhook delivery failed", "delivery_id", d.ID, "key_id", d.KeyID, "type", d.Type,
+				"attempt", d.Attempts+1, "status", a.StatusCode, "gave_up", retryAt == nil, "err", a.Error)
+		}
+		if err == nil {
+			s.cfg.Logger.Debug("webhook delivered", "delivery_id", d.ID, "key_id", d.KeyID, "type", d.Type,
+				"attempt", d.Attempts+1, "status", a.StatusCode, "duration", a.Duration)
+		}
+		if err := s.cfg.Store.RecordWebhookAttempt(ctx, a, err == nil, retryAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// post sends d once; a nil error means a 2xx answer.
+func (s *Sender) post(ctx context.Context, d *latchkey.WebhookDelivery, secret string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, strings.NewReader(string(d.Payload)))
+	if err != nil {
+		return 0, errors.New("invalid callback URL")
+	}
+	ts := strconv.FormatInt(s.cfg.Now().Unix(), 10)
+	sig, err := Sign(secret, d.ID, ts, d.Payload)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "latchkey-webhooks")
+	req.Header.Set("webhook-id", d.ID)
+	req.Header.Set("webhook-timestamp", ts)
+	req.Header.Set("webhook-signature", sig)
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		// The bare cause: url.Error repeats the whole URL.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
+		if b := strings.TrimSpace(string(body[:min(len(body), 200)])); b != "" {
+			msg += ": " + strings.ToValidUTF8(b, "?")
+		}
+		return resp.StatusCode, errors.New(msg)
+	}
+	return resp.StatusCode, nil
+}
+
+// Sign returns the webhook-signature header of a message: "v1," and the
+// base64 of HMAC-SHA256 over id.timestamp.body, keyed with the secret's
+// base64-decoded part.
+func Sign(secret, id, timestamp string, body []byte) (string, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, latchkey.WebhookSecretPrefix))
+	if err != nil {
+		// Never the secret itself.
+		return "", errors.New("the workspace's webhook secret is malformed")
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + timestamp + "."))
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// Backoff is the wait before attempt n+1 after n failed ones: the mail
+// sender's schedule, one minute doubling to at most six hours.
+func Backoff(n int) time.Duration {
+	d := time.Minute
+	for i := 1; i < n && d < 6*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 6*time.Hour)
+}
