@@ -77,3 +77,14 @@ type MailStore interface {
 	// gives up on the mail. ENOTFOUND if no such mail.
 	MarkMailFailed(ctx context.Context, id string, errMsg string, retryAt *time.Time) error
 }
+
+// RetryBackoff is how long a failed delivery (mail, webhook) waits before
+// attempt n+1 after n failed ones: one minute, doubling, at most six hours.
+// One schedule, so operators reason about every outbound retry the same way.
+func RetryBackoff(n int) time.Duration {
+	d := time.Minute
+	for i := 1; i < n && d < 6*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 6*time.Hour)
+}

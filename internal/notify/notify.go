@@ -128,7 +128,7 @@ func (s *Sender) SendDue(ctx context.Context) error {
 	}
 	for _, m := range mails {
 		if err := s.send(ctx, m); err != nil {
-			retry := s.cfg.Now().Add(Backoff(m.Attempts + 1))
+			retry := s.cfg.Now().Add(latchkey.RetryBackoff(m.Attempts + 1))
 			retryAt := &retry
 			if m.Attempts+1 >= s.cfg.MaxAttempts {
 				retryAt = nil
@@ -160,14 +160,4 @@ func (s *Sender) send(ctx context.Context, m *latchkey.Mail) error {
 	msg.SetDate()
 	msg.SetMessageID()
 	return s.client.DialAndSendWithContext(ctx, msg)
-}
-
-// Backoff is the wait before attempt n+1 after n failed ones: one minute,
-// doubling, at most six hours.
-func Backoff(n int) time.Duration {
-	d := time.Minute
-	for i := 1; i < n && d < 6*time.Hour; i++ {
-		d *= 2
-	}
-	return min(d, 6*time.Hour)
 }

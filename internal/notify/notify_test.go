@@ -157,7 +157,7 @@ func TestFailedDeliveryIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for attempt, wait := range []time.Duration{notify.Backoff(1), notify.Backoff(2)} {
+	for attempt, wait := range []time.Duration{latchkey.RetryBackoff(1), latchkey.RetryBackoff(2)} {
 		if err := s.SendDue(ctx); err != nil {
 			t.Fatalf("SendDue: got %v, want nil (failures are recorded)", err)
 		}

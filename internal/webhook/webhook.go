@@ -145,7 +145,7 @@ func (s *Sender) SendDue(ctx context.Context) error {
 		if err != nil {
 			a.Error = err.Error()
 			if d.Attempts+1 < s.cfg.MaxAttempts {
-				retry := s.cfg.Now().Add(Backoff(d.Attempts + 1))
+				retry := s.cfg.Now().Add(latchkey.RetryBackoff(d.Attempts + 1))
 				retryAt = &retry
 			}
 			s.cfg.Logger.Warn("webhook delivery failed", "delivery_id", d.ID, "key_id", d.KeyID, "type", d.Type,
@@ -214,14 +214,4 @@ func Sign(secret, id, timestamp string, body []byte) (string, error) {
 	mac.Write([]byte(id + "." + timestamp + "."))
 	mac.Write(body)
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
-}
-
-// Backoff is the wait before attempt n+1 after n failed ones: the mail
-// sender's schedule, one minute doubling to at most six hours.
-func Backoff(n int) time.Duration {
-	d := time.Minute
-	for i := 1; i < n && d < 6*time.Hour; i++ {
-		d *= 2
-	}
-	return min(d, 6*time.Hour)
 }

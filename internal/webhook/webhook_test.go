@@ -289,7 +289,7 @@ func TestBackoff(t *testing.T) {
 		want time.Duration
 	}{{1, time.Minute}, {2, 2 * time.Minute}, {3, 4 * time.Minute}, {20, 6 * time.Hour}} {
 		t.Run(strconv.Itoa(tc.n), func(t *testing.T) {
-			if got := webhook.Backoff(tc.n); got != tc.want {
+			if got := latchkey.RetryBackoff(tc.n); got != tc.want {
 				t.Fatalf("Backoff(%d): got %v, want %v", tc.n, got, tc.want)
 			}
 		})
