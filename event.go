@@ -51,6 +51,11 @@ const (
 	EventMemberAdded          = "member.added"
 	EventMemberUpdated        = "member.updated"
 	EventMemberRemoved        = "member.removed"
+	// EventMemberInvited records a new invitation link for a member.
+	EventMemberInvited = "member.invited"
+	// EventMemberJoined records a person accepting an invitation: the
+	// target is the account that now holds the membership.
+	EventMemberJoined = "member.joined"
 	EventOwnerDeprovisioned   = "key.owner_deprovisioned"
 	EventScimKeyRequested     = "scim_key.requested"
 	EventScimKeyRequestIssue  = "scim_key.issued"

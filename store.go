@@ -47,14 +47,25 @@ type WorkspaceStore interface {
 	// AddMember makes an existing user a member; ECONFLICT if they already
 	// are, ENOTFOUND if the user or workspace does not exist.
 	AddMember(ctx context.Context, m *Member, ev Event) error
+	// InviteMember inserts u (a new, unclaimed identity), makes it the
+	// member m and stores inv for it, with ev, all or nothing. ECONFLICT
+	// (detail field "email") when the workspace already has a member, claimed
+	// or invited, with u's email; ENOTFOUND if the workspace does not exist.
+	InviteMember(ctx context.Context, u *User, m *Member, inv *Invite, ev Event) error
 	// UpdateMember applies fn (role, active) to a membership in a
 	// transaction, like UpdateKey. It refuses with ECONFLICT a change that
 	// would leave the workspace without an active owner.
 	UpdateMember(ctx context.Context, workspaceID, userID string, fn func(*Member) (*Event, error)) (*Member, error)
-	// RemoveMember deletes a membership; ENOTFOUND if absent, ECONFLICT if
-	// it is the last active owner. The user and their keys stay (personal
-	// keys stop verifying: their owner is no longer a member).
-	RemoveMember(ctx context.Context, workspaceID, userID string, ev Event) error
+	// RemoveMember deletes a membership, the member's pending invites to
+	// the workspace, and revokes in the same transaction the member's
+	// personal keys and the management keys they created there, so that no
+	// later re-admission brings them back. fn sees the membership and the
+	// keys to revoke as stored, inside the transaction, and returns the
+	// events to record (the removal's and one per key, whose Target is the
+	// key id) or an error to change nothing; revoked keys get RevokedAt and
+	// RevokedBy from the key event's time and actor. It returns the revoked
+	// keys. ENOTFOUND if absent, ECONFLICT if it is the last active owner.
+	RemoveMember(ctx context.Context, workspaceID, userID string, fn func(m *Member, keys []*Key) ([]Event, error)) ([]*Key, error)
 }
 
 // UserStore keeps user accounts.
@@ -62,18 +73,39 @@ type UserStore interface {
 	// CreateUser inserts u; ECONFLICT when the email is taken.
 	CreateUser(ctx context.Context, u *User, ev *Event) error
 	User(ctx context.Context, id string) (*User, error)
-	// UserByEmail finds a user by normalized email; ENOTFOUND if none.
+	// UserByEmail finds the claimed account with a normalized email;
+	// ENOTFOUND if none (unclaimed identities are never found by email).
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// Memberships lists the workspaces a user belongs to.
 	Memberships(ctx context.Context, userID string) ([]*Member, error)
 	// UpdateUser applies fn to a user in a transaction (name, password
-	// hash); ECONFLICT if it changes the email to one that is taken.
+	// hash); ECONFLICT if it changes the email to one that is taken. A
+	// user given a password is claimed.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
-	// CreateInvite stores a one-time invite for a user without a password.
+	// CreateInvite stores a one-time invite for an unclaimed member;
+	// ECONFLICT if the user is claimed.
 	CreateInvite(ctx context.Context, inv *Invite) error
-	// AcceptInvite consumes an unexpired invite and sets the user's
-	// password hash in one transaction; ENOTFOUND if missing, used or expired.
-	AcceptInvite(ctx context.Context, hash [32]byte, now time.Time, passwordHash string) (*User, error)
+	// InviteOf returns the unexpired invite with hash and its identity;
+	// ENOTFOUND if missing, used or expired. It changes nothing.
+	InviteOf(ctx context.Context, hash [32]byte, now time.Time) (*Invite, *User, error)
+	// AcceptInvite consumes an unexpired invite in one transaction and
+	// returns the account that now holds the membership; see InviteClaim.
+	// ENOTFOUND if the invite is missing, used or expired.
+	AcceptInvite(ctx context.Context, hash [32]byte, now time.Time, c InviteClaim) (*User, error)
+}
+
+// InviteClaim says how an invitation is accepted: by an account signed in
+// as its holder (AccountID: the invitation's identity is merged into that
+// account, whose email must be the invitation's, and the account's
+// memberships, keys and password stay its own), or with a new password
+// (PasswordHash: the identity becomes a claimed account, which fails with
+// ECONFLICT detail "reason" "sign_in_required" when a claimed account with
+// the address exists). Event builds the event recorded in the invitation's
+// workspace once the account is known.
+type InviteClaim struct {
+	AccountID    string
+	PasswordHash string
+	Event        func(account *User, workspaceID string) Event
 }
 
 // Invite lets a new user choose their password once, through a link whose

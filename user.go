@@ -9,12 +9,22 @@ import (
 // User is a person who logs in with an email and a password. A user may be a
 // member of several workspaces; an operator is a platform account of the
 // vendor's support team and belongs to none.
+//
+// A user that is not Claimed is an invitation's identity: a workspace added
+// someone by email, and that identity belongs to that workspace alone until
+// the person claims it through the invitation, either by choosing a
+// password (a brand-new account) or, when an account with the address
+// exists, by signing in to it and accepting (the two are then merged).
+// Only claimed accounts can log in and their emails are unique; unclaimed
+// identities of several workspaces may share an address, so that no
+// workspace can reach, link or reveal another's person by naming an email.
 type User struct {
 	ID           string    `json:"id"`
 	Email        string    `json:"email"`
 	Name         string    `json:"name,omitempty"`
 	PasswordHash string    `json:"-"` // argon2id, PHC string format
 	Operator     bool      `json:"operator,omitempty"`
+	Claimed      bool      `json:"-"`
 	CreatedAt    time.Time `json:"created_at"`
 }
 
@@ -62,7 +72,10 @@ type Member struct {
 	Name        string    `json:"name,omitempty"`
 	Role        Role      `json:"role"`
 	Active      bool      `json:"active"`
-	CreatedAt   time.Time `json:"created_at"`
+	// Invited is true until the person claims the membership through
+	// their invitation: they cannot log in to the workspace before.
+	Invited   bool      `json:"invited"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Session is a server-side login session. Only the SHA-256 of the cookie
@@ -72,4 +85,32 @@ type Session struct {
 	UserID    string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// CanMerge decides whether a signed-in account may accept an invitation
+// made for the identity ident: only a claimed account of a person (not an
+// operator) with the invitation's address. Consent is this act of signing
+// in and accepting; nothing else links an account to a workspace.
+func CanMerge(ident, account *User) error {
+	if !account.Claimed || account.Operator {
+		return Errorf(EFORBIDDEN, "this account cannot join workspaces")
+	}
+	if ident.Email != account.Email {
+		return Errorf(EFORBIDDEN, "this invitation is for another email address: sign in as its addressee to accept it").
+			WithDetail("reason", "wrong_account")
+	}
+	return nil
+}
+
+// ErrSignInRequired answers an invitation accepted with a new password
+// for an address that has an account: its holder signs in and accepts.
+func ErrSignInRequired() *Error {
+	return Errorf(ECONFLICT, "an account with this email address exists: sign in to it, then open the invitation again to accept").
+		WithDetail("reason", "sign_in_required")
+}
+
+// ErrAlreadyMember answers adding an address the workspace already has,
+// as a member or an invitation. It speaks of this workspace only.
+func ErrAlreadyMember() *Error {
+	return Errorf(ECONFLICT, "this workspace already has a member or an invitation with this email address").WithDetail("field", "email")
 }

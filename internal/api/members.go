@@ -7,8 +7,8 @@ import (
 	"github.com/latchkey/latchkey/internal/manage"
 )
 
-// memberAdded is the answer of adding a member: the invite token and its
-// path appear only when a new user was created without a password.
+// memberAdded is the answer of adding a member: the member, invited until
+// they accept, and the invitation token with its link, shown this once.
 type memberAdded struct {
 	Member      *latchkey.Member `json:"member"`
 	InviteToken string           `json:"invite_token,omitempty"`
@@ -95,15 +95,33 @@ type acceptInvite struct {
 	Password string `json:"password"`
 }
 
+// acceptInvite accepts an invitation: signed in (a session cookie), with
+// the caller's account; otherwise with a new account whose password the
+// body gives.
 func (a *API) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	var in acceptInvite
 	if err := decode(w, r, &in, false); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	u, tok, err := a.svc.AcceptInvite(r.Context(), in.Token, in.Password, a.localIP(r))
+	var account *latchkey.User
+	if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
+		if u, err := a.svc.SessionUser(r.Context(), ck.Value); err == nil {
+			account = u
+		}
+	}
+	u, tok, err := a.svc.AcceptInvite(r.Context(), in.Token, in.Password, account, a.localIP(r))
 	if err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	if tok == "" {
+		me, err := a.svc.Me(r.Context(), manage.Caller{User: u})
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, me)
 		return
 	}
 	a.startSession(w, r, u, tok)

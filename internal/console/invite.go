@@ -2,36 +2,84 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
 )
 
-// inviteData is the form where an invited user chooses their password.
-type inviteData struct{ Token string }
-
-func (c *Console) invitePage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, http.StatusOK, "invite", &page{Title: "Choose your password", Data: inviteData{Token: r.URL.Query().Get("token")}})
+// inviteData is the invitation page: which workspace and address the link
+// is for, and who is signed in (nil when nobody is).
+type inviteData struct {
+	Token      string
+	Invitation *manage.Invitation
+	SignedIn   *latchkey.User
+	LoginURL   string
 }
 
-// acceptInvite sets the invited user's password and logs them in.
-func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
-	tok := r.PostFormValue("token")
-	_, session, err := c.svc.AcceptInvite(r.Context(), tok, r.PostFormValue("password"), c.clientIP(r))
-	if err != nil {
-		if !isUserError(err) && latchkey.ErrorCode(err) != latchkey.ENOTFOUND {
-			c.fail(w, r, &page{}, err)
-			return
-		}
-		pg := &page{Title: "Choose your password", Data: inviteData{Token: tok}}
+func (c *Console) invitePage(w http.ResponseWriter, r *http.Request) {
+	c.showInvite(w, r, http.StatusOK, r.URL.Query().Get("token"), nil)
+}
+
+// showInvite renders the invitation page for tok, with err from a failed
+// acceptance if any.
+func (c *Console) showInvite(w http.ResponseWriter, r *http.Request, status int, tok string, err error) {
+	pg := &page{Title: "Join a workspace"}
+	inv, lookErr := c.svc.Invitation(r.Context(), tok)
+	if lookErr != nil && latchkey.ErrorCode(lookErr) != latchkey.ENOTFOUND {
+		c.fail(w, r, pg, lookErr)
+		return
+	}
+	v, verr := c.authenticate(r)
+	if verr != nil {
+		c.fail(w, r, pg, verr)
+		return
+	}
+	d := inviteData{Token: tok, Invitation: inv, LoginURL: "/login?next=" + url.QueryEscape("/invite?token="+tok)}
+	if v != nil {
+		d.SignedIn = v.Caller.User
+		pg.V = v
+	}
+	pg.Data = d
+	switch {
+	case err != nil:
 		pg.setError(err)
 		if pg.Fields != nil && pg.Fields["password"] == "" {
 			for _, m := range pg.Fields {
 				pg.Error = m
 			}
 		}
-		c.render(w, r, http.StatusUnprocessableEntity, "invite", pg)
+	case lookErr != nil:
+		pg.setError(lookErr)
+		status = http.StatusNotFound
+	}
+	c.render(w, r, status, "invite", pg)
+}
+
+// acceptInvite accepts an invitation: as the signed-in account, or with a
+// new account whose password the form gives.
+func (c *Console) acceptInvite(w http.ResponseWriter, r *http.Request) {
+	tok := r.PostFormValue("token")
+	v, err := c.authenticate(r)
+	if err != nil {
+		c.fail(w, r, &page{}, err)
 		return
 	}
-	http.SetCookie(w, c.sessionCookie(session, int(c.svc.SessionTTL().Seconds())))
+	var account *latchkey.User
+	if v != nil {
+		account = v.Caller.User
+	}
+	_, session, err := c.svc.AcceptInvite(r.Context(), tok, r.PostFormValue("password"), account, c.clientIP(r))
+	if err != nil {
+		if !isUserError(err) && latchkey.ErrorCode(err) != latchkey.ENOTFOUND {
+			c.fail(w, r, &page{}, err)
+			return
+		}
+		c.showInvite(w, r, http.StatusUnprocessableEntity, tok, err)
+		return
+	}
+	if session != "" {
+		http.SetCookie(w, c.sessionCookie(session, int(c.svc.SessionTTL().Seconds())))
+	}
 	redirect(w, r, "/")
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/id"
@@ -15,8 +16,8 @@ import (
 // InviteTTL is how long an invite link can be used.
 const InviteTTL = 7 * latchkey.Day
 
-// AddMember is the input of adding a member: an existing user by email, or
-// a new user with an initial password, or (without one) an invite link.
+// AddMember is the input of adding a member. Password is refused: a
+// password belongs to its holder, who chooses it through the invitation.
 type AddMember struct {
 	Email    string        `json:"email"`
 	Name     string        `json:"name"`
@@ -46,8 +47,12 @@ func authorizeRole(p latchkey.Principal, ws string, roles ...latchkey.Role) erro
 	return nil
 }
 
-// AddMember adds a member to ws. It returns the invite token when it
-// created a user without a password: the only time the token is shown.
+// AddMember invites a person to ws by email. Whoever the address belongs
+// to, the answer is the same: a new identity that belongs to ws alone, a
+// membership that stays "invited" until the person accepts, and the
+// invitation token, shown this once to ws's own admin. No account of any
+// other workspace is read, linked or revealed: the person joins only by
+// accepting, signed in to their account if they have one (AcceptInvite).
 func (s *Service) AddMember(ctx context.Context, p latchkey.Principal, ws string, in AddMember) (*latchkey.Member, string, error) {
 	if in.Role == "" {
 		in.Role = latchkey.RoleMember
@@ -58,6 +63,9 @@ func (s *Service) AddMember(ctx context.Context, p latchkey.Principal, ws string
 	if err := authorizeRole(p, ws, in.Role); err != nil {
 		return nil, "", err
 	}
+	if in.Password != "" {
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, "a password is chosen by its holder: the member sets it through the invitation link").WithDetail("field", "password")
+	}
 	if _, err := s.store.Workspace(ctx, ws); err != nil {
 		return nil, "", err
 	}
@@ -65,80 +73,133 @@ func (s *Service) AddMember(ctx context.Context, p latchkey.Principal, ws string
 	if err != nil {
 		return nil, "", err
 	}
-	if len([]rune(in.Name)) > 200 {
-		return nil, "", latchkey.Errorf(latchkey.EINVALID, "name must be at most 200 characters").WithDetail("field", "name")
+	name, err := memberName(in.Name)
+	if err != nil {
+		return nil, "", err
 	}
 	now := s.Now()
-	u, err := s.store.UserByEmail(ctx, email)
-	invite := ""
-	switch {
-	case err == nil:
-		if in.Password != "" {
-			return nil, "", latchkey.Errorf(latchkey.ECONFLICT, "%s already has an account and keeps its password; add them without one", email).WithDetail("field", "password")
-		}
-		if u.Operator {
-			return nil, "", latchkey.Errorf(latchkey.ECONFLICT, "%s is a platform operator account and cannot join a workspace", email)
-		}
-	case latchkey.IsNotFound(err):
-		u = &latchkey.User{ID: s.ids.New(id.User), Email: email, Name: strings.TrimSpace(in.Name), CreatedAt: now}
-		if in.Password != "" {
-			if err := password.Check(in.Password); err != nil {
-				return nil, "", err
-			}
-			if u.PasswordHash, err = password.Hash(in.Password); err != nil {
-				return nil, "", err
-			}
-		}
-		if err := s.store.CreateUser(ctx, u, nil); err != nil {
-			return nil, "", err
-		}
-		if in.Password == "" {
-			if invite, err = s.newInvite(ctx, u.ID, ws); err != nil {
-				return nil, "", err
-			}
-		}
-	default:
+	u := &latchkey.User{ID: s.ids.New(id.User), Email: email, Name: name, CreatedAt: now}
+	tok, inv, err := s.newInvite(u.ID, ws)
+	if err != nil {
 		return nil, "", err
 	}
-	m := &latchkey.Member{WorkspaceID: ws, UserID: u.ID, Email: u.Email, Name: u.Name, Role: in.Role, Active: true, CreatedAt: now}
-	ev := s.event(p, ws, latchkey.EventMemberAdded, u.ID, map[string]any{"email": u.Email, "role": in.Role, "invited": invite != ""})
-	if err := s.store.AddMember(ctx, m, ev); err != nil {
+	m := &latchkey.Member{WorkspaceID: ws, UserID: u.ID, Role: in.Role, Active: true, CreatedAt: now}
+	ev := s.event(p, ws, latchkey.EventMemberAdded, u.ID, map[string]any{"email": email, "role": in.Role, "invited": true})
+	if err := s.store.InviteMember(ctx, u, m, inv, ev); err != nil {
 		return nil, "", err
 	}
-	return m, invite, nil
+	return m, tok, nil
 }
 
-func (s *Service) newInvite(ctx context.Context, userID, ws string) (string, error) {
+// memberName checks a person's display name: optional, at most 200
+// characters, no control or bidirectional-override characters.
+func memberName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", nil
+	}
+	if err := latchkey.ValidateName("name", name, 200); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// newInvite makes an invitation token for the identity userID in ws; only
+// its SHA-256 is stored.
+func (s *Service) newInvite(userID, ws string) (string, *latchkey.Invite, error) {
 	b := make([]byte, 32)
 	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	tok := base64.RawURLEncoding.EncodeToString(b)
 	now := s.Now()
-	err := s.store.CreateInvite(ctx, &latchkey.Invite{
+	return tok, &latchkey.Invite{
 		Hash: sha256.Sum256([]byte(tok)), UserID: userID, WorkspaceID: ws, CreatedAt: now, ExpiresAt: now.Add(InviteTTL),
-	})
-	return tok, err
+	}, nil
 }
 
-// AcceptInvite sets the password of an invited user and logs them in.
-func (s *Service) AcceptInvite(ctx context.Context, tok, pw, ip string) (*latchkey.User, string, error) {
-	if err := password.Check(pw); err != nil {
-		return nil, "", err
+// errInviteGone is the one answer to a token that is unknown, used, expired
+// or whose membership was withdrawn.
+var errInviteGone = latchkey.Errorf(latchkey.ENOTFOUND, "this invite link is unknown, used or expired")
+
+// Invitation describes a live invitation to the person who holds its link.
+type Invitation struct {
+	WorkspaceID   string        `json:"workspace_id"`
+	WorkspaceName string        `json:"workspace_name"`
+	Email         string        `json:"email"`
+	Role          latchkey.Role `json:"role"`
+	ExpiresAt     time.Time     `json:"expires_at"`
+}
+
+// Invitation returns what a live invitation token is for, so the person
+// can see which workspace they are about to join and as which address.
+func (s *Service) Invitation(ctx context.Context, tok string) (*Invitation, error) {
+	if tok == "" || len(tok) > 100 {
+		return nil, errInviteGone
 	}
-	hash, err := password.Hash(pw)
-	if err != nil {
-		return nil, "", err
-	}
-	if len(tok) > 100 {
-		return nil, "", latchkey.Errorf(latchkey.ENOTFOUND, "this invite link is unknown, used or expired")
-	}
-	u, err := s.store.AcceptInvite(ctx, sha256.Sum256([]byte(tok)), s.Now(), hash)
+	inv, ident, err := s.store.InviteOf(ctx, sha256.Sum256([]byte(tok)), s.Now())
 	if latchkey.IsNotFound(err) {
-		return nil, "", latchkey.Errorf(latchkey.ENOTFOUND, "this invite link is unknown, used or expired")
+		return nil, errInviteGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.store.Workspace(ctx, inv.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.store.Member(ctx, inv.WorkspaceID, ident.ID)
+	if err != nil {
+		return nil, errInviteGone
+	}
+	return &Invitation{WorkspaceID: w.ID, WorkspaceName: w.Name, Email: ident.Email, Role: m.Role, ExpiresAt: inv.ExpiresAt}, nil
+}
+
+// AcceptInvite accepts an invitation. Signed in (account not nil), the
+// person joins with their account, whose address must be the invitation's;
+// their password and other workspaces are untouched and the session they
+// have goes on (the returned token is ""). Not signed in, pw becomes the
+// password of a brand-new account for the address, which is refused when
+// the address has an account already (its holder signs in and accepts).
+// The token is checked before any password is hashed, so bogus tokens
+// cost no hashing.
+func (s *Service) AcceptInvite(ctx context.Context, tok, pw string, account *latchkey.User, ip string) (*latchkey.User, string, error) {
+	if tok == "" || len(tok) > 100 {
+		return nil, "", errInviteGone
+	}
+	hash := sha256.Sum256([]byte(tok))
+	if _, _, err := s.store.InviteOf(ctx, hash, s.Now()); err != nil {
+		if latchkey.IsNotFound(err) {
+			return nil, "", errInviteGone
+		}
+		return nil, "", err
+	}
+	claim := latchkey.InviteClaim{}
+	if account != nil {
+		claim.AccountID = account.ID
+	} else {
+		if err := password.Check(pw); err != nil {
+			return nil, "", err
+		}
+		h, err := password.Hash(pw)
+		if err != nil {
+			return nil, "", err
+		}
+		claim.PasswordHash = h
+	}
+	claim.Event = func(u *latchkey.User, ws string) latchkey.Event {
+		p := latchkey.Principal{Kind: latchkey.PrincipalUser, UserID: u.ID, Email: u.Email, IP: ip}
+		return s.event(p, ws, latchkey.EventMemberJoined, u.ID, map[string]any{"email": u.Email, "existing_account": account != nil})
+	}
+	u, err := s.store.AcceptInvite(ctx, hash, s.Now(), claim)
+	if latchkey.IsNotFound(err) {
+		return nil, "", errInviteGone
 	}
 	if err != nil {
 		return nil, "", err
+	}
+	if account != nil {
+		return u, "", nil
 	}
 	sess, err := s.newSession(ctx, u.ID)
 	if err != nil {
@@ -156,14 +217,15 @@ func (s *Service) UpdateMember(ctx context.Context, p latchkey.Principal, ws, us
 	if !role.Valid() {
 		return nil, latchkey.Errorf(latchkey.EINVALID, "role must be owner, super_admin, admin or member").WithDetail("field", "role")
 	}
-	cur, err := s.member(ctx, p, latchkey.ActMembersWrite, ws, userID)
-	if err != nil {
+	if _, err := s.member(ctx, p, latchkey.ActMembersWrite, ws, userID); err != nil {
 		return nil, err
 	}
-	if err := authorizeRole(p, ws, cur.Role, role); err != nil {
-		return nil, err
-	}
+	// The target's role is judged as the transaction reads it, so a
+	// concurrent promotion cannot slip between the check and the write.
 	return s.store.UpdateMember(ctx, ws, userID, func(m *latchkey.Member) (*latchkey.Event, error) {
+		if err := authorizeRole(p, ws, m.Role, role); err != nil {
+			return nil, err
+		}
 		if m.Role == role {
 			return nil, nil
 		}
@@ -188,33 +250,52 @@ func (s *Service) member(ctx context.Context, p latchkey.Principal, a latchkey.A
 	return m, err
 }
 
-// RemoveMember removes a member: their sessions end and their personal keys
-// stop verifying at once (owner_deprovisioned), each recorded in the log.
+// RemoveMember removes a member from ws. Their access to ws ends at their
+// next request (sessions elsewhere are theirs and stay), and in the same
+// transaction their personal keys and the management keys they created in
+// ws are revoked, so that no re-admission brings them back.
 func (s *Service) RemoveMember(ctx context.Context, p latchkey.Principal, ws, userID string) error {
-	cur, err := s.member(ctx, p, latchkey.ActMembersWrite, ws, userID)
+	if _, err := s.member(ctx, p, latchkey.ActMembersWrite, ws, userID); err != nil {
+		return err
+	}
+	return s.removeMember(ctx, p, ws, userID, "removed", func(m *latchkey.Member) error {
+		return authorizeRole(p, ws, m.Role)
+	})
+}
+
+// removeMember removes userID from ws after check approves the member as
+// the transaction reads it, revoking their keys there.
+func (s *Service) removeMember(ctx context.Context, p latchkey.Principal, ws, userID, why string, check func(*latchkey.Member) error) error {
+	revoked, err := s.store.RemoveMember(ctx, ws, userID, func(m *latchkey.Member, keys []*latchkey.Key) ([]latchkey.Event, error) {
+		if err := check(m); err != nil {
+			return nil, err
+		}
+		evs := []latchkey.Event{s.event(p, ws, latchkey.EventMemberRemoved, userID, map[string]any{"email": m.Email, "role": m.Role})}
+		for _, k := range keys {
+			evs = append(evs, s.event(p, ws, latchkey.EventKeyRevoked, k.ID, map[string]any{"name": k.Name, "reason": "member " + why, "member": userID}))
+		}
+		return evs, nil
+	})
 	if err != nil {
 		return err
 	}
-	if err := authorizeRole(p, ws, cur.Role); err != nil {
-		return err
-	}
-	ev := s.event(p, ws, latchkey.EventMemberRemoved, userID, map[string]any{"email": cur.Email, "role": cur.Role})
-	if err := s.store.RemoveMember(ctx, ws, userID, ev); err != nil {
-		return err
-	}
-	return s.ownerGone(ctx, p, ws, userID, "removed")
-}
-
-// ownerGone applies what follows a member's removal or deprovisioning:
-// their personal keys stop on this instance before the call returns (and
-// elsewhere through the invalidator), their sessions end, and each key's
-// log records why.
-func (s *Service) ownerGone(ctx context.Context, p latchkey.Principal, ws, userID, why string) error {
 	if s.inv != nil {
 		s.inv.InvalidateOwner(ws, userID)
 	}
-	if err := s.store.DeleteUserSessions(ctx, userID); err != nil {
-		return err
+	for _, k := range revoked {
+		s.invalidateKey(k.ID)
+	}
+	return nil
+}
+
+// ownerGone applies what follows a member's deprovisioning: their
+// personal keys stop on this instance before the call returns (and
+// elsewhere through the invalidator), and each key's log records why.
+// Their sessions stay: the member's access to this workspace is judged at
+// every request, and other workspaces are not this one's to end.
+func (s *Service) ownerGone(ctx context.Context, p latchkey.Principal, ws, userID, why string) error {
+	if s.inv != nil {
+		s.inv.InvalidateOwner(ws, userID)
 	}
 	cursor := ""
 	for {
@@ -265,9 +346,11 @@ func (s *Service) SetMemberActive(ctx context.Context, p latchkey.Principal, ws,
 	return m, nil
 }
 
-// InviteMember makes a new invite link for a member who has no password
-// yet: someone invited whose link expired, or a user provisioned by an
-// identity provider over SCIM. The token is returned this once.
+// InviteMember makes a new invite link for a member who has not joined
+// yet: someone invited whose link expired or was lost, or a person
+// provisioned by an identity provider over SCIM. The token is returned
+// this once, to ws's own admin; the invitation reaches no other
+// workspace's account.
 func (s *Service) InviteMember(ctx context.Context, p latchkey.Principal, ws, userID string) (string, error) {
 	cur, err := s.member(ctx, p, latchkey.ActMembersWrite, ws, userID)
 	if err != nil {
@@ -276,18 +359,17 @@ func (s *Service) InviteMember(ctx context.Context, p latchkey.Principal, ws, us
 	if err := authorizeRole(p, ws, cur.Role); err != nil {
 		return "", err
 	}
-	u, err := s.store.User(ctx, userID)
+	if !cur.Invited {
+		return "", latchkey.Errorf(latchkey.ECONFLICT, "%s has joined already; an invite link is only for members who have not", cur.Email)
+	}
+	tok, inv, err := s.newInvite(userID, ws)
 	if err != nil {
 		return "", err
 	}
-	if u.PasswordHash != "" {
-		return "", latchkey.Errorf(latchkey.ECONFLICT, "%s has a password already; an invite could replace it", u.Email)
-	}
-	tok, err := s.newInvite(ctx, userID, ws)
-	if err != nil {
+	if err := s.store.CreateInvite(ctx, inv); err != nil {
 		return "", err
 	}
-	ev := s.event(p, ws, "member.invited", userID, map[string]any{"email": u.Email})
+	ev := s.event(p, ws, latchkey.EventMemberInvited, userID, map[string]any{"email": cur.Email})
 	if err := s.store.AppendEvent(ctx, ev); err != nil {
 		return "", err
 	}

@@ -53,9 +53,12 @@ type NewWorkspace struct {
 	} `json:"owner"`
 }
 
-// CreateWorkspace creates a workspace for an operator. An existing user
-// becomes its owner; otherwise a user is created with the given password
-// or, without one, an invite token is returned (shown once).
+// CreateWorkspace creates a workspace for an operator, with its owner
+// invited by email exactly as AddMember invites: a new identity that
+// belongs to this workspace alone, and an invitation token (shown once)
+// that the person accepts with a new password or, if the address has an
+// account, signed in to it. An existing account is never linked, nor its
+// password touched, by creating a workspace.
 func (s *Service) CreateWorkspace(ctx context.Context, p latchkey.Principal, in NewWorkspace) (*latchkey.Workspace, *latchkey.Member, string, error) {
 	if err := latchkey.Authorize(p, latchkey.ActWorkspacesCreate, latchkey.Target{}); err != nil {
 		return nil, nil, "", err
@@ -64,43 +67,30 @@ func (s *Service) CreateWorkspace(ctx context.Context, p latchkey.Principal, in 
 	if err := latchkey.ValidateWorkspaceName(name); err != nil {
 		return nil, nil, "", err
 	}
+	if in.Owner.Password != "" {
+		return nil, nil, "", latchkey.Errorf(latchkey.EINVALID, "a password is chosen by its holder: the owner sets it through the invitation link").WithDetail("field", "owner.password")
+	}
 	email, err := latchkey.NormalizeEmail(in.Owner.Email)
 	if err != nil {
 		return nil, nil, "", err.(*latchkey.Error).WithDetail("field", "owner.email")
 	}
-	now := s.Now()
-	u, err := s.store.UserByEmail(ctx, email)
-	switch {
-	case err == nil:
-		if in.Owner.Password != "" {
-			return nil, nil, "", latchkey.Errorf(latchkey.ECONFLICT, "%s already has an account and keeps its password; omit owner.password", email).WithDetail("field", "owner.password")
-		}
-		if u.Operator {
-			return nil, nil, "", latchkey.Errorf(latchkey.ECONFLICT, "%s is an operator account and cannot own a workspace", email)
-		}
-	case latchkey.IsNotFound(err):
-		u = &latchkey.User{ID: s.ids.New(id.User), Email: email, Name: strings.TrimSpace(in.Owner.Name), CreatedAt: now}
-		if in.Owner.Password != "" {
-			if err := password.Check(in.Owner.Password); err != nil {
-				return nil, nil, "", err
-			}
-			if u.PasswordHash, err = password.Hash(in.Owner.Password); err != nil {
-				return nil, nil, "", err
-			}
-		}
-	default:
-		return nil, nil, "", err
+	ownerName, err := memberName(in.Owner.Name)
+	if err != nil {
+		return nil, nil, "", err.(*latchkey.Error).WithDetail("field", "owner.name")
 	}
+	now := s.Now()
+	u := &latchkey.User{ID: s.ids.New(id.User), Email: email, Name: ownerName, CreatedAt: now}
 	w := &latchkey.Workspace{ID: s.ids.New(id.Workspace), Name: name, Settings: latchkey.DefaultSettings(), CreatedAt: now}
 	ev := s.event(p, w.ID, latchkey.EventWorkspaceCreated, w.ID, map[string]any{"name": name, "owner": email})
 	if err := s.store.CreateWorkspace(ctx, w, u, ev); err != nil {
 		return nil, nil, "", err
 	}
-	invite := ""
-	if u.PasswordHash == "" {
-		if invite, err = s.newInvite(ctx, u.ID, w.ID); err != nil {
-			return nil, nil, "", err
-		}
+	invite, inv, err := s.newInvite(u.ID, w.ID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := s.store.CreateInvite(ctx, inv); err != nil {
+		return nil, nil, "", err
 	}
 	m, err := s.store.Member(ctx, w.ID, u.ID)
 	if err != nil {

@@ -62,11 +62,14 @@ func (s *Service) ScimUser(ctx context.Context, p latchkey.Principal, userID str
 	return s.store.ScimUser(ctx, p.WorkspaceID, userID)
 }
 
-// CreateScimUser provisions u (its Email is the login email to find or
-// create the person by). A latchkey user with that email is linked rather
-// than duplicated, keeping their password and, if already a member, their
-// role; a new user gets no password (SCIM never sets one). A new member's
-// role is member: roles stay a latchkey decision.
+// CreateScimUser provisions u (its Email is the address to find or invite
+// the person by). A member of this workspace with that address, joined or
+// invited, is linked rather than duplicated, keeping their role; anyone
+// else gets a new identity that belongs to this workspace alone, exactly
+// as an admin's invitation makes: an identity provider of one workspace
+// never links, deprovisions or reveals an account known elsewhere. The
+// person joins by accepting an invitation link (InviteMember). A new
+// member's role is member: roles stay a latchkey decision.
 func (s *Service) CreateScimUser(ctx context.Context, p latchkey.Principal, u *latchkey.ScimUser) (*latchkey.ScimUser, error) {
 	if err := authorizeScim(p); err != nil {
 		return nil, err
@@ -76,19 +79,25 @@ func (s *Service) CreateScimUser(ctx context.Context, p latchkey.Principal, u *l
 		return nil, latchkey.Errorf(latchkey.EINVALID, "a provisioned user needs an email address (in emails, or as the userName) to log in with").
 			WithDetail("scim_type", "invalidValue")
 	}
+	name, err := memberName(u.Name)
+	if err != nil {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "name: %s", err.(*latchkey.Error).Message).WithDetail("scim_type", "invalidValue")
+	}
+	u.Name = name
 	ws, now := p.WorkspaceID, s.Now()
 	var nu *latchkey.User
-	existing, err := s.store.UserByEmail(ctx, email)
-	switch {
-	case err == nil && existing.Operator:
-		return nil, latchkey.Errorf(latchkey.ECONFLICT, "%s is a platform operator account and cannot be provisioned", email).WithDetail("scim_type", "uniqueness")
-	case err == nil:
-		u.UserID = existing.ID
-	case latchkey.IsNotFound(err):
-		nu = &latchkey.User{ID: s.ids.New(id.User), Email: email, Name: strings.TrimSpace(u.Name), CreatedAt: now}
-		u.UserID = nu.ID
-	default:
+	members, err := s.store.Members(ctx, ws)
+	if err != nil {
 		return nil, err
+	}
+	for _, m := range members {
+		if m.Email == email {
+			u.UserID = m.UserID
+		}
+	}
+	if u.UserID == "" {
+		nu = &latchkey.User{ID: s.ids.New(id.User), Email: email, Name: name, CreatedAt: now}
+		u.UserID = nu.ID
 	}
 	u.WorkspaceID, u.Created, u.Updated = ws, now, now
 	var prev *latchkey.Member
@@ -165,15 +174,10 @@ func (s *Service) UpdateScimUser(ctx context.Context, p latchkey.Principal, user
 // RemoveMember does: the membership, its SCIM record and group
 // memberships go; the person's account and their other workspaces stay.
 func (s *Service) DeleteScimUser(ctx context.Context, p latchkey.Principal, userID string) error {
-	u, err := s.ScimUser(ctx, p, userID)
-	if err != nil {
+	if _, err := s.ScimUser(ctx, p, userID); err != nil {
 		return err
 	}
-	ev := s.event(p, p.WorkspaceID, latchkey.EventMemberRemoved, userID, map[string]any{"email": u.Email, "user_name": u.UserName})
-	if err := s.store.RemoveMember(ctx, p.WorkspaceID, userID, ev); err != nil {
-		return lastOwner(err)
-	}
-	return s.ownerGone(ctx, p, p.WorkspaceID, userID, "removed")
+	return lastOwner(s.removeMember(ctx, p, p.WorkspaceID, userID, "removed", func(*latchkey.Member) error { return nil }))
 }
 
 // activeChanged applies what follows a change of a member's active flag,

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"fmt"
 	"time"
 
@@ -12,13 +13,13 @@ import (
 
 // Members carry the user's email and name, so the console and SCIM can show
 // them without a query per member.
-const memberSelect = `SELECT m.workspace_id, m.user_id, u.email, u.name, m.role, m.active, m.created_at
+const memberSelect = `SELECT m.workspace_id, m.user_id, u.email, u.name, m.role, m.active, NOT u.claimed, m.created_at
 	FROM members m JOIN users u ON u.id = m.user_id `
 
 func scanMember(row pgx.Row) (*latchkey.Member, error) {
 	var m latchkey.Member
 	var created time.Time
-	if err := row.Scan(&m.WorkspaceID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.Active, &created); err != nil {
+	if err := row.Scan(&m.WorkspaceID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.Active, &m.Invited, &created); err != nil {
 		return nil, err
 	}
 	m.CreatedAt = utc(created)
@@ -138,12 +139,59 @@ func (db *DB) UpdateMember(ctx context.Context, workspaceID, userID string, fn f
 	return out, nil
 }
 
-// RemoveMember deletes a membership and the user's pending invites to the
-// workspace, and records ev. The user and their keys stay; personal keys
-// stop verifying because their owner is no longer a member. ENOTFOUND if
-// the user is not a member, ECONFLICT if they are its last active owner.
-func (db *DB) RemoveMember(ctx context.Context, workspaceID, userID string, ev latchkey.Event) error {
+// InviteMember inserts an unclaimed identity, its membership and its
+// invite with ev, all or nothing; see latchkey.WorkspaceStore. The
+// workspace row lock serialises it with other membership changes, so two
+// invitations of one address cannot both pass the check.
+func (db *DB) InviteMember(ctx context.Context, u *latchkey.User, m *latchkey.Member, inv *latchkey.Invite, ev latchkey.Event) error {
+	if !m.Role.Valid() {
+		return invalidRole(m.Role)
+	}
+	if u.Claimed {
+		return latchkey.Errorf(latchkey.EINVALID, "an invitation creates an unclaimed identity")
+	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockWorkspace(ctx, tx, m.WorkspaceID); err != nil {
+			return err
+		}
+		var exists bool
+		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members m JOIN users u ON u.id = m.user_id
+			WHERE m.workspace_id = $1 AND u.email = $2)`, m.WorkspaceID, strings.ToLower(strings.TrimSpace(u.Email))).Scan(&exists)
+		if err != nil {
+			return wrap(err, "invite member")
+		}
+		if exists {
+			return latchkey.ErrAlreadyMember()
+		}
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO members (workspace_id, user_id, role, active, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, m.WorkspaceID, u.ID, string(m.Role), m.Active, m.CreatedAt)
+		if isForeignKey(err) {
+			return latchkey.Errorf(latchkey.ENOTFOUND, "workspace not found")
+		}
+		if err != nil {
+			return wrap(err, "invite member")
+		}
+		m.UserID, m.Email, m.Name, m.Invited = u.ID, u.Email, u.Name, true
+		if err := insertInvite(ctx, tx, inv); err != nil {
+			return err
+		}
+		if ev.WorkspaceID == "" {
+			ev.WorkspaceID = m.WorkspaceID
+		}
+		return insertEvent(ctx, tx, &ev)
+	})
+}
+
+// RemoveMember deletes a membership and the user's pending invites to the
+// workspace, and revokes the member's personal keys and the management
+// keys they created there, with fn's events, in one transaction; see
+// latchkey.WorkspaceStore.
+func (db *DB) RemoveMember(ctx context.Context, workspaceID, userID string, fn func(*latchkey.Member, []*latchkey.Key) ([]latchkey.Event, error)) ([]*latchkey.Key, error) {
+	var revoked []*latchkey.Key
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockWorkspace(ctx, tx, workspaceID); err != nil {
 			return err
 		}
@@ -151,6 +199,20 @@ func (db *DB) RemoveMember(ctx context.Context, workspaceID, userID string, ev l
 			FOR UPDATE OF m`, workspaceID, userID))
 		if err != nil {
 			return notFound(err, "member")
+		}
+		rows, err := tx.Query(ctx, keySelect+`WHERE k.workspace_id = $1 AND k.revoked_at IS NULL
+			AND (k.owner = $2 OR (k.type = $3 AND k.created_by = $2)) ORDER BY k.id FOR UPDATE OF k`,
+			workspaceID, userID, latchkey.TypeManagement)
+		if err != nil {
+			return wrap(err, "member keys")
+		}
+		keys, err := collectKeys(rows)
+		if err != nil {
+			return err
+		}
+		evs, err := fn(m, keys)
+		if err != nil {
+			return err
 		}
 		if isActiveOwner(m) {
 			if err := needOtherOwner(ctx, tx, workspaceID, userID); err != nil {
@@ -163,11 +225,39 @@ func (db *DB) RemoveMember(ctx context.Context, workspaceID, userID string, ev l
 		if _, err := tx.Exec(ctx, `DELETE FROM invites WHERE workspace_id = $1 AND user_id = $2`, workspaceID, userID); err != nil {
 			return wrap(err, "remove member")
 		}
-		if ev.WorkspaceID == "" {
-			ev.WorkspaceID = workspaceID
+		byID := map[string]*latchkey.Key{}
+		for _, k := range keys {
+			byID[k.ID] = k
 		}
-		return insertEvent(ctx, tx, &ev)
+		for i := range evs {
+			ev := &evs[i]
+			if ev.WorkspaceID == "" {
+				ev.WorkspaceID = workspaceID
+			}
+			if err := insertEvent(ctx, tx, ev); err != nil {
+				return err
+			}
+			k := byID[ev.Target]
+			if k == nil || ev.Action != latchkey.EventKeyRevoked {
+				continue
+			}
+			at := ev.At
+			if _, err := tx.Exec(ctx, `UPDATE keys SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND workspace_id = $4`,
+				at, ev.Actor.ID, k.ID, workspaceID); err != nil {
+				return wrap(err, "revoke key")
+			}
+			k.RevokedAt, k.RevokedBy = &at, ev.Actor.ID
+			if err := enqueueWebhook(ctx, tx, ev, k); err != nil {
+				return err
+			}
+			revoked = append(revoked, k)
+		}
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
 }
 
 func isActiveOwner(m *latchkey.Member) bool { return m.Role == latchkey.RoleOwner && m.Active }

@@ -206,7 +206,9 @@ func syncLogin(ctx context.Context, tx pgx.Tx, u *latchkey.ScimUser) error {
 	}
 	email := strings.ToLower(strings.TrimSpace(u.Email))
 	var taken int
-	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM users WHERE email = $1 AND id <> $2`, email, u.UserID).Scan(&taken); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM users o WHERE o.email = $1 AND o.id <> $2
+		AND ((o.claimed AND (SELECT claimed FROM users WHERE id = $2))
+			OR EXISTS (SELECT 1 FROM members m WHERE m.user_id = o.id AND m.workspace_id = $3))`, email, u.UserID, u.WorkspaceID).Scan(&taken); err != nil {
 		return wrap(err, "scim user")
 	}
 	var err error

@@ -10,12 +10,12 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const userSelect = `SELECT id, email, name, password_hash, operator, created_at FROM users `
+const userSelect = `SELECT id, email, name, password_hash, operator, claimed, created_at FROM users `
 
 func scanUser(row pgx.Row) (*latchkey.User, error) {
 	var u latchkey.User
 	var created time.Time
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Operator, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Operator, &u.Claimed, &created); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = utc(created)
@@ -39,10 +39,13 @@ func (db *DB) CreateUser(ctx context.Context, u *latchkey.User, ev *latchkey.Eve
 
 func insertUser(ctx context.Context, tx pgx.Tx, u *latchkey.User) error {
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	_, err := tx.Exec(ctx, `INSERT INTO users (id, email, name, password_hash, operator, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, u.ID, u.Email, u.Name, u.PasswordHash, u.Operator, u.CreatedAt)
+	// An account with a password (or an operator's) is its holder's from
+	// the start; only an invitation's identity is unclaimed.
+	u.Claimed = u.Claimed || u.PasswordHash != "" || u.Operator
+	_, err := tx.Exec(ctx, `INSERT INTO users (id, email, name, password_hash, operator, claimed, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, u.ID, u.Email, u.Name, u.PasswordHash, u.Operator, u.Claimed, u.CreatedAt)
 	switch {
-	case isUnique(err, "users_email_key"):
+	case isUnique(err, "users_email_claimed"):
 		return emailTaken()
 	case isUnique(err, ""):
 		return latchkey.Errorf(latchkey.ECONFLICT, "user %s already exists", u.ID)
@@ -63,11 +66,11 @@ func (db *DB) User(ctx context.Context, id string) (*latchkey.User, error) {
 	return u, nil
 }
 
-// UserByEmail finds a user by email, lower-cased here as on insert;
-// ENOTFOUND if none.
+// UserByEmail finds the claimed account with an email, lower-cased here
+// as on insert; ENOTFOUND if none.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*latchkey.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	u, err := scanUser(db.pool.QueryRow(ctx, userSelect+`WHERE email = $1`, email))
+	u, err := scanUser(db.pool.QueryRow(ctx, userSelect+`WHERE email = $1 AND claimed`, email))
 	if err != nil {
 		return nil, notFound(err, "user")
 	}
@@ -95,11 +98,12 @@ func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*latchkey.User)
 		if err := fn(u); err != nil {
 			return err
 		}
-		row := tx.QueryRow(ctx, `UPDATE users SET email = $1, name = $2, password_hash = $3 WHERE id = $4
-			RETURNING id, email, name, password_hash, operator, created_at`,
+		row := tx.QueryRow(ctx, `UPDATE users SET email = $1, name = $2, password_hash = $3,
+			claimed = claimed OR $3 <> '' WHERE id = $4
+			RETURNING id, email, name, password_hash, operator, claimed, created_at`,
 			strings.ToLower(strings.TrimSpace(u.Email)), u.Name, u.PasswordHash, id)
 		out, err = scanUser(row)
-		if isUnique(err, "users_email_key") {
+		if isUnique(err, "users_email_claimed") {
 			return emailTaken()
 		}
 		return wrap(err, "update user")

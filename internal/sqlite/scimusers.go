@@ -204,7 +204,9 @@ func syncLogin(ctx context.Context, tx *sql.Tx, u *latchkey.ScimUser) error {
 	}
 	email := strings.ToLower(strings.TrimSpace(u.Email))
 	var taken int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ? AND id <> ?`, email, u.UserID).Scan(&taken); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users o WHERE o.email = ? AND o.id <> ?
+		AND ((o.claimed AND (SELECT claimed FROM users WHERE id = ?))
+			OR EXISTS (SELECT 1 FROM members m WHERE m.user_id = o.id AND m.workspace_id = ?))`, email, u.UserID, u.UserID, u.WorkspaceID).Scan(&taken); err != nil {
 		return fmt.Errorf("sqlite: scim user: %w", err)
 	}
 	if taken > 0 || email == "" {

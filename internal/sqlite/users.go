@@ -9,12 +9,12 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const userColumns = `id, email, name, password_hash, operator, created_at`
+const userColumns = `id, email, name, password_hash, operator, claimed, created_at`
 
 func scanUser(row interface{ Scan(...any) error }) (*latchkey.User, error) {
 	var u latchkey.User
 	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Operator, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Operator, &u.Claimed, &created); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMicros(created)
@@ -39,8 +39,11 @@ func (db *DB) CreateUser(ctx context.Context, u *latchkey.User, ev *latchkey.Eve
 
 func insertUser(ctx context.Context, tx *sql.Tx, u *latchkey.User) error {
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.Name, u.PasswordHash, u.Operator, micros(u.CreatedAt))
+	// An account with a password (or an operator's) is its holder's from
+	// the start; only an invitation's identity is unclaimed.
+	u.Claimed = u.Claimed || u.PasswordHash != "" || u.Operator
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.Name, u.PasswordHash, u.Operator, u.Claimed, micros(u.CreatedAt))
 	switch {
 	case isUnique(err, "users.email"):
 		return latchkey.Errorf(latchkey.ECONFLICT, "a user with this email already exists").WithDetail("field", "email")
@@ -65,7 +68,7 @@ func (db *DB) User(ctx context.Context, id string) (*latchkey.User, error) {
 // lower-cased here too, as it is on insert.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*latchkey.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? AND claimed`, email))
 	if err != nil {
 		return nil, notFound(err, "user")
 	}
@@ -101,8 +104,9 @@ func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*latchkey.User)
 		if err := fn(u); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, name = ?, password_hash = ? WHERE id = ?`,
-			strings.ToLower(strings.TrimSpace(u.Email)), u.Name, u.PasswordHash, id)
+		_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, name = ?, password_hash = ?,
+			claimed = claimed OR ? <> '' WHERE id = ?`,
+			strings.ToLower(strings.TrimSpace(u.Email)), u.Name, u.PasswordHash, u.PasswordHash, id)
 		switch {
 		case isUnique(err, "users.email"):
 			return latchkey.Errorf(latchkey.ECONFLICT, "a user with this email already exists").WithDetail("field", "email")

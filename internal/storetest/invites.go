@@ -49,13 +49,13 @@ func testInvites(t *testing.T, open func(t *testing.T) latchkey.Store) {
 				ws, _ := f.workspace("A", "a@example.com")
 				u := invitee(f, ws.ID, "new@example.com")
 				inv := invite(f, ws.ID, u, "token")
-				got, err := f.s.AcceptInvite(f.ctx, inv.Hash, tt.at(inv), newPassword)
+				got, err := f.s.AcceptInvite(f.ctx, inv.Hash, tt.at(inv), latchkey.InviteClaim{PasswordHash: newPassword})
 				wantCode(t, "AcceptInvite", err, tt.want)
 				want := ""
 				if tt.want == "" {
 					want = newPassword
 					stored := *u
-					stored.PasswordHash = newPassword
+					stored.PasswordHash, stored.Claimed = newPassword, true
 					wantSame(t, "accepted user", got, &stored)
 				}
 				if p := password(f, u); p != want {
@@ -70,12 +70,12 @@ func testInvites(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		ws, _ := f.workspace("A", "a@example.com")
 		u := invitee(f, ws.ID, "new@example.com")
 		first, second := invite(f, ws.ID, u, "first"), invite(f, ws.ID, u, "second")
-		_, err := f.s.AcceptInvite(f.ctx, first.Hash, now, newPassword)
+		_, err := f.s.AcceptInvite(f.ctx, first.Hash, now, latchkey.InviteClaim{PasswordHash: newPassword})
 		wantCode(t, "AcceptInvite", err, "")
-		_, err = f.s.AcceptInvite(f.ctx, first.Hash, now, "$argon2id$other")
+		_, err = f.s.AcceptInvite(f.ctx, first.Hash, now, latchkey.InviteClaim{PasswordHash: "$argon2id$other"})
 		wantCode(t, "AcceptInvite(again)", err, latchkey.ENOTFOUND)
 		// Once the user has a password, no other invite of theirs works.
-		_, err = f.s.AcceptInvite(f.ctx, second.Hash, now, "$argon2id$other")
+		_, err = f.s.AcceptInvite(f.ctx, second.Hash, now, latchkey.InviteClaim{PasswordHash: "$argon2id$other"})
 		wantCode(t, "AcceptInvite(another invite of the user)", err, latchkey.ENOTFOUND)
 		if p := password(f, u); p != newPassword {
 			t.Fatalf("password hash: got %q, want the first accepted", p)
@@ -94,7 +94,7 @@ func testInvites(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		errs := make(chan error, 4)
 		for range 4 {
 			go func() {
-				_, err := f.s.AcceptInvite(f.ctx, inv.Hash, now, newPassword)
+				_, err := f.s.AcceptInvite(f.ctx, inv.Hash, now, latchkey.InviteClaim{PasswordHash: newPassword})
 				errs <- err
 			}()
 		}
@@ -133,16 +133,16 @@ func testInvites(t *testing.T, open func(t *testing.T) latchkey.Store) {
 				wantCode(t, "CreateInvite", f.s.CreateInvite(f.ctx, &tt.inv), tt.want)
 			})
 		}
-		_, err := f.s.AcceptInvite(f.ctx, sha256.Sum256([]byte("unknown")), now, newPassword)
+		_, err := f.s.AcceptInvite(f.ctx, sha256.Sum256([]byte("unknown")), now, latchkey.InviteClaim{PasswordHash: newPassword})
 		wantCode(t, "AcceptInvite(unknown)", err, latchkey.ENOTFOUND)
-		_, err = f.s.AcceptInvite(f.ctx, inv.Hash, now, "")
+		_, err = f.s.AcceptInvite(f.ctx, inv.Hash, now, latchkey.InviteClaim{PasswordHash: ""})
 		wantCode(t, "AcceptInvite(empty password hash)", err, latchkey.EINVALID)
 		if p := password(f, u); p != "" {
 			t.Fatalf("password hash after a refused accept: got %q, want none", p)
 		}
 		// Removing the member voids their invite to the workspace.
-		wantCode(t, "RemoveMember", f.s.RemoveMember(f.ctx, ws.ID, u.ID, f.event(ws.ID, latchkey.EventMemberRemoved, u.ID)), "")
-		_, err = f.s.AcceptInvite(f.ctx, inv.Hash, now, newPassword)
+		wantCode(t, "RemoveMember", f.removeMember(ws.ID, u.ID, f.event(ws.ID, latchkey.EventMemberRemoved, u.ID)), "")
+		_, err = f.s.AcceptInvite(f.ctx, inv.Hash, now, latchkey.InviteClaim{PasswordHash: newPassword})
 		wantCode(t, "AcceptInvite(removed member)", err, latchkey.ENOTFOUND)
 	})
 }

@@ -19,7 +19,7 @@ type ownerStep struct {
 func (f *fixture) apply(ws, uid string, s ownerStep) error {
 	switch s.op {
 	case "remove":
-		return f.s.RemoveMember(f.ctx, ws, uid, f.event(ws, latchkey.EventMemberRemoved, uid))
+		return f.removeMember(ws, uid, f.event(ws, latchkey.EventMemberRemoved, uid))
 	default:
 		_, err := f.s.UpdateMember(f.ctx, ws, uid, func(m *latchkey.Member) (*latchkey.Event, error) {
 			switch s.op {
@@ -129,8 +129,8 @@ func testLastOwner(open func(t *testing.T) latchkey.Store) func(t *testing.T) {
 			a, x := f.workspace("A", "x@example.com")
 			b := f.workspaceOwnedBy("B", x)
 			f.member(b.ID, "y@example.com", latchkey.RoleOwner)
-			wantCode(t, "RemoveMember(x from A)", f.s.RemoveMember(f.ctx, a.ID, x.ID, f.event(a.ID, latchkey.EventMemberRemoved, x.ID)), latchkey.ECONFLICT)
-			wantCode(t, "RemoveMember(x from B)", f.s.RemoveMember(f.ctx, b.ID, x.ID, f.event(b.ID, latchkey.EventMemberRemoved, x.ID)), "")
+			wantCode(t, "RemoveMember(x from A)", f.removeMember(a.ID, x.ID, f.event(a.ID, latchkey.EventMemberRemoved, x.ID)), latchkey.ECONFLICT)
+			wantCode(t, "RemoveMember(x from B)", f.removeMember(b.ID, x.ID, f.event(b.ID, latchkey.EventMemberRemoved, x.ID)), "")
 		})
 	}
 }

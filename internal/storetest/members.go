@@ -161,7 +161,7 @@ func testMembers(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			})
 			wantCode(t, "UpdateMember(not a member)", err, latchkey.ENOTFOUND)
 			wantCode(t, "RemoveMember(not a member)",
-				f.s.RemoveMember(f.ctx, c.ws, c.user, f.event(c.ws, latchkey.EventMemberRemoved, c.user)), latchkey.ENOTFOUND)
+				f.removeMember(c.ws, c.user, f.event(c.ws, latchkey.EventMemberRemoved, c.user)), latchkey.ENOTFOUND)
 		}
 	})
 
@@ -170,7 +170,7 @@ func testMembers(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		ws, _ := f.workspace("A", "a@example.com")
 		ann := f.member(ws.ID, "ann@example.com", latchkey.RoleAdmin)
 		k := f.key(ws.ID, "ann's", func(k *latchkey.Key) { k.Owner = ann.ID })
-		wantCode(t, "RemoveMember", f.s.RemoveMember(f.ctx, ws.ID, ann.ID, f.event(ws.ID, latchkey.EventMemberRemoved, ann.ID)), "")
+		wantCode(t, "RemoveMember", f.removeMember(ws.ID, ann.ID, f.event(ws.ID, latchkey.EventMemberRemoved, ann.ID)), "")
 		_, err := f.s.Member(f.ctx, ws.ID, ann.ID)
 		wantCode(t, "Member(removed)", err, latchkey.ENOTFOUND)
 		if ms, _ := f.s.Memberships(f.ctx, ann.ID); len(ms) != 0 {
@@ -186,7 +186,7 @@ func testMembers(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		if evs := f.eventsFor(ws.ID, ann.ID); len(evs) != 2 || evs[0] != latchkey.EventMemberRemoved {
 			t.Fatalf("events: got %v, want [%s %s]", evs, latchkey.EventMemberRemoved, latchkey.EventMemberAdded)
 		}
-		wantCode(t, "RemoveMember(again)", f.s.RemoveMember(f.ctx, ws.ID, ann.ID, f.event(ws.ID, latchkey.EventMemberRemoved, ann.ID)), latchkey.ENOTFOUND)
+		wantCode(t, "RemoveMember(again)", f.removeMember(ws.ID, ann.ID, f.event(ws.ID, latchkey.EventMemberRemoved, ann.ID)), latchkey.ENOTFOUND)
 		if evs := f.eventsFor(ws.ID, ann.ID); len(evs) != 2 {
 			t.Fatalf("events after a failed remove: got %v, want 2", evs)
 		}

@@ -153,7 +153,7 @@ func testScimUsers(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		})
 		wantCode(t, "UpdateScimUser(last owner inactive)", err, latchkey.ECONFLICT)
 		// Removing the membership removes the SCIM record.
-		wantCode(t, "RemoveMember", f.s.RemoveMember(f.ctx, a.ID, u.UserID, f.event(a.ID, latchkey.EventMemberRemoved, u.UserID)), "")
+		wantCode(t, "RemoveMember", f.removeMember(a.ID, u.UserID, f.event(a.ID, latchkey.EventMemberRemoved, u.UserID)), "")
 		_, err = f.s.ScimUser(f.ctx, a.ID, u.UserID)
 		wantCode(t, "ScimUser(removed)", err, latchkey.ENOTFOUND)
 	})

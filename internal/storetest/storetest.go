@@ -175,3 +175,18 @@ func show(v any) string {
 	}
 	return fmt.Sprintf("%v", v)
 }
+
+// removeMember removes a member through the store's RemoveMember, recording
+// ev and revoking the member's keys with events of their own.
+func (f *fixture) removeMember(ws, userID string, ev latchkey.Event) error {
+	_, err := f.s.RemoveMember(f.ctx, ws, userID, func(_ *latchkey.Member, keys []*latchkey.Key) ([]latchkey.Event, error) {
+		evs := []latchkey.Event{ev}
+		for _, k := range keys {
+			kev := f.event(ws, latchkey.EventKeyRevoked, k.ID)
+			kev.Actor = latchkey.Actor{Type: latchkey.ActorUser, ID: "usr_remover"}
+			evs = append(evs, kev)
+		}
+		return evs, nil
+	})
+	return err
+}
