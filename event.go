@@ -55,10 +55,10 @@ const (
 	EventMemberInvited = "member.invited"
 	// EventMemberJoined records a person accepting an invitation: the
 	// target is the account that now holds the membership.
-	EventMemberJoined = "member.joined"
-	EventOwnerDeprovisioned   = "key.owner_deprovisioned"
-	EventScimKeyRequested     = "scim_key.requested"
-	EventScimKeyRequestIssue  = "scim_key.issued"
+	EventMemberJoined        = "member.joined"
+	EventOwnerDeprovisioned  = "key.owner_deprovisioned"
+	EventScimKeyRequested    = "scim_key.requested"
+	EventScimKeyRequestIssue = "scim_key.issued"
 	// SCIM provisioning; the actor is the SCIM key. Membership changes it
 	// makes are member.added, member.updated and member.removed events.
 	EventScimUserCreated  = "scim.user_created"

@@ -66,12 +66,12 @@ func (r Role) Valid() bool {
 // identity provider has deprovisioned the user: they cannot log in and their
 // personal keys stop verifying.
 type Member struct {
-	WorkspaceID string    `json:"workspace_id"`
-	UserID      string    `json:"user_id"`
-	Email       string    `json:"email"`
-	Name        string    `json:"name,omitempty"`
-	Role        Role      `json:"role"`
-	Active      bool      `json:"active"`
+	WorkspaceID string `json:"workspace_id"`
+	UserID      string `json:"user_id"`
+	Email       string `json:"email"`
+	Name        string `json:"name,omitempty"`
+	Role        Role   `json:"role"`
+	Active      bool   `json:"active"`
 	// Invited is true until the person claims the membership through
 	// their invitation: they cannot log in to the workspace before.
 	Invited   bool      `json:"invited"`

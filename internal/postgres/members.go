@@ -2,8 +2,8 @@ package postgres
 
 import (
 	"context"
-	"strings"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
