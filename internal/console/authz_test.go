@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
+	"github.com/latchkey/latchkey/internal/manage/managetest"
 )
 
 // pagePaths are every workspace page, with {ws} and {key} to fill in.
@@ -61,13 +62,7 @@ func TestOtherWorkspaceIsNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	opP, _ := e.svc.Principal(ctx, manage.Caller{User: op}, "")
-	var in manage.NewWorkspace
-	in.Name, in.Owner.Email, in.Owner.Password = "Globex", "owner@globex.test", testPassword
-	other, m, _, err := e.svc.CreateWorkspace(ctx, opP, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := e.store.User(ctx, m.UserID)
+	other, u := managetest.Owner(t, e.svc, opP, "Globex", "owner@globex.test", testPassword)
 	otherOwner, _ := e.svc.Principal(ctx, manage.Caller{User: u}, other.ID)
 	theirs, _, err := e.svc.CreateKey(ctx, otherOwner, other.ID, manage.CreateKey{Name: "Globex CRM"})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/console"
 	"github.com/latchkey/latchkey/internal/manage"
+	"github.com/latchkey/latchkey/internal/manage/managetest"
 	"github.com/latchkey/latchkey/internal/sqlite"
 )
 
@@ -59,10 +60,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) addMember(t *testing.T, email string, role latchkey.Role) latchkey.Principal {
 	t.Helper()
 	ctx := context.Background()
-	m, _, err := e.svc.AddMember(ctx, e.owner, e.ws, manage.AddMember{Email: email, Role: role, Password: testPassword})
-	if err != nil {
-		t.Fatalf("AddMember(%s): %v", email, err)
-	}
+	m := managetest.Join(t, e.svc, e.owner, e.ws, manage.AddMember{Email: email, Role: role}, testPassword)
 	u, err := e.store.User(ctx, m.UserID)
 	if err != nil {
 		t.Fatal(err)

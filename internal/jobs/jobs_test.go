@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/jobs"
 	"github.com/latchkey/latchkey/internal/manage"
+	"github.com/latchkey/latchkey/internal/manage/managetest"
 	"github.com/latchkey/latchkey/internal/sqlite"
 	"github.com/latchkey/latchkey/internal/token"
 	"github.com/latchkey/latchkey/internal/verify"
@@ -69,10 +70,7 @@ func newEnv(t *testing.T) *env {
 // member adds a member and returns them as a principal.
 func (e *env) member(email string, role latchkey.Role) latchkey.Principal {
 	e.t.Helper()
-	m, _, err := e.svc.AddMember(e.ctx, e.owner, e.ws, manage.AddMember{Email: email, Role: role, Password: "a long enough password"})
-	if err != nil {
-		e.t.Fatalf("AddMember(%s): %v", email, err)
-	}
+	m := managetest.Join(e.t, e.svc, e.owner, e.ws, manage.AddMember{Email: email, Role: role}, "a long enough password")
 	u, err := e.store.User(e.ctx, m.UserID)
 	if err != nil {
 		e.t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
+	"github.com/latchkey/latchkey/internal/manage/managetest"
 )
 
 // TestAuthentication: only an active SCIM key opens /scim/v2, and only its
@@ -53,13 +54,7 @@ func TestAuthentication(t *testing.T) {
 				t.Fatal(err)
 			}
 			opP, _ := e.svc.Principal(e.ctx, manage.Caller{User: op}, "")
-			in := manage.NewWorkspace{Name: "Other"}
-			in.Owner.Email, in.Owner.Password = "boss@other.test", "Other-Lantern-Orbit-42"
-			ws2, _, _, err := e.svc.CreateWorkspace(e.ctx, opP, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			boss, _ := e.store.UserByEmail(e.ctx, "boss@other.test")
+			ws2, boss := managetest.Owner(t, e.svc, opP, "Other", "boss@other.test", "Other-Lantern-Orbit-42")
 			bossP, _ := e.svc.Principal(e.ctx, manage.Caller{User: boss}, ws2.ID)
 			_, other, err := e.svc.CreateKey(e.ctx, bossP, ws2.ID, manage.CreateKey{Name: "Entra", Type: latchkey.TypeSCIM})
 			if err != nil {

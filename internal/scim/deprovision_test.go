@@ -5,6 +5,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
+	"github.com/latchkey/latchkey/internal/manage/managetest"
 )
 
 // TestDeprovisioning links an existing member, deprovisions them by PATCH,
@@ -15,10 +16,7 @@ func TestDeprovisioning(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			e := newEnv(t, st.open(t))
 			const email, pw = "mia@acme.test", "Mia-Lantern-Orbit-42"
-			m, _, err := e.svc.AddMember(e.ctx, e.owner, e.ws, manage.AddMember{Email: email, Password: pw})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := managetest.Join(t, e.svc, e.owner, e.ws, manage.AddMember{Email: email}, pw)
 			u, _ := e.store.User(e.ctx, m.UserID)
 			mp, _ := e.svc.Principal(e.ctx, manage.Caller{User: u}, e.ws)
 			k1, keep, err := e.svc.CreateKey(e.ctx, mp, e.ws, manage.CreateKey{Name: "mine", Owner: "me"})
@@ -70,7 +68,9 @@ func TestDeprovisioning(t *testing.T) {
 			if got := e.do("DELETE", path, nil); got.status != 204 {
 				t.Fatalf("delete: %d %s", got.status, got.raw)
 			}
-			check("deleted", false, map[string]latchkey.VerifyCode{keep: latchkey.OwnerDeprovisioned})
+			// Deletion is removal: the member's keys are revoked, so a later
+			// re-admission cannot bring them back.
+			check("deleted", false, map[string]latchkey.VerifyCode{keep: latchkey.KeyRevoked})
 			if _, err := e.store.User(e.ctx, m.UserID); err != nil {
 				t.Errorf("the account itself must stay: %v", err)
 			}
