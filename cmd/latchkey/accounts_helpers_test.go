@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,12 +101,32 @@ func acctMe(t *testing.T, hc *http.Client, base string) map[string]string {
 	return roles
 }
 
-// acctAddMember adds a member and fails the test unless the answer is 201.
+// acctAddMember invites a member and fails the test unless the answer is
+// 201. With a "password" in, the invitee then accepts the invitation with
+// it, as a new person does, so that they can log in.
 func acctAddMember(t *testing.T, hc *http.Client, wsURL string, in map[string]any) exchange {
 	t.Helper()
-	got := send(t, hc, "POST", wsURL+"/members", in)
+	body := maps.Clone(in)
+	pw, _ := body["password"].(string)
+	delete(body, "password")
+	got := send(t, hc, "POST", wsURL+"/members", body)
 	if got.status != 201 {
 		t.Fatalf("adding %v: %d %s", in, got.status, got.raw)
+	}
+	if pw != "" {
+		base := wsURL[:strings.Index(wsURL, "/v1/")]
+		acctAccept(t, acctClient(apitest.New(t)), base, acctStr(got.body, "invite_token"), pw)
+	}
+	return got
+}
+
+// acctAccept accepts an invitation with a new password as an anonymous
+// person and fails the test unless it is accepted.
+func acctAccept(t *testing.T, hc *http.Client, base, token, pw string) exchange {
+	t.Helper()
+	got := send(t, hc, "POST", base+"/v1/auth/accept-invite", map[string]string{"token": token, "password": pw})
+	if got.status != 200 {
+		t.Fatalf("accepting invite: %d %s", got.status, got.raw)
 	}
 	return got
 }

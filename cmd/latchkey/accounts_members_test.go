@@ -15,10 +15,11 @@ func TestMembersEndToEnd(t *testing.T) {
 	owner := v.Client(s.login(t))
 	wsURL := s.URL + "/v1/workspaces/" + s.WorkspaceID
 
-	// A new user with an initial password can log in and sees the workspace.
+	// A new person accepts their invitation with a password of their own,
+	// can log in and sees the workspace.
 	ann := acctAddMember(t, owner, wsURL, map[string]any{"email": "Ann@Example.com", "name": "Ann", "role": "admin", "password": acctPassword})
 	annID := acctStr(ann.body, "member", "user_id")
-	if m := acctObj(ann.body["member"]); m["email"] != "ann@example.com" || m["role"] != "admin" || m["active"] != true || ann.body["invite_token"] != nil {
+	if m := acctObj(ann.body["member"]); m["email"] != "ann@example.com" || m["role"] != "admin" || m["active"] != true || m["invited"] != true || ann.body["invite_token"] == nil {
 		t.Errorf("added ann = %s", ann.raw)
 	}
 	annC := acctLogin(t, v, s.URL, "ann@example.com", acctPassword)
@@ -66,7 +67,8 @@ func TestMembersEndToEnd(t *testing.T) {
 		"bad email":                 {map[string]any{"email": "not an email"}, 400, "invalid_request", "email"},
 		"bad role":                  {map[string]any{"email": "role@example.com", "role": "king"}, 400, "invalid_request", "role"},
 		"already a member":          {map[string]any{"email": "ann@example.com"}, 409, "conflict", ""},
-		"password of existing user": {map[string]any{"email": s.OwnerEmail, "password": acctPassword}, 409, "conflict", "password"},
+		"password of existing user": {map[string]any{"email": s.OwnerEmail, "password": acctPassword}, 400, "invalid_request", "password"},
+		"password of a new user":    {map[string]any{"email": "fresh@example.com", "password": acctPassword}, 400, "invalid_request", "password"},
 		"unknown field":             {map[string]any{"email": "x@example.com", "admin": true}, 400, "invalid_request", "admin"},
 	} {
 		got := send(t, owner, "POST", wsURL+"/members", tc.in)
@@ -113,18 +115,31 @@ func TestMembersEndToEnd(t *testing.T) {
 		t.Errorf("the first owner's role is %v, want super_admin", roles)
 	}
 
-	// Removal ends the member's session; with no workspace left the
-	// account cannot log in (403, only after the right password).
+	// Removal ends the member's access to this workspace at once; their
+	// session is theirs and stays, with no workspace left in it, and with
+	// no workspace the account cannot log in (403, only after the right
+	// password).
 	expect(t, "remove bob", send(t, owner, "DELETE", wsURL+"/members/"+bobID, nil), 204, "")
-	expect(t, "bob's session after removal", send(t, bobC, "GET", s.URL+"/v1/me", nil), 401, "unauthenticated")
+	if roles := acctMe(t, bobC, s.URL); len(roles) != 0 {
+		t.Errorf("bob's workspaces after removal = %v", roles)
+	}
+	expect(t, "bob reads the workspace after removal", send(t, bobC, "GET", wsURL+"/keys", nil), 404, "not_found")
 	expect(t, "bob logs in without a workspace", send(t, acctClient(v), "POST", s.URL+"/v1/auth/login", map[string]string{"email": "bob@example.com", "password": acctPassword}), 403, "forbidden")
 	expect(t, "bob's wrong password", send(t, acctClient(v), "POST", s.URL+"/v1/auth/login", map[string]string{"email": "bob@example.com", "password": "wrong-password-123"}), 401, "unauthenticated")
 	expect(t, "remove bob twice", send(t, owner, "DELETE", wsURL+"/members/"+bobID, nil), 404, "not_found")
 
-	// An existing user is added back as is: no invite, their password kept.
+	// Adding bob back invites him like anyone: a new identity and a link;
+	// he joins by accepting while signed in to his account, which keeps its
+	// id and password.
 	back := acctAddMember(t, owner, wsURL, map[string]any{"email": "bob@example.com", "role": "admin", "name": "ignored"})
-	if back.body["invite_token"] != nil || acctStr(back.body, "member", "user_id") != bobID || acctStr(back.body, "member", "role") != "admin" {
+	if back.body["invite_token"] == nil || acctStr(back.body, "member", "user_id") == bobID || acctStr(back.body, "member", "role") != "admin" {
 		t.Errorf("re-adding bob = %s", back.raw)
+	}
+	expect(t, "bob accepts with a new password", send(t, acctClient(v), "POST", s.URL+"/v1/auth/accept-invite",
+		map[string]string{"token": acctStr(back.body, "invite_token"), "password": "Another-Good-Passphrase-3"}), 409, "conflict")
+	joined := send(t, bobC, "POST", s.URL+"/v1/auth/accept-invite", map[string]string{"token": acctStr(back.body, "invite_token")})
+	if joined.status != 200 || acctStr(joined.body, "user", "id") != bobID {
+		t.Fatalf("bob accepts signed in: %d %s", joined.status, joined.raw)
 	}
 	if roles := acctMe(t, acctLogin(t, v, s.URL, "bob@example.com", acctPassword), s.URL); roles[s.WorkspaceID] != "admin" {
 		t.Errorf("bob back: %v", roles)
@@ -214,25 +229,29 @@ func TestPersonalKeysEndToEnd(t *testing.T) {
 		t.Errorf("an existing personal key stopped when new ones were forbidden: %d", st)
 	}
 
-	// Removing the member stops her personal keys at once and ends her session.
+	// Removing the member revokes her personal keys at once, for good, and
+	// ends her access to the workspace.
 	expect(t, "remove mia", send(t, owner, "DELETE", wsURL+"/members/"+mia, nil), 204, "")
-	if st, code := acctVerify(t, s.URL, mine2Secret); st != 401 || code != "owner_deprovisioned" {
-		t.Errorf("the removed member's key verifies %d %q, want 401 owner_deprovisioned", st, code)
+	if st, code := acctVerify(t, s.URL, mine2Secret); st != 401 || code != "key_revoked" {
+		t.Errorf("the removed member's key verifies %d %q, want 401 key_revoked", st, code)
 	}
-	expect(t, "mia's next call", send(t, miaC, "GET", wsURL+"/keys", nil), 401, "unauthenticated")
+	expect(t, "mia's next call", send(t, miaC, "GET", wsURL+"/keys", nil), 404, "not_found")
 	removed := acctEvents(t, owner, wsURL, "member.removed")
 	if len(removed) != 1 || acctStr(removed[0], "target") != mia || acctStr(removed[0], "actor", "id") != s.OwnerID || acctStr(removed[0], "ip") == "" {
 		t.Errorf("member.removed events = %v", removed)
 	}
 	var stopped []string
-	for _, e := range acctEvents(t, owner, wsURL, "key.owner_deprovisioned") {
+	for _, e := range acctEvents(t, owner, wsURL, "key.revoked") {
+		if acctObj(e["data"])["reason"] != "member removed" {
+			continue
+		}
 		stopped = append(stopped, acctStr(e, "target"))
-		if acctObj(e["data"])["reason"] != "removed" || acctObj(e["data"])["owner"] != mia {
-			t.Errorf("key.owner_deprovisioned data = %v", e["data"])
+		if acctObj(e["data"])["member"] != mia {
+			t.Errorf("key.revoked data = %v", e["data"])
 		}
 	}
 	if !slices.Equal(stopped, []string{mine2}) {
-		t.Errorf("key.owner_deprovisioned for %v, want only the active key %s", stopped, mine2)
+		t.Errorf("keys revoked with the member: %v, want only the active key %s", stopped, mine2)
 	}
 	// Max, another member, is untouched.
 	expect(t, "max still lists his keys", send(t, maxC, "GET", wsURL+"/keys", nil), 200, "")
@@ -278,8 +297,8 @@ func TestManagementKeyOfDemotedCreator(t *testing.T) {
 	// Promoted again, the key does again what its scopes say.
 	expect(t, "promote adam", send(t, owner, "PATCH", wsURL+"/members/"+adam, map[string]string{"role": "admin"}), 200, "")
 	expect(t, "revoke after promotion", send(t, anon, "POST", wsURL+"/keys/"+made+"/revoke", nil, bearer), 200, "")
-	// Removed, the key sees nothing of the workspace.
+	// Removed, the key is revoked with him: it is refused for good.
 	expect(t, "remove adam", send(t, owner, "DELETE", wsURL+"/members/"+adam, nil), 204, "")
-	expect(t, "list after removal", send(t, anon, "GET", wsURL+"/keys", nil, bearer), 404, "not_found")
+	expect(t, "list after removal", send(t, anon, "GET", wsURL+"/keys", nil, bearer), 401, "unauthenticated")
 	v.ReportCoverage(t, false)
 }

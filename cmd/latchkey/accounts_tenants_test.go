@@ -20,22 +20,27 @@ func TestCrossTenantIsolation(t *testing.T) {
 	// created by the operator, with another owner.
 	alice := v.Client(s.login(t))
 	wsA := s.WorkspaceID
-	created := send(t, op, "POST", s.URL+"/v1/workspaces", map[string]any{"name": "Acme", "owner": map[string]any{"email": "bob@example.com", "password": acctPassword}})
+	created := send(t, op, "POST", s.URL+"/v1/workspaces", map[string]any{"name": "Acme", "owner": map[string]any{"email": "bob@example.com"}})
 	if created.status != 201 {
 		t.Fatalf("creating workspace B: %d %s", created.status, created.raw)
 	}
+	acctAccept(t, acctClient(v), s.URL, acctStr(created.body, "invite_token"), acctPassword)
 	wsB := acctStr(created.body, "workspace", "id")
 	bob := acctLogin(t, v, s.URL, "bob@example.com", acctPassword)
 	urlA, urlB := s.URL+"/v1/workspaces/"+wsA, s.URL+"/v1/workspaces/"+wsB
 	bobID := acctStr(created.body, "owner", "user_id")
 
-	// Carol belongs to both, with different roles, under one email.
+	// Carol belongs to both, with different roles, under one email: B's
+	// invitation reaches her account only when she accepts it signed in.
 	carolID := acctStr(acctAddMember(t, alice, urlA, map[string]any{"email": "carol@example.com", "role": "admin", "password": acctPassword}).body, "member", "user_id")
 	again := acctAddMember(t, bob, urlB, map[string]any{"email": "carol@example.com"})
-	if acctStr(again.body, "member", "user_id") != carolID || again.body["invite_token"] != nil {
+	if acctStr(again.body, "member", "user_id") == carolID || again.body["invite_token"] == nil {
 		t.Errorf("carol in B = %s", again.raw)
 	}
 	carol := acctLogin(t, v, s.URL, "carol@example.com", acctPassword)
+	if got := send(t, carol, "POST", s.URL+"/v1/auth/accept-invite", map[string]string{"token": acctStr(again.body, "invite_token")}); got.status != 200 || acctStr(got.body, "user", "id") != carolID {
+		t.Fatalf("carol accepts B's invitation: %d %s", got.status, got.raw)
+	}
 	if roles := acctMe(t, carol, s.URL); len(roles) != 2 || roles[wsA] != "admin" || roles[wsB] != "member" {
 		t.Errorf("carol's workspaces = %v", roles)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
+	"github.com/latchkey/latchkey/internal/manage/managetest"
 )
 
 // principals are the columns of the authorization grid, in order. The mk:
@@ -108,10 +109,8 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 		if _, ok := w.as[name]; ok {
 			name = "member2"
 		}
-		m, _, err := w.svc.AddMember(ctx, owner, s.WorkspaceID, manage.AddMember{Email: name + "@example.com", Role: role, Password: pw})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := managetest.Join(t, w.svc, owner, s.WorkspaceID, manage.AddMember{Email: name + "@example.com", Role: role}, pw)
+		var err error
 		if w.as[name], err = w.svc.Principal(ctx, manage.Caller{User: &latchkey.User{ID: m.UserID, Email: m.Email}}, s.WorkspaceID); err != nil {
 			t.Fatal(err)
 		}
@@ -141,13 +140,8 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 
 	// Workspace B: same name, its own owner, a key and a member.
 	op, _ := w.svc.Principal(ctx, manage.Caller{User: &latchkey.User{ID: "usr_op", Operator: true}}, "")
-	in := manage.NewWorkspace{Name: "Acme"}
-	in.Owner.Email, in.Owner.Password = "owner-b@example.com", pw
-	b, bm, _, err := w.svc.CreateWorkspace(ctx, op, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bp, _ := w.svc.Principal(ctx, manage.Caller{User: &latchkey.User{ID: bm.UserID}}, b.ID)
+	b, bu := managetest.Owner(t, w.svc, op, "Acme", "owner-b@example.com", pw)
+	bp, _ := w.svc.Principal(ctx, manage.Caller{User: bu}, b.ID)
 	k, _, err := w.svc.CreateKey(ctx, bp, b.ID, manage.CreateKey{Name: "B key"})
 	if err != nil {
 		t.Fatal(err)

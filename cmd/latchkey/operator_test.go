@@ -205,12 +205,14 @@ func TestOperatorAPI(t *testing.T) {
 	expect(t, "a management key lists workspaces", send(t, acctClient(v), "GET", s.URL+"/v1/workspaces", nil, "Authorization: Bearer "+s.managementKey(t)), 403, "forbidden")
 	expect(t, "anonymous lists workspaces", send(t, acctClient(v), "GET", s.URL+"/v1/workspaces", nil), 401, "unauthenticated")
 
-	// A workspace whose new owner has a password: they log in at once.
-	globex := send(t, op, "POST", s.URL+"/v1/workspaces", map[string]any{"name": "  Globex  ", "owner": map[string]any{"email": "Gina@Globex.example", "name": "Gina", "password": acctPassword}})
+	// A workspace's owner is invited: they choose their password by
+	// accepting, then log in.
+	globex := send(t, op, "POST", s.URL+"/v1/workspaces", map[string]any{"name": "  Globex  ", "owner": map[string]any{"email": "Gina@Globex.example", "name": "Gina"}})
 	if globex.status != 201 || acctStr(globex.body, "workspace", "name") != "Globex" || acctStr(globex.body, "owner", "role") != "owner" ||
-		acctStr(globex.body, "owner", "email") != "gina@globex.example" || globex.body["invite_token"] != nil {
+		acctStr(globex.body, "owner", "email") != "gina@globex.example" || globex.body["invite_token"] == nil {
 		t.Fatalf("create Globex: %d %s", globex.status, globex.raw)
 	}
+	acctAccept(t, acctClient(v), s.URL, acctStr(globex.body, "invite_token"), acctPassword)
 	globexID := acctStr(globex.body, "workspace", "id")
 	globexURL := s.URL + "/v1/workspaces/" + globexID
 	gina := acctLogin(t, v, s.URL, "gina@globex.example", acctPassword)
@@ -233,10 +235,16 @@ func TestOperatorAPI(t *testing.T) {
 	}
 	expect(t, "the owner's invite is one-time", send(t, acctClient(v), "POST", s.URL+"/v1/auth/accept-invite", map[string]string{"token": invite, "password": acctPassword}), 404, "not_found")
 
-	// An existing user becomes owner of another workspace as is.
+	// An existing account becomes owner of another workspace only by
+	// accepting, signed in; the invitation cannot touch its password.
 	second := send(t, op, "POST", s.URL+"/v1/workspaces", map[string]any{"name": "Acme", "owner": map[string]any{"email": s.OwnerEmail}})
-	if second.status != 201 || acctStr(second.body, "owner", "user_id") != s.OwnerID || second.body["invite_token"] != nil {
+	if second.status != 201 || acctStr(second.body, "owner", "user_id") == s.OwnerID || second.body["invite_token"] == nil {
 		t.Errorf("a second Acme for the same owner: %d %s", second.status, second.raw)
+	}
+	expect(t, "the operator's link sets the owner's password", send(t, acctClient(v), "POST", s.URL+"/v1/auth/accept-invite",
+		map[string]string{"token": acctStr(second.body, "invite_token"), "password": "Operator-Chosen-Pass-77"}), 409, "conflict")
+	if got := send(t, acme, "POST", s.URL+"/v1/auth/accept-invite", map[string]string{"token": acctStr(second.body, "invite_token")}); got.status != 200 {
+		t.Fatalf("the owner accepts signed in: %d %s", got.status, got.raw)
 	}
 	if roles := acctMe(t, acme, s.URL); len(roles) != 2 || roles[acctStr(second.body, "workspace", "id")] != "owner" {
 		t.Errorf("the owner of two workspaces sees %v", roles)
@@ -253,12 +261,16 @@ func TestOperatorAPI(t *testing.T) {
 		"weak owner password":          {map[string]any{"name": "X", "owner": map[string]any{"email": "a@example.com", "password": "123456789012"}}, 400, "invalid_request"},
 		"no owner":                     {map[string]any{"name": "X"}, 400, "invalid_request"},
 		"unknown field":                {map[string]any{"name": "X", "owner": map[string]any{"email": "a@example.com"}, "plan": "gold"}, 400, "invalid_request"},
-		"password of an existing user": {map[string]any{"name": "X", "owner": map[string]any{"email": "gina@globex.example", "password": acctPassword}}, 409, "conflict"},
-		"an operator as owner":         {map[string]any{"name": "X", "owner": map[string]any{"email": "support@vendor.example"}}, 409, "conflict"},
+		"password of an existing user": {map[string]any{"name": "X", "owner": map[string]any{"email": "gina@globex.example", "password": acctPassword}}, 400, "invalid_request"},
 	} {
 		expect(t, name, send(t, op, "POST", s.URL+"/v1/workspaces", tc.in), tc.status, tc.code)
 	}
-	expect(t, "an operator added as a member", send(t, gina, "POST", globexURL+"/members", map[string]any{"email": "support@vendor.example"}), 409, "conflict")
+	// Inviting an operator's address answers like any other; the operator
+	// account cannot accept.
+	opInvite := send(t, gina, "POST", globexURL+"/members", map[string]any{"email": "support@vendor.example"})
+	expect(t, "an operator's address invited", opInvite, 201, "")
+	expect(t, "the operator accepts", send(t, op, "POST", s.URL+"/v1/auth/accept-invite", map[string]string{"token": acctStr(opInvite.body, "invite_token")}), 403, "forbidden")
+	expect(t, "withdraw the invitation", send(t, gina, "DELETE", globexURL+"/members/"+acctStr(opInvite.body, "member", "user_id"), nil), 204, "")
 	if l := acctIDs(send(t, op, "GET", s.URL+"/v1/workspaces", nil), "id"); len(l) != 4 {
 		t.Errorf("refused creations created workspaces: %v", l)
 	}
