@@ -229,8 +229,14 @@ func TestAttackRoleChangeRaceAgainstOwnerPromotion(t *testing.T) {
 		saC := acctLogin(t, w.v, w.s.URL, acctStr(sa.body, "member", "email"), acctPassword)
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); send(t, w.acme, "PATCH", w.acmeURL+"/members/"+target, map[string]string{"role": "owner"}) }()
-		go func() { defer wg.Done(); send(t, saC, "PATCH", w.acmeURL+"/members/"+target, map[string]string{"role": "member"}) }()
+		go func() {
+			defer wg.Done()
+			send(t, w.acme, "PATCH", w.acmeURL+"/members/"+target, map[string]string{"role": "owner"})
+		}()
+		go func() {
+			defer wg.Done()
+			send(t, saC, "PATCH", w.acmeURL+"/members/"+target, map[string]string{"role": "member"})
+		}()
 		wg.Wait()
 		// Either order is fine, but a super admin must never have demoted an owner.
 		for _, e := range acctEvents(t, w.acme, w.acmeURL, "member.updated") {
