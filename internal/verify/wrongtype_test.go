@@ -15,7 +15,9 @@ import (
 // names that type, cold and warm; product keys still pass.
 func TestAttackManagementOrSCIMKeyPresentedAsAPIKey(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Verifiable = latchkey.DefaultCatalog().Verifiable })
-	mgmt, _ := f.key(func(k *latchkey.Key) { k.Type, k.Scopes, k.Settings = latchkey.TypeManagement, []string{"keys:read"}, nil })
+	mgmt, _ := f.key(func(k *latchkey.Key) {
+		k.Type, k.Scopes, k.Settings = latchkey.TypeManagement, []string{"keys:read"}, nil
+	})
 	scim, _ := f.key(func(k *latchkey.Key) { k.Type, k.Scopes, k.Settings = latchkey.TypeSCIM, nil, nil })
 	api, _ := f.key()
 	agent, _ := f.key(func(k *latchkey.Key) { k.Type, k.Scopes = latchkey.TypeOnPremise, nil })
