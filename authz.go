@@ -59,6 +59,22 @@ type Rule struct {
 
 // Table is the one authorization table: role × action. Every handler of
 // every surface (API, console, SCIM, CLI) asks Authorize, which reads it.
+//
+// Keys add one rule on top, decided by AuthorizeKey alone: no principal can
+// create, widen or obtain a secret more powerful than itself. A key's power
+// is its type, owner, scopes, settings and rate limit, and a role bound: a
+// management key acts with its creator's current role (never more than its
+// scopes), a SCIM key with an owner's (it can deprovision owners). Creating
+// a key, widening one, or resetting one (obtaining its secret) needs the
+// caller to hold all of it: to be allowed to create that type for that
+// owner, to have at least the role bound, and every management scope —
+// which for a management key caller means its own scopes too. Hence:
+//   - management keys: only scopes the caller holds, and resetting or
+//     widening another's management key needs the creator's role or above;
+//   - SCIM keys: only owners (their session, not a key) create or reset them;
+//   - personal keys: where members may not create them, a member may only
+//     narrow their keys and reset them without a grace period, so an
+//     admin's narrowing holds.
 var Table = map[Action]Rule{
 	//                   owner super admin member  management-key scope   operator  scim key
 	ActKeysRead:          {All, All, All, Own, "keys:read", true, false},
@@ -247,8 +263,16 @@ func AuthorizeKeyCreate(p Principal, s Settings, t *KeyType, owner string) error
 			return Errorf(EFORBIDDEN, "this workspace does not let members create personal keys")
 		}
 	}
-	if t.Name == TypeSCIM && s.ScimKeyIssuance != IssuanceAdmins {
-		return Errorf(EFORBIDDEN, "SCIM keys of this workspace are issued by the vendor's support team: send a SCIM key request")
+	if t.Name == TypeSCIM {
+		if s.ScimKeyIssuance != IssuanceAdmins {
+			return Errorf(EFORBIDDEN, "SCIM keys of this workspace are issued by the vendor's support team: send a SCIM key request")
+		}
+		// A SCIM key provisions and deprovisions any member, owners
+		// included: only a principal that may remove owners holds that,
+		// which is an owner's own session and never a management key.
+		if p.Kind != PrincipalUser || p.Role != RoleOwner {
+			return Errorf(EFORBIDDEN, "only owners may create or reset SCIM keys: a SCIM key can deprovision any member, owners included")
+		}
 	}
 	return nil
 }

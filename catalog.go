@@ -37,12 +37,18 @@ type Catalog struct {
 
 // KeyType is one kind of key in the catalog.
 type KeyType struct {
-	Name        string        `json:"name"`
-	Label       string        `json:"label"`
-	Description string        `json:"description,omitempty"`
-	Personal    bool          `json:"personal,omitempty"` // members may own one
-	Scopes      []Scope       `json:"scopes,omitempty"`
-	Settings    []SettingSpec `json:"settings,omitempty"`
+	Name        string `json:"name"`
+	Label       string `json:"label"`
+	Description string `json:"description,omitempty"`
+	Personal    bool   `json:"personal,omitempty"` // members may own one
+	// Verifiable says whether the product verifies this type's keys at
+	// /v1/verify without naming the type. Absent means true, except for
+	// scim and management, which never are: their keys open latchkey
+	// itself, and a product that accepted one as an API key would let a
+	// leaked management or SCIM key into it.
+	Verifiable *bool         `json:"verifiable,omitempty"`
+	Scopes     []Scope       `json:"scopes,omitempty"`
+	Settings   []SettingSpec `json:"settings,omitempty"`
 }
 
 // Scope is a permission string "resource:action" with a human label.
@@ -89,6 +95,9 @@ func ParseCatalog(b []byte) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog: type name %q is invalid or repeated", t.Name)
 		}
 		seen[t.Name] = true
+		if (t.Name == TypeSCIM || t.Name == TypeManagement) && t.Verifiable != nil && *t.Verifiable {
+			return nil, fmt.Errorf("catalog: type %s opens latchkey itself and cannot be verifiable by the product", t.Name)
+		}
 		for _, s := range t.Scopes {
 			if !scopePattern.MatchString(s.Name) {
 				return nil, fmt.Errorf("catalog: type %s: scope %q is not resource:action", t.Name, s.Name)
@@ -128,6 +137,22 @@ func (c *Catalog) Type(name string) (*KeyType, bool) {
 		}
 	}
 	return nil, false
+}
+
+// ProductVerifies reports whether the product's verify calls accept keys
+// of type t without naming the type (see KeyType.Verifiable).
+func (t *KeyType) ProductVerifies() bool {
+	if t.Name == TypeSCIM || t.Name == TypeManagement {
+		return false
+	}
+	return t.Verifiable == nil || *t.Verifiable
+}
+
+// Verifiable reports whether keys of the type called name are verified for
+// the product without naming their type; unknown types are not.
+func (c *Catalog) Verifiable(name string) bool {
+	t, ok := c.Type(name)
+	return ok && t.ProductVerifies()
 }
 
 // ValidateScopes checks that every scope belongs to the type and returns them

@@ -133,6 +133,10 @@ type KeyStore interface {
 	UpdateKey(ctx context.Context, workspaceID, id string, fn func(*Key) (*Event, error)) (*Key, error)
 	// DeleteKey removes the key; ENOTFOUND if absent.
 	DeleteKey(ctx context.Context, workspaceID, id string, ev Event) error
+	// CountKeys counts the keys of a workspace, revoked and expired ones
+	// included, owned by owner (OwnerWorkspace or a user id) or by anyone
+	// when owner is "".
+	CountKeys(ctx context.Context, workspaceID, owner string) (int, error)
 	// KeyByHash finds the key whose current or previous secret hashes to h,
 	// with OwnerActive derived; ENOTFOUND if none. It does not judge the
 	// grace period of a previous secret: the caller compares h with k.Hash

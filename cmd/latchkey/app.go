@@ -63,6 +63,9 @@ type Config struct {
 	MailInterval time.Duration
 	// WebhookInterval is how often the webhook outbox is drained (10 seconds when zero).
 	WebhookInterval time.Duration
+	// MaxKeysPerMember and MaxKeysPerWorkspace cap keys (manage.Config:
+	// zero takes the defaults, negative means no cap).
+	MaxKeysPerMember, MaxKeysPerWorkspace int
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -128,10 +131,11 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	m.verifier = verify.New(verify.Config{
 		Store: store, Usage: store, Format: format, Now: cfg.Now,
 		Registerer: reg, Logger: cfg.Logger, FlushEvery: cfg.FlushEvery,
-		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge,
+		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge, Verifiable: catalog.Verifiable,
 	})
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
+		MaxKeysPerMember: cfg.MaxKeysPerMember, MaxKeysPerWorkspace: cfg.MaxKeysPerWorkspace,
 	})
 	m.webhooks = webhook.New(webhook.Config{Store: m.store, Interval: m.cfg.WebhookInterval, Now: m.cfg.Now, Logger: m.log})
 	if err := m.newSender(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/manage"
 	"github.com/latchkey/latchkey/internal/token"
 	"github.com/spf13/cobra"
 )
@@ -28,6 +29,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 			cfg.Stdout = c.OutOrStdout()
 			cfg.DisableVerifyCache = !verifyCache
 			cfg.SkipMigrate = !migrate
+			cfg.MaxKeysPerMember, cfg.MaxKeysPerWorkspace = noCapIfZero(cfg.MaxKeysPerMember), noCapIfZero(cfg.MaxKeysPerWorkspace)
 			m, err := NewMain(ctx, cfg)
 			if err != nil {
 				return err
@@ -59,6 +61,9 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver mail over SMTP: smtp://user:password@host:587 (or smtps://); without it mail stays in the console's outbox")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "the URL people reach latchkey at (https://keys.example.com), for links in mail; the listening address by default")
 	f.StringVar(&cfg.MailFrom, "mail-from", "latchkey@localhost", "sender address of the mail latchkey sends")
+	f.IntVar(&cfg.MaxKeysPerMember, "max-keys-per-member", manage.DefaultMaxKeysPerMember, "most personal keys one member may have in a workspace, revoked ones included until deleted (0: no cap)")
+	f.IntVar(&cfg.MaxKeysPerWorkspace, "max-keys-per-workspace", manage.DefaultMaxKeysPerWorkspace, "most keys one workspace may have, revoked ones included until deleted (0: no cap)")
+	fromEnv(f, "max-keys-per-member", "max-keys-per-workspace")
 	f.DurationVar(&cfg.JobsInterval, "jobs-interval", time.Minute, "how often the lifecycle jobs run (expiry notices, deletions)")
 	_ = f.MarkHidden("jobs-interval")
 	// Benchmark-only knobs (bench/), hidden from --help: the cold path
@@ -69,4 +74,12 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	_ = f.MarkHidden("pprof-addr")
 	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "smtp-url", "mail-from", "public-url", "jobs-interval")
 	return c
+}
+
+// noCapIfZero turns a flag's 0 ("no cap") into manage.Config's negative.
+func noCapIfZero(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

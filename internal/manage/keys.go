@@ -54,6 +54,8 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	if err != nil {
 		return nil, "", err
 	}
+	// The type-level rules first (who may make this type for this owner),
+	// so that a forbidden key is refused before its input is judged.
 	if err := latchkey.AuthorizeKeyCreate(p, w.Settings, kt, owner); err != nil {
 		return nil, "", err
 	}
@@ -76,13 +78,6 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	if err != nil {
 		return nil, "", err
 	}
-	if kt.Name == latchkey.TypeManagement {
-		for _, sc := range scopes {
-			if !latchkey.RoleAllowsScope(p.Role, sc) {
-				return nil, "", latchkey.Errorf(latchkey.EFORBIDDEN, "your role (%s) cannot use the scope %s, so a key of yours cannot either", p.Role, sc).WithDetail("field", "scopes")
-			}
-		}
-	}
 	settings, err := kt.ValidateSettings(in.Settings)
 	if err != nil {
 		return nil, "", err
@@ -92,16 +87,23 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	if err != nil {
 		return nil, "", err
 	}
-	secret, start, err := s.format.New(s.rand, in.Environment)
-	if err != nil {
-		return nil, "", err
-	}
 	k := &latchkey.Key{
 		ID: s.ids.New(id.Key), WorkspaceID: ws, Name: in.Name, Description: in.Description,
 		Type: kt.Name, Environment: in.Environment, Owner: owner, Scopes: scopes, Settings: settings,
 		CallbackURL: in.CallbackURL, RateLimit: in.RateLimit, CreatedBy: p.UserID, CreatedAt: now,
-		ExpiresAt: expires, Start: start, Hash: token.Hash(secret), OwnerActive: true,
+		ExpiresAt: expires, OwnerActive: true,
 	}
+	if err := latchkey.AuthorizeKey(p, w.Settings, latchkey.KeyChange{Op: latchkey.OpMake, Type: kt, After: k}); err != nil {
+		return nil, "", err
+	}
+	if err := s.checkQuota(ctx, ws, owner); err != nil {
+		return nil, "", err
+	}
+	secret, start, err := s.format.New(s.rand, in.Environment)
+	if err != nil {
+		return nil, "", err
+	}
+	k.Start, k.Hash = start, token.Hash(secret)
 	ev := s.event(p, ws, latchkey.EventKeyCreated, k.ID, map[string]any{
 		"name": k.Name, "type": k.Type, "environment": k.Environment, "owner": k.Owner, "scopes": k.Scopes,
 	})
@@ -194,6 +196,55 @@ func (s *Service) Notice(ctx context.Context, ws string) (time.Duration, error) 
 		return 0, err
 	}
 	return w.Settings.Expiration.NoticeWindow(), nil
+}
+
+// roleNow re-reads p's role in its workspace (a management key's: its
+// creator's), so that a check made inside a write transaction sees a
+// demotion committed before it. SQLite holds its one write lock meanwhile.
+func (s *Service) roleNow(ctx context.Context, p latchkey.Principal) (latchkey.Principal, error) {
+	if p.Kind != latchkey.PrincipalUser && p.Kind != latchkey.PrincipalKey {
+		return p, nil
+	}
+	r, err := s.activeRole(ctx, p.WorkspaceID, p.UserID)
+	p.Role = r
+	return p, err
+}
+
+// activeRole is userID's role in ws, "" when not an active member.
+func (s *Service) activeRole(ctx context.Context, ws, userID string) (latchkey.Role, error) {
+	m, err := s.store.Member(ctx, ws, userID)
+	switch {
+	case latchkey.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", err
+	case !m.Active:
+		return "", nil
+	}
+	return m.Role, nil
+}
+
+// keyCheck re-reads, inside a key's write transaction, what AuthorizeKey
+// needs besides the key: the caller's role, the key's creator's role and
+// the workspace's key policies.
+func (s *Service) keyCheck(ctx context.Context, p latchkey.Principal, ws string, before, after *latchkey.Key, op latchkey.KeyOp, grace time.Duration) error {
+	kt, ok := s.catalog.Type(before.Type)
+	if !ok {
+		return latchkey.Errorf(latchkey.ECONFLICT, "the key's type %q is no longer in the catalog", before.Type)
+	}
+	p, err := s.roleNow(ctx, p)
+	if err != nil {
+		return err
+	}
+	creator, err := s.activeRole(ctx, ws, before.CreatedBy)
+	if err != nil {
+		return err
+	}
+	w, err := s.store.Workspace(ctx, ws)
+	if err != nil {
+		return err
+	}
+	return latchkey.AuthorizeKey(p, w.Settings, latchkey.KeyChange{Op: op, Type: kt, Before: before, After: after, CreatorRole: creator, Grace: grace})
 }
 
 func firstError(errs ...error) error {

@@ -42,6 +42,8 @@ func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID
 		if !ok {
 			return nil, latchkey.Errorf(latchkey.ECONFLICT, "the key's type %q is no longer in the catalog", k.Type)
 		}
+		before := *k
+		before.Scopes, before.Settings = slices.Clone(k.Scopes), maps.Clone(k.Settings)
 		var changed []string
 		if in.Name != nil {
 			name := strings.TrimSpace(*in.Name)
@@ -105,6 +107,11 @@ func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID
 		if len(changed) == 0 {
 			return nil, nil
 		}
+		// Judged on the key as this transaction read it, not as it was
+		// before: a concurrent change cannot slip a widening through.
+		if err := s.keyCheck(ctx, p, ws, &before, k, latchkey.OpEdit, 0); err != nil {
+			return nil, err
+		}
 		ev := s.event(p, ws, latchkey.EventKeyUpdated, k.ID, map[string]any{"changed": changed})
 		return &ev, nil
 	})
@@ -145,23 +152,18 @@ func (s *Service) ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID 
 	if grace < 0 || grace > latchkey.MaxGracePeriod {
 		return nil, "", latchkey.Errorf(latchkey.EINVALID, "grace_period must be between 0s and 7d").WithDetail("field", "grace_period")
 	}
-	cur, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyReset)
-	if err != nil {
+	if _, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyReset); err != nil {
 		return nil, "", err
-	}
-	if cur.Type == latchkey.TypeSCIM {
-		w, err := s.store.Workspace(ctx, ws)
-		if err != nil {
-			return nil, "", err
-		}
-		if w.Settings.ScimKeyIssuance != latchkey.IssuanceAdmins {
-			return nil, "", latchkey.Errorf(latchkey.EFORBIDDEN, "SCIM keys of this workspace are issued by the vendor's support team")
-		}
 	}
 	var secret string
 	k, err := s.store.UpdateKey(ctx, ws, keyID, func(k *latchkey.Key) (*latchkey.Event, error) {
 		if k.RevokedAt != nil {
 			return nil, latchkey.Errorf(latchkey.ECONFLICT, "a revoked key cannot be reset; create a new key")
+		}
+		// A new secret is obtaining the key's whole power (a second one
+		// with a grace period), judged inside the transaction.
+		if err := s.keyCheck(ctx, p, ws, k, k, latchkey.OpObtain, grace); err != nil {
+			return nil, err
 		}
 		var start string
 		var err error

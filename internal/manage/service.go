@@ -34,6 +34,10 @@ type Config struct {
 	Rand        io.Reader
 	// SessionTTL is how long a console login lasts.
 	SessionTTL time.Duration
+	// MaxKeysPerMember caps a member's personal keys, MaxKeysPerWorkspace
+	// a workspace's keys (revoked ones count until deleted): zero takes
+	// the defaults, a negative value means no cap.
+	MaxKeysPerMember, MaxKeysPerWorkspace int
 }
 
 // Service performs management operations on behalf of principals.
@@ -47,6 +51,7 @@ type Service struct {
 	ids      *id.Generator
 	ttl      time.Duration
 	throttle *throttle
+	quota    quota
 }
 
 // New returns a Service; zero Now, Rand and SessionTTL get real defaults.
@@ -68,6 +73,7 @@ func New(cfg Config) *Service {
 	if s.catalog == nil {
 		s.catalog = latchkey.DefaultCatalog()
 	}
+	s.quota = newQuota(cfg.MaxKeysPerMember, cfg.MaxKeysPerWorkspace)
 	s.ids = id.NewGenerator(s.now, s.rand)
 	s.throttle = newThrottle(s.now)
 	return s

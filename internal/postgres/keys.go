@@ -247,3 +247,17 @@ func (db *DB) DeleteKey(ctx context.Context, workspaceID, id string, ev latchkey
 		return enqueueWebhook(ctx, tx, &ev, k)
 	})
 }
+
+// CountKeys counts a workspace's keys of owner ("" for every owner),
+// revoked and expired ones included.
+func (db *DB) CountKeys(ctx context.Context, workspaceID, owner string) (int, error) {
+	q, args := `SELECT COUNT(*) FROM keys WHERE workspace_id = $1`, []any{workspaceID}
+	if owner != "" {
+		q, args = q+` AND owner = $2`, append(args, owner)
+	}
+	var n int
+	if err := db.pool.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+		return 0, wrap(err, "count keys")
+	}
+	return n, nil
+}

@@ -234,3 +234,17 @@ func (db *DB) DeleteKey(ctx context.Context, workspaceID, id string, ev latchkey
 		return enqueueWebhook(ctx, tx, &ev, k)
 	})
 }
+
+// CountKeys counts a workspace's keys of owner ("" for every owner),
+// revoked and expired ones included.
+func (db *DB) CountKeys(ctx context.Context, workspaceID, owner string) (int, error) {
+	q, args := `SELECT COUNT(*) FROM keys WHERE workspace_id = ?`, []any{workspaceID}
+	if owner != "" {
+		q, args = q+` AND owner = ?`, append(args, owner)
+	}
+	var n int
+	if err := db.read.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count keys: %w", err)
+	}
+	return n, nil
+}

@@ -126,6 +126,31 @@ func testKeys(t *testing.T, open func(t *testing.T) latchkey.Store) {
 
 	t.Run("UpdateKey", testUpdateKey(open))
 
+	t.Run("CountKeys", func(t *testing.T) {
+		f := newFixture(t, open)
+		a, _ := f.workspace("A", "a@example.com")
+		b, _ := f.workspace("B", "b@example.com")
+		f.key(a.ID, "company")
+		f.key(a.ID, "mine", func(k *latchkey.Key) { k.Owner = "usr_ann" })
+		f.key(a.ID, "mine, revoked", func(k *latchkey.Key) { k.Owner, k.RevokedAt = "usr_ann", ptr(now) })
+		f.key(a.ID, "mine, expired", func(k *latchkey.Key) { k.Owner, k.ExpiresAt = "usr_ann", ptr(now.Add(-time.Hour)) })
+		gone := f.key(a.ID, "mine, deleted", func(k *latchkey.Key) { k.Owner = "usr_ann" })
+		wantCode(t, "DeleteKey", f.s.DeleteKey(f.ctx, a.ID, gone.ID, f.event(a.ID, latchkey.EventKeyDeleted, gone.ID)), "")
+		f.key(b.ID, "theirs", func(k *latchkey.Key) { k.Owner = "usr_ann" })
+		for _, c := range []struct {
+			ws, owner string
+			want      int
+		}{
+			{a.ID, "", 4}, {a.ID, "usr_ann", 3}, {a.ID, latchkey.OwnerWorkspace, 1},
+			{a.ID, "usr_bob", 0}, {b.ID, "", 1}, {"ws_01JD0000000000000000000000", "", 0},
+		} {
+			n, err := f.s.CountKeys(f.ctx, c.ws, c.owner)
+			if err != nil || n != c.want {
+				t.Errorf("CountKeys(%s, %q): got %d, %v, want %d", c.ws, c.owner, n, err, c.want)
+			}
+		}
+	})
+
 	t.Run("DeleteKey", func(t *testing.T) {
 		f := newFixture(t, open)
 		ws, _ := f.workspace("A", "a@example.com")

@@ -27,6 +27,7 @@ type entry struct {
 	revoked     bool
 	ownerActive bool
 	demo        bool
+	verifiable  bool // the type is accepted when the request names none
 }
 
 // Parts of entry.data, in order.

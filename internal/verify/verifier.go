@@ -60,6 +60,10 @@ type Config struct {
 	// safety net under LISTEN/NOTIFY: a change whose notification is lost
 	// still reaches every instance within MaxAge.
 	MaxAge time.Duration
+	// Verifiable says which key types a request that names no type
+	// accepts (the catalog's Verifiable); by default every type but scim
+	// and management, whose keys open latchkey itself.
+	Verifiable func(keyType string) bool
 }
 
 // Request is what a caller requires of a key; empty fields require nothing.
@@ -139,6 +143,8 @@ type Verifier struct {
 	usage     usageBook
 	flushMu   sync.Mutex
 	metrics   metrics
+	// verifiable is Config.Verifiable, judged once per key on the cold path.
+	verifiable func(keyType string) bool
 }
 
 // New returns a Verifier for cfg.
@@ -150,6 +156,9 @@ func New(cfg Config) *Verifier {
 	}
 	if v.now == nil {
 		v.now = time.Now
+	}
+	if v.verifiable = cfg.Verifiable; v.verifiable == nil {
+		v.verifiable = func(t string) bool { return t != latchkey.TypeSCIM && t != latchkey.TypeManagement }
 	}
 	if v.log == nil {
 		v.log = slog.New(slog.DiscardHandler)
@@ -234,6 +243,7 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	if *e, err = newEntry(k); err != nil {
 		return err
 	}
+	e.verifiable = v.verifiable(k.Type)
 	e.fetched = v.now().UnixNano()
 	if full != nil {
 		*full = k
@@ -268,6 +278,10 @@ func (v *Verifier) check(ctx context.Context, tok string, req *Request, r *Resul
 	if r.Code == "" {
 		switch {
 		case req.Type != "" && req.Type != e.part(partType):
+			r.Code = latchkey.WrongType
+		case req.Type == "" && !e.verifiable:
+			// A management or SCIM key is no API key of the product
+			// unless the caller asks for that type by name.
 			r.Code = latchkey.WrongType
 		case req.Environment != "" && req.Environment != e.environment():
 			r.Code = latchkey.WrongEnvironment
