@@ -319,33 +319,6 @@ func (s *Service) ownerGone(ctx context.Context, p latchkey.Principal, ws, userI
 	}
 }
 
-// SetMemberActive deprovisions (active false) or restores a member, as an
-// identity provider does over SCIM. Deprovisioned members cannot log in and
-// their personal keys answer owner_deprovisioned; on reactivation keys that
-// were not revoked meanwhile work again.
-func (s *Service) SetMemberActive(ctx context.Context, p latchkey.Principal, ws, userID string, active bool) (*latchkey.Member, error) {
-	var changed bool
-	m, err := s.store.UpdateMember(ctx, ws, userID, func(m *latchkey.Member) (*latchkey.Event, error) {
-		if m.Active == active {
-			return nil, nil
-		}
-		changed = true
-		m.Active = active
-		ev := s.event(p, ws, latchkey.EventMemberUpdated, userID, map[string]any{"email": m.Email, "active": active})
-		return &ev, nil
-	})
-	if err != nil || !changed {
-		return m, err
-	}
-	if !active {
-		return m, s.ownerGone(ctx, p, ws, userID, "deprovisioned")
-	}
-	if s.inv != nil {
-		s.inv.InvalidateOwner(ws, userID)
-	}
-	return m, nil
-}
-
 // InviteMember makes a new invite link for a member who has not joined
 // yet: someone invited whose link expired or was lost, or a person
 // provisioned by an identity provider over SCIM. The token is returned

@@ -127,7 +127,7 @@ func (s *Service) CreateScimUser(ctx context.Context, p latchkey.Principal, u *l
 
 // UpdateScimUser applies fn (a PATCH or a PUT) to a provisioned user in
 // one transaction: if fn fails nothing changes. Deprovisioning (Active
-// false) then follows SetMemberActive's path: sessions end, personal keys
+// false) then follows the deprovisioning path: sessions end, personal keys
 // stop on every instance, each key's log says why.
 func (s *Service) UpdateScimUser(ctx context.Context, p latchkey.Principal, userID string, fn func(*latchkey.ScimUser) error) (*latchkey.ScimUser, error) {
 	if err := authorizeScim(p); err != nil {
@@ -181,7 +181,7 @@ func (s *Service) DeleteScimUser(ctx context.Context, p latchkey.Principal, user
 }
 
 // activeChanged applies what follows a change of a member's active flag,
-// after the store committed it, exactly as SetMemberActive does.
+// after the store committed it.
 func (s *Service) activeChanged(ctx context.Context, p latchkey.Principal, userID string, was, now bool) error {
 	switch {
 	case was && !now:
