@@ -63,6 +63,9 @@ type Config struct {
 	MailInterval time.Duration
 	// WebhookInterval is how often the webhook outbox is drained (10 seconds when zero).
 	WebhookInterval time.Duration
+	// WebhooksAllowPrivate lets webhooks reach loopback, private and other
+	// non-public addresses (receivers on latchkey's own network).
+	WebhooksAllowPrivate bool
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -133,7 +136,8 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
 	})
-	m.webhooks = webhook.New(webhook.Config{Store: m.store, Interval: m.cfg.WebhookInterval, Now: m.cfg.Now, Logger: m.log})
+	m.webhooks = webhook.New(webhook.Config{Store: m.store, Interval: m.cfg.WebhookInterval,
+		AllowPrivate: m.cfg.WebhooksAllowPrivate, Now: m.cfg.Now, Logger: m.log})
 	if err := m.newSender(); err != nil {
 		store.Close()
 		return nil, err
