@@ -24,6 +24,7 @@ const (
 	ActSecretReveal     Action = "vaults.reveal"
 	ActScimKeyRequest   Action = "scim_key_requests.create"
 	ActScimKeyIssue     Action = "scim_key_requests.issue"
+	ActScimKeyPickup    Action = "scim_key_requests.pickup" // the workspace's admins take the key an operator approved
 	ActScimRequestsRead Action = "scim_key_requests.read"
 	ActWorkspacesCreate Action = "workspaces.create"
 	ActWorkspacesList   Action = "workspaces.list"
@@ -95,6 +96,7 @@ var Table = map[Action]Rule{
 	ActSecretReveal:      {All, All, All, No, "vaults:read", false, false},
 	ActScimKeyRequest:    {All, All, All, No, "", false, false},
 	ActScimKeyIssue:      {No, No, No, No, "", true, false},
+	ActScimKeyPickup:     {All, All, All, No, "", false, false},
 	ActScimRequestsRead:  {All, All, All, No, "", true, false},
 	ActWorkspacesCreate:  {No, No, No, No, "", true, false},
 	ActWorkspacesList:    {No, No, No, No, "", true, false},

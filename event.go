@@ -55,10 +55,17 @@ const (
 	EventMemberInvited = "member.invited"
 	// EventMemberJoined records a person accepting an invitation: the
 	// target is the account that now holds the membership.
-	EventMemberJoined        = "member.joined"
-	EventOwnerDeprovisioned  = "key.owner_deprovisioned"
-	EventScimKeyRequested    = "scim_key.requested"
+	EventMemberJoined       = "member.joined"
+	EventOwnerDeprovisioned = "key.owner_deprovisioned"
+	EventScimKeyRequested   = "scim_key.requested"
+	// EventScimKeyRequestIssue records a SCIM key created for a request;
+	// before pickup existed, by the operator who then received its secret.
 	EventScimKeyRequestIssue = "scim_key.issued"
+	// EventScimKeyApproved records an operator's approval of a request.
+	EventScimKeyApproved = "scim_key.approved"
+	// EventScimKeyPickedUp records an admin's pickup of an approved
+	// request: the SCIM key is created then, its secret shown to them.
+	EventScimKeyPickedUp = "scim_key.picked_up"
 	// SCIM provisioning; the actor is the SCIM key. Membership changes it
 	// makes are member.added, member.updated and member.removed events.
 	EventScimUserCreated  = "scim.user_created"

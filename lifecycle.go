@@ -25,6 +25,15 @@ type LifecycleStore interface {
 	// key, window and expiry exists: that is how two job runners that race
 	// never send twice. ENOTFOUND if the key no longer exists.
 	RecordNotice(ctx context.Context, n Notice, mails []*Mail, ev Event) error
+	// RecordNotices records, in one transaction, each of notices whose key
+	// still exists, is not revoked and still expires at the notice's
+	// ExpiresAt, and for which no notice for the same key, window and
+	// expiry exists; with each, event(n) and its webhook. Notices it skips
+	// are not an error (another runner recorded them, or the key changed).
+	// Then it enqueues mails(recorded) in the same transaction, so that a
+	// digest names exactly the keys noticed with it: sent once, never
+	// lost. It returns the notices recorded, in the order given.
+	RecordNotices(ctx context.Context, notices []Notice, event func(Notice) Event, mails func(recorded []Notice) []*Mail) ([]Notice, error)
 	// DeleteExpiredKeys deletes, in one transaction, up to limit keys of
 	// the workspace that are either not revoked and expired at or before
 	// expiredBefore, or revoked at or before revokedBefore, and records

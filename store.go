@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -206,7 +207,9 @@ type UsageDay struct {
 
 // ScimKeyRequest is a workspace admin's request that the vendor's support
 // team issue a SCIM key, where the workspace's policy reserves that to
-// operators.
+// operators. An operator approves it and never sees a secret; the key is
+// created when one of the workspace's admins picks it up, the secret shown
+// to them once (Issued* then say who and when).
 type ScimKeyRequest struct {
 	ID           string     `json:"id"`
 	WorkspaceID  string     `json:"workspace_id"`
@@ -214,9 +217,32 @@ type ScimKeyRequest struct {
 	Integration  string     `json:"integration"` // okta, entra or generic
 	RequestedBy  string     `json:"requested_by"`
 	CreatedAt    time.Time  `json:"created_at"`
-	KeyID        string     `json:"key_id,omitempty"` // set once issued
+	ApprovedBy   string     `json:"approved_by,omitempty"` // the operator
+	ApprovedAt   *time.Time `json:"approved_at"`
+	KeyID        string     `json:"key_id,omitempty"` // set once picked up
 	IssuedBy     string     `json:"issued_by,omitempty"`
 	IssuedAt     *time.Time `json:"issued_at"`
+}
+
+// MarshalJSON adds the request's state to its fields.
+func (r ScimKeyRequest) MarshalJSON() ([]byte, error) {
+	type plain ScimKeyRequest
+	return json.Marshal(struct {
+		plain
+		State string `json:"state"`
+	}{plain(r), r.State()})
+}
+
+// State is where the request stands: "open" (waiting for an operator),
+// "approved" (waiting to be picked up) or "picked_up".
+func (r *ScimKeyRequest) State() string {
+	switch {
+	case r.IssuedAt != nil:
+		return "picked_up"
+	case r.ApprovedAt != nil:
+		return "approved"
+	}
+	return "open"
 }
 
 // ScimKeyRequestStore keeps SCIM key requests.
@@ -225,10 +251,16 @@ type ScimKeyRequestStore interface {
 	// ScimKeyRequest returns one request; ENOTFOUND if none.
 	ScimKeyRequest(ctx context.Context, id string) (*ScimKeyRequest, error)
 	// ScimKeyRequests lists requests, newest first: of one workspace, or of
-	// all when workspaceID is ""; only open ones when open is true.
+	// all when workspaceID is ""; only those not yet approved when open is
+	// true.
 	ScimKeyRequests(ctx context.Context, workspaceID string, open bool) ([]*ScimKeyRequest, error)
-	// IssueScimKey creates k and marks the request issued with it, in one
-	// transaction; ECONFLICT if the request was already issued.
+	// ApproveScimKeyRequest marks the request approved by approvedBy at at
+	// and records ev, in one transaction, and returns it; ENOTFOUND if
+	// there is no such request, ECONFLICT if it was approved already.
+	ApproveScimKeyRequest(ctx context.Context, requestID, approvedBy string, at time.Time, ev Event) (*ScimKeyRequest, error)
+	// IssueScimKey creates k and marks the approved request issued (picked
+	// up) with it, in one transaction; ECONFLICT if the request is not
+	// approved or was already issued.
 	IssueScimKey(ctx context.Context, requestID string, k *Key, issuedBy string, ev Event) error
 }
 

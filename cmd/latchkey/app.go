@@ -66,6 +66,9 @@ type Config struct {
 	// MaxKeysPerMember and MaxKeysPerWorkspace cap keys (manage.Config:
 	// zero takes the defaults, negative means no cap).
 	MaxKeysPerMember, MaxKeysPerWorkspace int
+	// WebhooksAllowPrivate lets webhooks reach loopback, private and other
+	// non-public addresses (receivers on latchkey's own network).
+	WebhooksAllowPrivate bool
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -137,7 +140,8 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
 		MaxKeysPerMember: cfg.MaxKeysPerMember, MaxKeysPerWorkspace: cfg.MaxKeysPerWorkspace,
 	})
-	m.webhooks = webhook.New(webhook.Config{Store: m.store, Interval: m.cfg.WebhookInterval, Now: m.cfg.Now, Logger: m.log})
+	m.webhooks = webhook.New(webhook.Config{Store: m.store, Interval: m.cfg.WebhookInterval,
+		AllowPrivate: m.cfg.WebhooksAllowPrivate, Now: m.cfg.Now, Logger: m.log})
 	if err := m.newSender(); err != nil {
 		store.Close()
 		return nil, err

@@ -76,7 +76,9 @@ var grid = []struct {
 	{"POST", "/v1/workspaces", `{"name":"New","owner":{"email":"{email}"}}`,
 		/*                                                               */ "403   403   403   403   201   403   403   403   403   403   403   401"},
 	{"GET", "/v1/scim-key-requests", "" /*                              */, "403   403   403   403   200   403   403   403   403   403   403   401"},
-	{"POST", "/v1/scim-key-requests/{R}/issue", "" /*                   */, "403   403   403   403   201   403   403   403   403   403   403   401"},
+	{"POST", "/v1/workspaces/{ws}/scim-key-requests/{A}/pickup", "" /* */, "201   201   201   403   403   403   403   403   403   403   403   401"},
+	{"POST", "/v1/scim-key-requests/{R}/approve", "" /*                 */, "403   403   403   403   200   403   403   403   403   403   403   401"},
+	{"POST", "/v1/scim-key-requests/{R}/issue", "" /*                   */, "403   403   403   403   200   403   403   403   403   403   403   401"},
 }
 
 // authzWorld is a server with one user per role, an operator, management
@@ -195,6 +197,15 @@ func (w *authzWorld) fixtures(t *testing.T, path, body string) (string, string) 
 			t.Fatal(err)
 		}
 		path = strings.ReplaceAll(path, "{R}", req.ID)
+	case strings.Contains(path, "{A}"):
+		req, err := w.svc.RequestScimKey(ctx, w.as["owner"], ws, "it@acme.test", "entra")
+		if err == nil {
+			_, err = w.svc.ApproveScimKeyRequest(ctx, latchkey.Principal{Kind: latchkey.PrincipalOperator, Email: "grid"}, req.ID)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		path = strings.ReplaceAll(path, "{A}", req.ID)
 	}
 	return path, body
 }

@@ -92,7 +92,8 @@ func TestLifecycleJobsAndMailWiring(t *testing.T) {
 	for len(sink.received()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond) // waiting on real goroutines, not on the clock under test
 	}
-	if got := sink.received(); len(got) != 1 || !strings.Contains(got[0], `API key "soon" expires`) {
+	if got := sink.received(); len(got) != 1 || !strings.Contains(got[0], "Subject: latchkey: an API key expires soon\r\n") ||
+		!strings.Contains(got[0], `named "soon"`) {
 		t.Fatalf("delivered: got %q, want one notice about the key", got)
 	}
 	mails, _, err := m.store.Mails(ctx, wss[0].ID, 10, "")

@@ -70,15 +70,24 @@ func newOperatorCreateCmd() *cobra.Command {
 
 func newOperatorScimKeyCmd() *cobra.Command {
 	var sf storeFlags
-	var workspace, contact, integration string
+	var workspace, contact, integration, request string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "scim-key",
-		Short: "Issue a workspace's SCIM key for an identity provider and print it once",
-		Args:  cobra.NoArgs,
+		Short: "Approve a workspace's SCIM key, for its admins to pick up once",
+		Long: `Approve a SCIM key for a workspace whose scim_key_issuance is operator:
+either an existing request (--request skr_...), or a new one recorded and
+approved at once (--workspace, --contact-email, --integration). No key and
+no secret is shown here: the workspace's owners, super admins and admins
+pick the key up once on their SCIM page (or with POST
+/v1/workspaces/{ws}/scim-key-requests/{id}/pickup), and only they see it.`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if workspace == "" || contact == "" || integration == "" {
-				return usagef("operator scim-key needs --workspace, --contact-email and --integration (okta, entra or generic)")
+			if request == "" && (workspace == "" || contact == "" || integration == "") {
+				return usagef("operator scim-key needs --request, or --workspace, --contact-email and --integration (okta, entra or generic)")
+			}
+			if request != "" && (workspace != "" || contact != "" || integration != "") {
+				return usagef("operator scim-key takes either --request or --workspace, --contact-email and --integration")
 			}
 			store, err := sf.open(c.Context())
 			if err != nil {
@@ -86,24 +95,31 @@ func newOperatorScimKeyCmd() *cobra.Command {
 			}
 			defer store.Close()
 			p := latchkey.Principal{Kind: latchkey.PrincipalOperator, Email: "latchkey operator scim-key"}
-			k, secret, err := manage.New(manage.Config{Store: store}).IssueScimKeyDirect(c.Context(), p, workspace, contact, integration)
+			svc := manage.New(manage.Config{Store: store})
+			var r *latchkey.ScimKeyRequest
+			if request != "" {
+				r, err = svc.ApproveScimKeyRequest(c.Context(), p, request)
+			} else {
+				r, err = svc.ApproveScimKeyDirect(c.Context(), p, workspace, contact, integration)
+			}
 			if err != nil {
 				return offlineError(err)
 			}
 			out := c.OutOrStdout()
 			if asJSON {
-				return json.NewEncoder(out).Encode(map[string]any{"key": k, "secret": secret})
+				return json.NewEncoder(out).Encode(map[string]any{"request": r})
 			}
-			fmt.Fprintf(out, "issued SCIM key %s for %s (%s), contact %s\n", k.ID, workspace, integration, contact)
-			fmt.Fprintf(out, "secret (store it now: it cannot be shown again):\n%s\n", secret)
+			fmt.Fprintf(out, "approved SCIM key request %s for %s (%s), contact %s\n", r.ID, r.WorkspaceID, r.Integration, r.ContactEmail)
+			fmt.Fprintf(out, "the workspace's owners, super admins and admins pick the key up once on their SCIM page\n")
 			return nil
 		},
 	}
 	f := c.Flags()
 	sf.register(f, false)
-	f.StringVar(&workspace, "workspace", "", "workspace id")
-	f.StringVar(&contact, "contact-email", "", "email of the person who requested the key")
+	f.StringVar(&request, "request", "", "id of the request to approve (skr_...)")
+	f.StringVar(&workspace, "workspace", "", "workspace id, to record and approve a new request")
+	f.StringVar(&contact, "contact-email", "", "email of the person who manages the integration")
 	f.StringVar(&integration, "integration", "", "identity provider: okta, entra or generic")
-	f.BoolVar(&asJSON, "json", false, "print the key and secret as JSON")
+	f.BoolVar(&asJSON, "json", false, "print the approved request as JSON")
 	return c
 }

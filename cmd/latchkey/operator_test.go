@@ -60,8 +60,8 @@ func opFile(t *testing.T, content string) string {
 	return f
 }
 
-// TestOperatorCLI creates operators and issues SCIM keys from the command
-// line, on the store, before and while the server runs.
+// TestOperatorCLI creates operators and approves SCIM keys from the
+// command line, on the store, before and while the server runs.
 func TestOperatorCLI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -119,65 +119,70 @@ func TestOperatorCLI(t *testing.T) {
 		"missing contact":   {"--workspace", ws, "--integration", "okta"},
 		"missing idp":       {"--workspace", ws, "--contact-email", "it@acme.example"},
 	} {
-		if code, out, errOut := scim(args...); code != 2 || errOut == "" || strings.Contains(out, "lk_prod_") {
+		if code, out, errOut := scim(args...); code == 0 || errOut == "" || strings.Contains(out, "lk_prod_") {
 			t.Errorf("scim-key, %s: exit %d (stdout %q, stderr %q), want 2", name, code, out, errOut)
 		}
 	}
 
-	// Issued before the server starts: the secret is printed once.
+	// Approved before the server starts: no secret is printed.
 	code, out, errOut = scim("--workspace", ws, "--contact-email", "it@acme.example", "--integration", "okta")
-	if code != 0 {
-		t.Fatalf("scim-key: exit %d, stderr %q", code, errOut)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	secret := strings.TrimSpace(lines[len(lines)-1])
-	if !strings.HasPrefix(secret, "lk_prod_") || strings.Count(out, secret) != 1 {
-		t.Fatalf("scim-key printed %q", out)
+	if code != 0 || !strings.Contains(out, "approved SCIM key request skr_") || strings.Contains(out, "lk_") {
+		t.Fatalf("scim-key: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 
 	base := opServe(t, dir)
 	v := apitest.New(t)
 	anon := acctClient(v)
-	verify := func(secret string) exchange {
-		return send(t, anon, "POST", base+"/v1/keys/verify", map[string]any{"key": secret, "type": "scim"})
-	}
-	got := verify(secret)
-	if got.status != 200 || acctStr(got.body, "key", "workspace_id") != ws || acctStr(got.body, "key", "type") != "scim" ||
-		acctStr(got.body, "key", "settings", "integration") != "okta" || acctStr(got.body, "key", "settings", "contact_email") != "it@acme.example" {
-		t.Errorf("the CLI's SCIM key verifies %d %s", got.status, got.raw)
-	}
-	expect(t, "the SCIM key as a public_api key", send(t, anon, "POST", base+"/v1/keys/verify", map[string]any{"key": secret, "type": "public_api"}), 403, "wrong_type")
 
-	// Issued while the server runs (SQLite WAL): a new key is a cache miss.
+	// Approved while the server runs (SQLite WAL), as JSON; then a request
+	// made by the workspace, approved by its id.
 	code, out, errOut = scim("--workspace", ws, "--contact-email", "idp@acme.example", "--integration", "entra", "--json")
-	var issued struct {
-		Key struct {
-			ID       string         `json:"id"`
-			Type     string         `json:"type"`
-			Settings map[string]any `json:"settings"`
-		} `json:"key"`
-		Secret string `json:"secret"`
+	var approved struct {
+		Request map[string]any `json:"request"`
 	}
-	if code != 0 || json.Unmarshal([]byte(out), &issued) != nil || issued.Key.Type != "scim" || issued.Key.Settings["integration"] != "entra" {
+	if code != 0 || json.Unmarshal([]byte(out), &approved) != nil || approved.Request["state"] != "approved" || strings.Contains(out, "lk_") {
 		t.Fatalf("scim-key --json: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	if got := verify(issued.Secret); got.status != 200 || acctStr(got.body, "key", "id") != issued.Key.ID {
-		t.Errorf("the key issued while serving verifies %d %s", got.status, got.raw)
+	owner := acctLogin(t, v, base, "owner@example.com", acctPassword)
+	wsURL := base + "/v1/workspaces/" + ws
+	expect(t, "reserve issuance to operators", send(t, owner, "PATCH", wsURL+"/settings", map[string]any{"scim_key_issuance": "operator"}), 200, "")
+	asked := send(t, owner, "POST", wsURL+"/scim-key-requests", map[string]any{"contact_email": "sso@acme.example", "integration": "generic"})
+	askedID := acctStr(asked.body, "request", "id")
+	if code, out, errOut := scim("--request", askedID); code != 0 || !strings.Contains(out, askedID) || strings.Contains(out, "lk_") {
+		t.Fatalf("scim-key --request: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := scim("--request", askedID); code == 0 || errOut == "" {
+		t.Errorf("approving twice: exit %d, want a failure", code)
+	}
+	if code, _, errOut := scim("--request", askedID, "--workspace", ws); code != 2 || errOut == "" {
+		t.Errorf("--request with --workspace: exit %d, want 2", code)
 	}
 
-	// The operator created offline logs in; the workspace shows both
-	// requests as fulfilled, and its log who did it.
+	// The operator created offline logs in: nothing awaits approval. The
+	// owner picks each key up once, and it verifies.
 	op := acctLogin(t, v, base, "support@vendor.example", acctPassword)
 	if l := acctIDs(send(t, op, "GET", base+"/v1/scim-key-requests", nil), "id"); len(l) != 0 {
-		t.Errorf("open requests after the CLI issued both: %v", l)
+		t.Errorf("requests awaiting approval after the CLI approved all: %v", l)
 	}
-	owner := acctLogin(t, v, base, "owner@example.com", acctPassword)
-	reqs := send(t, owner, "GET", base+"/v1/workspaces/"+ws+"/scim-key-requests", nil)
-	if l := acctIDs(reqs, "key_id"); !slices.Contains(l, issued.Key.ID) || len(l) != 2 {
-		t.Errorf("the workspace's requests = %s", reqs.raw)
+	reqs := acctIDs(send(t, owner, "GET", wsURL+"/scim-key-requests", nil), "id")
+	if len(reqs) != 3 {
+		t.Fatalf("the workspace's requests = %v", reqs)
 	}
-	if evs := acctEvents(t, owner, base+"/v1/workspaces/"+ws, "scim_key.issued"); len(evs) != 2 || acctStr(evs[0], "actor", "type") != "operator" {
-		t.Errorf("scim_key.issued events = %v", evs)
+	for _, id := range reqs {
+		got := send(t, owner, "POST", wsURL+"/scim-key-requests/"+id+"/pickup", nil)
+		secret := acctStr(got.body, "secret")
+		if got.status != 201 || !strings.HasPrefix(secret, "lk_prod_") || acctStr(got.body, "key", "type") != "scim" {
+			t.Fatalf("pickup of %s: %d %s", id, got.status, got.raw)
+		}
+		if v := send(t, anon, "POST", base+"/v1/keys/verify", map[string]any{"key": secret, "type": "scim"}); v.status != 200 || acctStr(v.body, "key", "workspace_id") != ws {
+			t.Errorf("the picked-up key verifies %d %s", v.status, v.raw)
+		}
+	}
+	if evs := acctEvents(t, owner, wsURL, "scim_key.approved"); len(evs) != 3 || acctStr(evs[0], "actor", "type") != "operator" {
+		t.Errorf("scim_key.approved events = %v", evs)
+	}
+	if evs := acctEvents(t, owner, wsURL, "scim_key.picked_up"); len(evs) != 3 || acctStr(evs[0], "actor", "label") != "owner@example.com" {
+		t.Errorf("scim_key.picked_up events = %v", evs)
 	}
 	v.ReportCoverage(t, false)
 }
@@ -275,8 +280,8 @@ func TestOperatorAPI(t *testing.T) {
 		t.Errorf("refused creations created workspaces: %v", l)
 	}
 
-	// SCIM key requests: where issuance is "operator", admins ask and the
-	// operator issues.
+	// SCIM key requests: where issuance is "operator", admins ask, the
+	// operator approves, and an admin picks the key up.
 	expect(t, "request where admins issue", send(t, gina, "POST", globexURL+"/scim-key-requests", map[string]any{"contact_email": "it@globex.example", "integration": "okta"}), 409, "conflict")
 	expect(t, "the owner reserves issuance to operators", send(t, gina, "PATCH", globexURL+"/settings", map[string]any{"scim_key_issuance": "operator"}), 200, "")
 	acctAddMember(t, gina, globexURL, map[string]any{"email": "greg@globex.example", "role": "admin", "password": acctPassword})
@@ -301,36 +306,54 @@ func TestOperatorAPI(t *testing.T) {
 	if l := acctIDs(send(t, op, "GET", globexURL+"/scim-key-requests", nil), "id"); !slices.Equal(l, []string{reqID}) {
 		t.Errorf("Globex's requests as the operator sees them = %v", l)
 	}
-	expect(t, "an owner issues", send(t, gina, "POST", s.URL+"/v1/scim-key-requests/"+reqID+"/issue", nil), 403, "forbidden")
+	approveURL := s.URL + "/v1/scim-key-requests/" + reqID + "/approve"
+	pickupURL := globexURL + "/scim-key-requests/" + reqID + "/pickup"
+	expect(t, "an owner approves", send(t, gina, "POST", approveURL, nil), 403, "forbidden")
 	expect(t, "an owner lists the queue", send(t, gina, "GET", s.URL+"/v1/scim-key-requests", nil), 403, "forbidden")
-	expect(t, "issue an unknown request", send(t, op, "POST", s.URL+"/v1/scim-key-requests/skr_01ARZ3NDEKTSV4RRFFQ69G5FAV/issue", nil), 404, "not_found")
-	expect(t, "issue a junk id", send(t, op, "POST", s.URL+"/v1/scim-key-requests/key_01ARZ3NDEKTSV4RRFFQ69G5FAV/issue", nil), 404, "not_found")
-	expect(t, "issue with a body", send(t, op, "POST", s.URL+"/v1/scim-key-requests/"+reqID+"/issue", map[string]any{"name": "x"}), 400, "invalid_request")
+	expect(t, "approve an unknown request", send(t, op, "POST", s.URL+"/v1/scim-key-requests/skr_01ARZ3NDEKTSV4RRFFQ69G5FAV/approve", nil), 404, "not_found")
+	expect(t, "approve a junk id", send(t, op, "POST", s.URL+"/v1/scim-key-requests/key_01ARZ3NDEKTSV4RRFFQ69G5FAV/approve", nil), 404, "not_found")
+	expect(t, "approve with a body", send(t, op, "POST", approveURL, map[string]any{"name": "x"}), 400, "invalid_request")
+	expect(t, "pick up before approval", send(t, greg, "POST", pickupURL, nil), 409, "conflict")
 
-	issued := send(t, op, "POST", s.URL+"/v1/scim-key-requests/"+reqID+"/issue", nil)
+	approved := send(t, op, "POST", approveURL, nil)
+	if approved.status != 200 || acctStr(approved.body, "request", "state") != "approved" || approved.body["secret"] != nil || strings.Contains(string(approved.raw), "lk_") {
+		t.Fatalf("approve: %d %s", approved.status, approved.raw)
+	}
+	expect(t, "approve twice", send(t, op, "POST", approveURL, nil), 409, "conflict")
+	expect(t, "approve twice by the former name", send(t, op, "POST", s.URL+"/v1/scim-key-requests/"+reqID+"/issue", nil), 409, "conflict")
+	if l := acctIDs(send(t, op, "GET", s.URL+"/v1/scim-key-requests", nil), "id"); len(l) != 0 {
+		t.Errorf("the queue after approving = %v", l)
+	}
+	expect(t, "a member picks up", send(t, mo, "POST", pickupURL, nil), 403, "forbidden")
+	expect(t, "the operator picks up", send(t, op, "POST", pickupURL, nil), 403, "forbidden")
+	expect(t, "pick up with a body", send(t, greg, "POST", pickupURL, map[string]any{"name": "x"}), 400, "invalid_request")
+	expect(t, "pick up an unknown request", send(t, greg, "POST", globexURL+"/scim-key-requests/skr_01ARZ3NDEKTSV4RRFFQ69G5FAV/pickup", nil), 404, "not_found")
+
+	issued := send(t, greg, "POST", pickupURL, nil)
 	if issued.status != 201 || issued.header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("issue: %d %s", issued.status, issued.raw)
+		t.Fatalf("pickup: %d %s", issued.status, issued.raw)
 	}
 	key, secret := acctObj(issued.body["key"]), acctStr(issued.body, "secret")
 	if key["type"] != "scim" || key["workspace_id"] != globexID || key["owner"] != "workspace" ||
 		acctStr(key, "settings", "integration") != "okta" || acctStr(key, "settings", "contact_email") != "it@globex.example" {
-		t.Errorf("issued key = %s", issued.raw)
+		t.Errorf("picked-up key = %s", issued.raw)
 	}
 	got := send(t, acctClient(v), "POST", s.URL+"/v1/keys/verify", map[string]any{"key": secret, "type": "scim"})
 	if got.status != 200 || acctStr(got.body, "key", "id") != key["id"] {
-		t.Errorf("the issued key verifies %d %s", got.status, got.raw)
+		t.Errorf("the picked-up key verifies %d %s", got.status, got.raw)
 	}
-	expect(t, "issue twice", send(t, op, "POST", s.URL+"/v1/scim-key-requests/"+reqID+"/issue", nil), 409, "conflict")
-	if l := acctIDs(send(t, op, "GET", s.URL+"/v1/scim-key-requests", nil), "id"); len(l) != 0 {
-		t.Errorf("the queue after issuing = %v", l)
-	}
+	expect(t, "pick up twice", send(t, gina, "POST", pickupURL, nil), 409, "conflict")
 	done := send(t, greg, "GET", globexURL+"/scim-key-requests", nil)
-	if r := acctObj(done.body["data"].([]any)[0]); r["key_id"] != key["id"] || r["issued_by"] == nil || r["issued_at"] == nil {
-		t.Errorf("the fulfilled request = %s", done.raw)
+	if r := acctObj(done.body["data"].([]any)[0]); r["key_id"] != key["id"] || r["state"] != "picked_up" || r["issued_at"] == nil || r["approved_at"] == nil {
+		t.Errorf("the picked-up request = %s", done.raw)
+	}
+	if got := send(t, op, "GET", globexURL+"/scim-key-requests", nil); strings.Contains(string(got.raw), secret) {
+		t.Errorf("the operator's view of the requests shows the secret: %s", got.raw)
 	}
 	evs := acctEvents(t, gina, globexURL, "scim_key.")
-	if len(evs) != 2 || acctStr(evs[0], "action") != "scim_key.issued" || acctStr(evs[0], "actor", "type") != "operator" ||
-		acctStr(evs[1], "action") != "scim_key.requested" || acctStr(evs[1], "actor", "label") != "greg@globex.example" {
+	if len(evs) != 3 || acctStr(evs[0], "action") != "scim_key.picked_up" || acctStr(evs[0], "actor", "label") != "greg@globex.example" ||
+		acctStr(evs[1], "action") != "scim_key.approved" || acctStr(evs[1], "actor", "type") != "operator" ||
+		acctStr(evs[2], "action") != "scim_key.requested" || acctStr(evs[2], "actor", "label") != "greg@globex.example" {
 		t.Errorf("scim_key events = %v", evs)
 	}
 

@@ -64,6 +64,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.IntVar(&cfg.MaxKeysPerMember, "max-keys-per-member", manage.DefaultMaxKeysPerMember, "most personal keys one member may have in a workspace, revoked ones included until deleted (0: no cap)")
 	f.IntVar(&cfg.MaxKeysPerWorkspace, "max-keys-per-workspace", manage.DefaultMaxKeysPerWorkspace, "most keys one workspace may have, revoked ones included until deleted (0: no cap)")
 	fromEnv(f, "max-keys-per-member", "max-keys-per-workspace")
+	f.BoolVar(&cfg.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks reach loopback, private, link-local and other non-public addresses (receivers on your own network)")
 	f.DurationVar(&cfg.JobsInterval, "jobs-interval", time.Minute, "how often the lifecycle jobs run (expiry notices, deletions)")
 	_ = f.MarkHidden("jobs-interval")
 	// Benchmark-only knobs (bench/), hidden from --help: the cold path
@@ -72,7 +73,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (HOST:PORT)")
 	_ = f.MarkHidden("verify-cache")
 	_ = f.MarkHidden("pprof-addr")
-	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "smtp-url", "mail-from", "public-url", "jobs-interval")
+	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "smtp-url", "mail-from", "public-url", "webhooks-allow-private", "jobs-interval")
 	return c
 }
 

@@ -84,7 +84,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/workspaces/{ws}/scim-key-requests", a.inWorkspace(a.listScimKeyRequests))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/scim-key-requests", a.inWorkspace(a.requestScimKey))
 	mux.HandleFunc("GET /v1/scim-key-requests", a.platform(a.listScimKeyRequests))
-	mux.HandleFunc("POST /v1/scim-key-requests/{id}/issue", a.platform(a.issueScimKey))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/scim-key-requests/{id}/pickup", a.inWorkspace(a.pickUpScimKey))
+	mux.HandleFunc("POST /v1/scim-key-requests/{id}/approve", a.platform(a.approveScimKeyRequest))
+	// The former name of approve, kept for clients written against it: it
+	// approves too, and answers no secret.
+	mux.HandleFunc("POST /v1/scim-key-requests/{id}/issue", a.platform(a.approveScimKeyRequest))
 
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	// Anything else under /v1 answers in the API's error shape, not as a page.

@@ -50,7 +50,7 @@ func TestMembersPage(t *testing.T) {
 	}
 }
 
-func TestScimRequestedAndIssuedByOperator(t *testing.T) {
+func TestScimRequestedApprovedAndPickedUp(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	issuance := latchkey.IssuanceOperator
@@ -78,15 +78,39 @@ func TestScimRequestedAndIssuedByOperator(t *testing.T) {
 		t.Fatal("the operator does not see the request")
 	}
 	list, _ := e.svc.ScimKeyRequests(ctx, e.owner, e.ws)
-	issued := e.post(t, op, "/operator/scim-requests/"+list[0].ID+"/issue", nil)
-	if issued.status != http.StatusOK || tokenPattern.FindString(issued.body) == "" {
-		t.Fatalf("issuing: got %d, want the SCIM key shown once", issued.status)
+	approved := e.post(t, op, "/operator/scim-requests/"+list[0].ID+"/approve", nil)
+	if approved.status != http.StatusSeeOther || tokenPattern.MatchString(approved.body) {
+		t.Fatalf("approving: got %d, want a redirect and no secret", approved.status)
 	}
-	checkPageHeaders(t, "issued SCIM key", issued)
 	if again := e.get(t, op, "/operator/scim-requests"); tokenPattern.MatchString(again.body) || again.has("it@acme.test") {
-		t.Error("the requests page shows a secret or the fulfilled request")
+		t.Error("the requests page shows a secret or the approved request")
 	}
-	if page := e.get(t, hc, "/w/"+e.ws+"/scim"); !page.has("SCIM (entra)") || tokenPattern.MatchString(page.body) {
-		t.Error("the workspace's SCIM page lacks the issued key, or shows a secret")
+	pickup := "/w/" + e.ws + "/scim/requests/" + list[0].ID + "/pickup"
+	if got := e.post(t, op, pickup, nil); got.status != http.StatusNotFound || tokenPattern.MatchString(got.body) {
+		t.Errorf("the operator picks the key up: got %d, want 404 and no secret", got.status)
+	}
+	e.addMember(t, "mo@acme.test", latchkey.RoleMember)
+	if got := e.post(t, e.login(t, "mo@acme.test"), pickup, nil); got.status != http.StatusForbidden || tokenPattern.MatchString(got.body) {
+		t.Errorf("a member picks the key up: got %d, want 403 and no secret", got.status)
+	}
+	if page := e.get(t, hc, "/w/"+e.ws+"/scim"); !page.has("Pick up key") || tokenPattern.MatchString(page.body) {
+		t.Error("the workspace's SCIM page does not offer the approved key's pickup")
+	}
+	picked := e.post(t, hc, pickup, nil)
+	secret := tokenPattern.FindString(picked.body)
+	if picked.status != http.StatusOK || secret == "" || !picked.has("Store your SCIM key") {
+		t.Fatalf("picking up: got %d, want the SCIM key shown once", picked.status)
+	}
+	checkPageHeaders(t, "picked-up SCIM key", picked)
+	if got := e.post(t, hc, pickup, nil); got.status < 400 || !got.has("picked up already") || tokenPattern.MatchString(got.body) {
+		t.Errorf("picking up twice: got %d, want a refusal and no secret", got.status)
+	}
+	if page := e.get(t, hc, "/w/"+e.ws+"/scim"); !page.has("SCIM (entra)") || !page.has("Picked up") || tokenPattern.MatchString(page.body) {
+		t.Error("the workspace's SCIM page lacks the picked-up key, or shows a secret")
+	}
+	for _, action := range []string{latchkey.EventScimKeyApproved, latchkey.EventScimKeyPickedUp} {
+		if evs, _, _ := e.store.Events(ctx, latchkey.EventFilter{WorkspaceID: e.ws, Action: action}); len(evs) != 1 {
+			t.Errorf("%s events: got %d, want 1", action, len(evs))
+		}
 	}
 }

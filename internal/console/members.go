@@ -22,10 +22,11 @@ func (c *Console) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /w/{ws}/scim", c.inWorkspace(c.scimPage))
 	mux.HandleFunc("POST /w/{ws}/scim/attributes", c.inWorkspace(c.scimAttributes))
 	mux.HandleFunc("POST /w/{ws}/scim/requests", c.inWorkspace(c.scimRequest))
+	mux.HandleFunc("POST /w/{ws}/scim/requests/{id}/pickup", c.inWorkspace(c.pickUpScimKey))
 	mux.HandleFunc("GET /operator/workspaces", c.operator(c.operatorWorkspaces))
 	mux.HandleFunc("POST /operator/workspaces", c.operator(c.createWorkspace))
 	mux.HandleFunc("GET /operator/scim-requests", c.operator(c.operatorRequests))
-	mux.HandleFunc("POST /operator/scim-requests/{id}/issue", c.operator(c.issueScimKey))
+	mux.HandleFunc("POST /operator/scim-requests/{id}/approve", c.operator(c.approveScimKey))
 	mux.HandleFunc("GET /invite", c.invitePage)
 	mux.HandleFunc("POST /invite", c.acceptInvite)
 }

@@ -72,8 +72,12 @@ func (c *Console) createWorkspace(w http.ResponseWriter, r *http.Request, pg *pa
 	c.renderOperatorWorkspaces(w, r, pg, http.StatusOK, manage.NewWorkspace{}, inviteURL(r, invite))
 }
 
-// operatorRequests lists the open SCIM key requests of every workspace.
+// operatorRequests lists the SCIM key requests of every workspace that
+// await approval.
 func (c *Console) operatorRequests(w http.ResponseWriter, r *http.Request, pg *page) {
+	if r.URL.Query().Get("done") == "approved" {
+		pg.Flash = "The request was approved. The workspace's admins pick the key up on their SCIM page."
+	}
 	reqs, err := c.svc.ScimKeyRequests(r.Context(), pg.P, "")
 	if err != nil {
 		c.fail(w, r, pg, err)
@@ -89,13 +93,12 @@ func (c *Console) operatorRequests(w http.ResponseWriter, r *http.Request, pg *p
 	c.render(w, r, http.StatusOK, "operator_requests", pg)
 }
 
-// issueScimKey fulfils a request and shows the SCIM key once, for the
-// operator to pass on to the requester.
-func (c *Console) issueScimKey(w http.ResponseWriter, r *http.Request, pg *page) {
-	k, secret, err := c.svc.IssueScimKey(r.Context(), pg.P, r.PathValue("id"))
-	if err != nil {
+// approveScimKey approves a request. The operator sees no key: the
+// workspace's admins pick it up on their SCIM page.
+func (c *Console) approveScimKey(w http.ResponseWriter, r *http.Request, pg *page) {
+	if _, err := c.svc.ApproveScimKeyRequest(r.Context(), pg.P, r.PathValue("id")); err != nil {
 		c.fail(w, r, pg, err)
 		return
 	}
-	c.showSecret(w, r, pg, k, secret, secretIssued, "/operator/scim-requests")
+	redirect(w, r, "/operator/scim-requests?done=approved")
 }

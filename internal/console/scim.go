@@ -21,6 +21,7 @@ type scimData struct {
 	Integration      string
 	CanGenerate      bool
 	CanRequest       bool
+	CanPickUp        bool
 }
 
 func (c *Console) scimPage(w http.ResponseWriter, r *http.Request, pg *page) {
@@ -61,6 +62,7 @@ func (c *Console) renderScim(w http.ResponseWriter, r *http.Request, pg *page, s
 	}
 	if d.ByOperator {
 		d.CanRequest = pg.Can(string(latchkey.ActScimKeyRequest))
+		d.CanPickUp = pg.Can(string(latchkey.ActScimKeyPickup))
 		if pg.Can(string(latchkey.ActScimRequestsRead)) {
 			if d.Requests, err = c.svc.ScimKeyRequests(r.Context(), pg.P, pg.WS.ID); err != nil {
 				c.fail(w, r, pg, err)
@@ -84,6 +86,17 @@ func (c *Console) scimAttributes(w http.ResponseWriter, r *http.Request, pg *pag
 		back = pg.Base() + "/keys/" + k + "?done=saved"
 	}
 	redirect(w, r, back)
+}
+
+// pickUpScimKey creates the SCIM key of a request an operator approved
+// and shows its secret this once.
+func (c *Console) pickUpScimKey(w http.ResponseWriter, r *http.Request, pg *page) {
+	k, secret, err := c.svc.PickUpScimKey(r.Context(), pg.P, pg.WS.ID, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, pg, err)
+		return
+	}
+	c.showSecret(w, r, pg, k, secret, secretIssued, pg.Base()+"/scim")
 }
 
 // scimRequest asks the vendor's support team for a SCIM key, where the

@@ -112,3 +112,29 @@ func TestOutboxListsWebhooks(t *testing.T) {
 		}
 	}
 }
+
+// A callback URL aimed at an internal service: whatever an attempt's record
+// holds (an older version kept the answer's first 200 characters), the
+// Outbox shows only the status.
+func TestAttackOutboxShowsCallbackAnswer(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	k, _ := e.createKey(t, e.owner, manage.CreateKey{Name: "CRM", CallbackURL: "https://hooks.example.com/crm"})
+	if _, err := e.svc.RevokeKey(ctx, e.owner, e.ws, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, _, _ := e.store.WebhookDeliveries(ctx, e.ws, 10, "")
+	leak := "HTTP 404: {\"admin_token\": \"internal-only\"}"
+	a := latchkey.WebhookAttempt{DeliveryID: list[0].ID, At: list[0].CreatedAt, StatusCode: 404, Error: leak, Duration: time.Millisecond}
+	retry := a.At.Add(time.Minute)
+	if err := e.store.RecordWebhookAttempt(ctx, a, false, &retry); err != nil {
+		t.Fatal(err)
+	}
+	page := e.get(t, e.login(t, "owner@acme.test"), "/w/"+e.ws+"/outbox")
+	if page.has("admin_token") || page.has("internal-only") {
+		t.Fatalf("the outbox shows the receiver's answer")
+	}
+	if !shows(page, "HTTP 404 in 1ms") {
+		t.Errorf("the outbox lacks the attempt's status")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,10 +12,21 @@ import (
 	"github.com/latchkey/latchkey/internal/id"
 )
 
-// notices sends the workspace's due expiry notices. Windows go narrowest
-// first: a key that is inside several windows at once (created with a
-// short lifetime, or the service was down) gets one mail about its
-// nearest expiry, and the wider windows are recorded without a mail.
+// digestKeys bounds how many keys one digest lists (and one transaction
+// records): a backlog larger than that becomes several digests in the
+// same tick rather than one transaction that holds the writer for long.
+const digestKeys = 500
+
+// notices records the workspace's due expiry notices and mails each
+// recipient one digest listing the keys noticed, however many keys entered
+// a window since the last tick: a member who makes two hundred short-lived
+// keys costs each owner one mail per tick, not two hundred.
+//
+// Every (key, window) pair due is recorded with its key.expiring event and
+// webhook, but a key inside several windows at once (created with a short
+// lifetime, or the service was down) is listed once. The notices, events
+// and digests are written in one transaction, so a crash neither loses nor
+// repeats a mail, and racing runners skip what the other recorded.
 func (r *Runner) notices(ctx context.Context, ws *latchkey.Workspace) error {
 	windows := slices.Clone(ws.Settings.Expiration.NoticeBefore)
 	slices.Sort(windows)
@@ -26,36 +38,48 @@ func (r *Runner) notices(ctx context.Context, ws *latchkey.Workspace) error {
 		return err
 	}
 	now := r.cfg.Now()
-	mailed := map[string]bool{}
-	for _, w := range windows {
-		for {
-			keys, err := r.cfg.Store.ExpiringKeys(ctx, ws.ID, now, w, batch)
+	for {
+		var due []latchkey.Notice
+		keys := map[string]*latchkey.Key{}
+		more := false
+		for _, w := range windows {
+			list, err := r.cfg.Store.ExpiringKeys(ctx, ws.ID, now, w, digestKeys)
 			if err != nil {
 				return err
 			}
-			for _, k := range keys {
-				var mails []*latchkey.Mail
-				if !mailed[k.ID] {
-					mails = r.mails(ws, k, recipients(members, k), now)
-				}
-				n := latchkey.Notice{KeyID: k.ID, WorkspaceID: ws.ID, Window: w, ExpiresAt: *k.ExpiresAt, At: now}
-				ev := latchkey.Event{ID: r.ids.New(id.Event), WorkspaceID: ws.ID, At: now,
-					Actor: latchkey.Actor{Type: latchkey.ActorSystem}, Action: latchkey.EventKeyExpiring, Target: k.ID,
-					Data: map[string]any{"window": w.String(), "expires_at": k.ExpiresAt.Format(time.RFC3339), "mails": len(mails)}}
-				switch err := r.cfg.Store.RecordNotice(ctx, n, mails, ev); latchkey.ErrorCode(err) {
-				case "", latchkey.ECONFLICT, latchkey.ENOTFOUND:
-					// Sent, or sent by another instance, or the key is gone.
-				default:
-					return err
-				}
-				mailed[k.ID] = true
-			}
-			if len(keys) < batch {
-				break
+			more = more || len(list) == digestKeys
+			for _, k := range list {
+				keys[k.ID] = k
+				due = append(due, latchkey.Notice{KeyID: k.ID, WorkspaceID: ws.ID, Window: w, ExpiresAt: *k.ExpiresAt, At: now})
 			}
 		}
+		if len(due) == 0 {
+			return nil
+		}
+		event := func(n latchkey.Notice) latchkey.Event {
+			return latchkey.Event{ID: r.ids.New(id.Event), WorkspaceID: ws.ID, At: now,
+				Actor: latchkey.Actor{Type: latchkey.ActorSystem}, Action: latchkey.EventKeyExpiring, Target: n.KeyID,
+				Data: map[string]any{"window": n.Window.String(), "expires_at": n.ExpiresAt.Format(time.RFC3339)}}
+		}
+		digests := func(recorded []latchkey.Notice) []*latchkey.Mail {
+			var noticed []*latchkey.Key
+			for _, n := range recorded {
+				if k := keys[n.KeyID]; !slices.Contains(noticed, k) {
+					noticed = append(noticed, k)
+				}
+			}
+			return r.digests(ws, members, noticed, now)
+		}
+		recorded, err := r.cfg.Store.RecordNotices(ctx, due, event, digests)
+		if err != nil {
+			return err
+		}
+		if !more || len(recorded) == 0 {
+			// Done, or what is left was recorded by another runner or
+			// changed meanwhile: the next tick looks again.
+			return nil
+		}
 	}
-	return nil
 }
 
 // recipients are the workspace's active owners and super admins and the
@@ -75,29 +99,79 @@ func recipients(members []*latchkey.Member, k *latchkey.Key) []string {
 	return to
 }
 
-// mails are one expiry notice per recipient: which key, when it expires,
-// and how to rotate it.
-func (r *Runner) mails(ws *latchkey.Workspace, k *latchkey.Key, to []string, now time.Time) []*latchkey.Mail {
-	left := k.ExpiresAt.Sub(now)
-	in := fmt.Sprintf("%d days", int(left/latchkey.Day))
-	if left < 2*latchkey.Day {
-		in = left.Round(time.Minute).String()
+// Subject is the subject of an expiry digest about n keys. It holds no
+// text a tenant chose (key or workspace names): a subject is what a
+// phisher would write, and mail clients show it before anything else.
+func Subject(n int) string {
+	if n == 1 {
+		return "latchkey: an API key expires soon"
 	}
-	subject := fmt.Sprintf("API key %q expires in %s", k.Name, in)
-	var b strings.Builder
-	fmt.Fprintf(&b, "The API key %q (%s, %s) of the workspace %q expires on %s, in %s.\n\n",
-		k.Name, k.ID, k.Environment, ws.Name, k.ExpiresAt.UTC().Format("Monday 2 January 2006 at 15:04 UTC"), in)
-	fmt.Fprintf(&b, "After that, every request made with it is refused (key_expired).\n\n")
-	fmt.Fprintf(&b, "To rotate it, reset the key to get a new secret (optionally keeping the old one working\n")
-	fmt.Fprintf(&b, "for a grace period while you deploy the new one):\n")
-	if r.cfg.BaseURL != "" {
-		fmt.Fprintf(&b, "  in the console: %s/w/%s/keys/%s/reset\n", strings.TrimRight(r.cfg.BaseURL, "/"), ws.ID, k.ID)
+	return "latchkey: " + strconv.Itoa(n) + " API keys expire soon"
+}
+
+// digests are one mail per recipient listing the keys of keys they are
+// told about (soonest expiry first): when each expires and how to rotate
+// it. Names chosen by the workspace's members appear only in the body,
+// quoted with Go's escaping, so that control characters, line breaks and
+// bidirectional overrides show as escapes rather than acting.
+func (r *Runner) digests(ws *latchkey.Workspace, members []*latchkey.Member, keys []*latchkey.Key, now time.Time) []*latchkey.Mail {
+	slices.SortFunc(keys, func(a, b *latchkey.Key) int {
+		if c := a.ExpiresAt.Compare(*b.ExpiresAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	perRecipient := map[string][]*latchkey.Key{}
+	var order []string
+	for _, k := range keys {
+		for _, addr := range recipients(members, k) {
+			if _, ok := perRecipient[addr]; !ok {
+				order = append(order, addr)
+			}
+			perRecipient[addr] = append(perRecipient[addr], k)
+		}
 	}
-	fmt.Fprintf(&b, "  over the API:   POST /v1/workspaces/%s/keys/%s/reset\n", ws.ID, k.ID)
-	list := make([]*latchkey.Mail, 0, len(to))
-	for _, addr := range to {
+	base := strings.TrimRight(r.cfg.BaseURL, "/")
+	list := make([]*latchkey.Mail, 0, len(order))
+	for _, addr := range order {
+		ks := perRecipient[addr]
+		var b strings.Builder
+		if len(ks) == 1 {
+			fmt.Fprintf(&b, "An API key of the workspace %s (%s) expires soon:\n\n", quote(ws.Name), ws.ID)
+		} else {
+			fmt.Fprintf(&b, "%d API keys of the workspace %s (%s) expire soon:\n\n", len(ks), quote(ws.Name), ws.ID)
+		}
+		for _, k := range ks {
+			fmt.Fprintf(&b, "- key %s, %s, named %s\n", k.ID, k.Environment, quote(k.Name))
+			fmt.Fprintf(&b, "  expires on %s, in %s\n", k.ExpiresAt.UTC().Format("Monday 2 January 2006 at 15:04 UTC"), left(k.ExpiresAt.Sub(now)))
+			if base != "" {
+				fmt.Fprintf(&b, "  reset in the console: %s/w/%s/keys/%s/reset\n", base, ws.ID, k.ID)
+			}
+			fmt.Fprintf(&b, "  reset over the API:   POST /v1/workspaces/%s/keys/%s/reset\n\n", ws.ID, k.ID)
+		}
+		fmt.Fprintf(&b, "After its expiry, every request made with a key is refused\n")
+		fmt.Fprintf(&b, "(key_expired). Resetting a key gives it a new secret, optionally\n")
+		fmt.Fprintf(&b, "keeping the old one working for a grace period while you deploy it.\n\n")
+		fmt.Fprintf(&b, "Key names are chosen by your workspace's members and are quoted\n")
+		fmt.Fprintf(&b, "above as written: latchkey never asks you to sign in through a\n")
+		fmt.Fprintf(&b, "link in a key's name.\n")
 		list = append(list, &latchkey.Mail{ID: r.ids.New(id.Mail), WorkspaceID: ws.ID, To: addr,
-			Subject: subject, Body: b.String(), CreatedAt: now})
+			Subject: Subject(len(ks)), Body: b.String(), CreatedAt: now})
 	}
 	return list
+}
+
+// quote writes a tenant-chosen name as a Go string literal: in quotes, with
+// control and format characters (CR, LF, NUL, U+202E…) escaped.
+func quote(s string) string {
+	return strconv.Quote(s)
+}
+
+// left says how long until an expiry: days, or hours and minutes under two
+// days.
+func left(d time.Duration) string {
+	if d < 2*latchkey.Day {
+		return d.Round(time.Minute).String()
+	}
+	return fmt.Sprintf("%d days", int(d/latchkey.Day))
 }

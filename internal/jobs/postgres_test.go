@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,8 +69,13 @@ func TestTwoRunnersOnPostgresNeverDoubleSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mails) != len(keys) {
-		t.Fatalf("mails: got %d, want %d (one per key)", len(mails), len(keys))
+	if len(mails) != 1 || mails[0].Subject != jobs.Subject(len(keys)) {
+		t.Fatalf("mails: got %d, want one digest about %d keys", len(mails), len(keys))
+	}
+	for _, k := range keys {
+		if !strings.Contains(mails[0].Body, k.ID) {
+			t.Fatalf("the digest does not list %s:\n%s", k.ID, mails[0].Body)
+		}
 	}
 	evs, _, err := dbs[1].Events(ctx, latchkey.EventFilter{WorkspaceID: first.Workspace.ID, Action: latchkey.EventKeyExpiring})
 	if err != nil || len(evs) != len(keys) {

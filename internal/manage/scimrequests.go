@@ -62,11 +62,57 @@ func (s *Service) ScimKeyRequests(ctx context.Context, p latchkey.Principal, ws 
 	return s.store.ScimKeyRequests(ctx, ws, ws == "")
 }
 
-// IssueScimKey fulfils a request: an operator issues the workspace's SCIM
-// key with the request's contact email and integration in its settings.
-// The secret is returned this once, for the operator to pass on.
-func (s *Service) IssueScimKey(ctx context.Context, p latchkey.Principal, requestID string) (*latchkey.Key, string, error) {
+// ApproveScimKeyRequest is an operator's answer to a request: the
+// workspace may now have its SCIM key. No key is created and no secret
+// shown here: operators never see one (SPEC §1). The workspace's owners,
+// super admins and admins pick the key up (PickUpScimKey). Recorded as
+// scim_key.approved in the request's workspace.
+func (s *Service) ApproveScimKeyRequest(ctx context.Context, p latchkey.Principal, requestID string) (*latchkey.ScimKeyRequest, error) {
 	if err := latchkey.Authorize(p, latchkey.ActScimKeyIssue, latchkey.Target{}); err != nil {
+		return nil, err
+	}
+	if !id.Valid("skr", requestID) {
+		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "SCIM key request not found")
+	}
+	r, err := s.store.ScimKeyRequest(ctx, requestID)
+	if err != nil {
+		return nil, err
+	}
+	ev := s.event(p, r.WorkspaceID, latchkey.EventScimKeyApproved, r.ID, map[string]any{"contact_email": r.ContactEmail, "integration": r.Integration})
+	return s.store.ApproveScimKeyRequest(ctx, r.ID, p.UserID, s.Now(), ev)
+}
+
+// ApproveScimKeyDirect is the CLI's path (latchkey operator scim-key): it
+// records a request for ws and approves it at once, for the workspace's
+// admins to pick up.
+func (s *Service) ApproveScimKeyDirect(ctx context.Context, p latchkey.Principal, ws, contactEmail, integration string) (*latchkey.ScimKeyRequest, error) {
+	if err := latchkey.Authorize(p, latchkey.ActScimKeyIssue, latchkey.Target{}); err != nil {
+		return nil, err
+	}
+	if err := validateScimRequest(contactEmail, integration); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Workspace(ctx, ws); err != nil {
+		return nil, err
+	}
+	r := &latchkey.ScimKeyRequest{
+		ID: s.ids.New("skr"), WorkspaceID: ws, ContactEmail: contactEmail, Integration: integration,
+		RequestedBy: p.UserID, CreatedAt: s.Now(),
+	}
+	ev := s.event(p, ws, latchkey.EventScimKeyRequested, r.ID, map[string]any{"contact_email": contactEmail, "integration": integration})
+	if err := s.store.CreateScimKeyRequest(ctx, r, ev); err != nil {
+		return nil, err
+	}
+	return s.ApproveScimKeyRequest(ctx, p, r.ID)
+}
+
+// PickUpScimKey creates the SCIM key of an approved request of ws and
+// returns its secret, this once: only its SHA-256 is stored, and a second
+// pickup is ECONFLICT. Owners, super admins and admins of ws only (not
+// members, management keys nor operators); a request of another workspace
+// is ENOTFOUND. Recorded as scim_key.picked_up.
+func (s *Service) PickUpScimKey(ctx context.Context, p latchkey.Principal, ws, requestID string) (*latchkey.Key, string, error) {
+	if _, err := s.workspace(ctx, p, ws, latchkey.ActScimKeyPickup); err != nil {
 		return nil, "", err
 	}
 	if !id.Valid("skr", requestID) {
@@ -76,41 +122,24 @@ func (s *Service) IssueScimKey(ctx context.Context, p latchkey.Principal, reques
 	if err != nil {
 		return nil, "", err
 	}
-	if r.KeyID != "" {
-		return nil, "", latchkey.Errorf(latchkey.ECONFLICT, "this request was fulfilled already (key %s)", r.KeyID)
+	if r.WorkspaceID != ws {
+		return nil, "", latchkey.Errorf(latchkey.ENOTFOUND, "SCIM key request not found")
+	}
+	switch r.State() {
+	case "open":
+		return nil, "", latchkey.Errorf(latchkey.ECONFLICT, "this request is not approved yet")
+	case "picked_up":
+		return nil, "", latchkey.Errorf(latchkey.ECONFLICT, "this request's key was picked up already (key %s)", r.KeyID)
 	}
 	k, secret, err := s.scimKey(ctx, p, r)
 	if err != nil {
 		return nil, "", err
 	}
-	ev := s.event(p, r.WorkspaceID, latchkey.EventScimKeyRequestIssue, k.ID, map[string]any{"request": r.ID, "contact_email": r.ContactEmail, "integration": r.Integration})
+	ev := s.event(p, ws, latchkey.EventScimKeyPickedUp, k.ID, map[string]any{"request": r.ID, "contact_email": r.ContactEmail, "integration": r.Integration})
 	if err := s.store.IssueScimKey(ctx, r.ID, k, p.UserID, ev); err != nil {
 		return nil, "", err
 	}
 	return k, secret, nil
-}
-
-// IssueScimKeyDirect is the CLI's path (latchkey operator scim-key): it
-// records a request and fulfils it at once.
-func (s *Service) IssueScimKeyDirect(ctx context.Context, p latchkey.Principal, ws, contactEmail, integration string) (*latchkey.Key, string, error) {
-	if err := latchkey.Authorize(p, latchkey.ActScimKeyIssue, latchkey.Target{}); err != nil {
-		return nil, "", err
-	}
-	if err := validateScimRequest(contactEmail, integration); err != nil {
-		return nil, "", err
-	}
-	if _, err := s.store.Workspace(ctx, ws); err != nil {
-		return nil, "", err
-	}
-	r := &latchkey.ScimKeyRequest{
-		ID: s.ids.New("skr"), WorkspaceID: ws, ContactEmail: contactEmail, Integration: integration,
-		RequestedBy: p.UserID, CreatedAt: s.Now(),
-	}
-	ev := s.event(p, ws, latchkey.EventScimKeyRequested, r.ID, map[string]any{"contact_email": contactEmail, "integration": integration})
-	if err := s.store.CreateScimKeyRequest(ctx, r, ev); err != nil {
-		return nil, "", err
-	}
-	return s.IssueScimKey(ctx, p, r.ID)
 }
 
 func (s *Service) scimKey(ctx context.Context, p latchkey.Principal, r *latchkey.ScimKeyRequest) (*latchkey.Key, string, error) {

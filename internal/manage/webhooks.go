@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/latchkey/latchkey"
 )
@@ -66,7 +67,31 @@ func (s *Service) WebhookDeliveries(ctx context.Context, p latchkey.Principal, w
 		if err != nil {
 			return nil, err
 		}
+		// What is shown is derived from the status alone, whatever an
+		// older version stored: a receiver's answer is never shown, and no
+		// failure to connect is told from another.
+		for _, a := range log {
+			a.Error = attemptError(a.StatusCode, a.Error != "")
+		}
+		if d.LastError != "" {
+			d.LastError = "no answer"
+			if n := len(log); n > 0 {
+				d.LastError = attemptError(log[n-1].StatusCode, true)
+			}
+		}
 		out = append(out, WebhookDelivery{WebhookDelivery: d, Log: log})
 	}
 	return out, nil
+}
+
+// attemptError is how a failed attempt reads: its HTTP status, or "no
+// answer" when none came.
+func attemptError(status int, failed bool) string {
+	switch {
+	case !failed:
+		return ""
+	case status == 0:
+		return "no answer"
+	}
+	return "HTTP " + strconv.Itoa(status)
 }

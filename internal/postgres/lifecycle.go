@@ -76,6 +76,62 @@ func (db *DB) RecordNotice(ctx context.Context, n latchkey.Notice, mails []*latc
 	})
 }
 
+// RecordNotices records the notices that still apply, each with its event
+// and webhook, then the mails about those, in one transaction. Each key is
+// locked (FOR KEY SHARE) while its notice is written, so it cannot be
+// deleted half-way; a notice another runner wrote first is skipped.
+func (db *DB) RecordNotices(ctx context.Context, notices []latchkey.Notice, event func(latchkey.Notice) latchkey.Event,
+	mails func([]latchkey.Notice) []*latchkey.Mail) ([]latchkey.Notice, error) {
+	var recorded []latchkey.Notice
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		recorded = nil
+		for _, n := range notices {
+			k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = $1 AND k.workspace_id = $2 FOR KEY SHARE OF k`, n.KeyID, n.WorkspaceID))
+			if err != nil {
+				if err = notFound(err, "key"); latchkey.ErrorCode(err) == latchkey.ENOTFOUND {
+					continue // deleted since it was listed
+				}
+				return err
+			}
+			if k.RevokedAt != nil || k.ExpiresAt == nil || !k.ExpiresAt.Equal(n.ExpiresAt) {
+				continue
+			}
+			tag, err := tx.Exec(ctx, `INSERT INTO key_notices (key_id, window_ns, expires_at, workspace_id, noticed_at)
+				VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, n.KeyID, int64(n.Window), n.ExpiresAt, n.WorkspaceID, n.At)
+			if err != nil {
+				return wrap(err, "record notice")
+			}
+			if tag.RowsAffected() == 0 {
+				continue
+			}
+			ev := event(n)
+			if ev.WorkspaceID == "" {
+				ev.WorkspaceID = n.WorkspaceID
+			}
+			if err := insertEvent(ctx, tx, &ev); err != nil {
+				return err
+			}
+			if err := enqueueWebhook(ctx, tx, &ev, k); err != nil {
+				return err
+			}
+			recorded = append(recorded, n)
+		}
+		if len(recorded) == 0 || mails == nil {
+			return nil
+		}
+		for _, m := range mails(recorded) {
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return recorded, nil
+}
+
 // DeleteExpiredKeys deletes up to limit keys past their retention and
 // records event(k) for each, in one transaction. The rows are locked as
 // they are selected, so a concurrent reset either waits for the delete or

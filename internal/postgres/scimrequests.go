@@ -10,17 +10,17 @@ import (
 )
 
 const scimRequestSelect = `SELECT id, workspace_id, contact_email, integration, requested_by, created_at,
-	key_id, issued_by, issued_at FROM scim_key_requests `
+	approved_by, approved_at, key_id, issued_by, issued_at FROM scim_key_requests `
 
 func scanScimRequest(row pgx.Row) (*latchkey.ScimKeyRequest, error) {
 	var r latchkey.ScimKeyRequest
 	var created time.Time
 	err := row.Scan(&r.ID, &r.WorkspaceID, &r.ContactEmail, &r.Integration, &r.RequestedBy, &created,
-		&r.KeyID, &r.IssuedBy, &r.IssuedAt)
+		&r.ApprovedBy, &r.ApprovedAt, &r.KeyID, &r.IssuedBy, &r.IssuedAt)
 	if err != nil {
 		return nil, err
 	}
-	r.CreatedAt, r.IssuedAt = utc(created), utcPtr(r.IssuedAt)
+	r.CreatedAt, r.ApprovedAt, r.IssuedAt = utc(created), utcPtr(r.ApprovedAt), utcPtr(r.IssuedAt)
 	return &r, nil
 }
 
@@ -28,8 +28,8 @@ func scanScimRequest(row pgx.Row) (*latchkey.ScimKeyRequest, error) {
 // r is already marked issued, ECONFLICT if its id exists, ENOTFOUND if its
 // workspace does not.
 func (db *DB) CreateScimKeyRequest(ctx context.Context, r *latchkey.ScimKeyRequest, ev latchkey.Event) error {
-	if r.KeyID != "" || r.IssuedBy != "" || r.IssuedAt != nil {
-		return latchkey.Errorf(latchkey.EINVALID, "a new SCIM key request cannot be issued already")
+	if r.KeyID != "" || r.IssuedBy != "" || r.IssuedAt != nil || r.ApprovedBy != "" || r.ApprovedAt != nil {
+		return latchkey.Errorf(latchkey.EINVALID, "a new SCIM key request cannot be approved or issued already")
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO scim_key_requests
@@ -69,7 +69,7 @@ func (db *DB) ScimKeyRequests(ctx context.Context, workspaceID string, open bool
 		return []*latchkey.ScimKeyRequest{}, nil
 	}
 	rows, err := db.pool.Query(ctx, scimRequestSelect+`
-		WHERE ($1 = '' OR workspace_id = $1) AND (NOT $2 OR issued_at IS NULL)
+		WHERE ($1 = '' OR workspace_id = $1) AND (NOT $2 OR approved_at IS NULL)
 		ORDER BY created_at DESC, id DESC`, workspaceID, open)
 	if err != nil {
 		return nil, wrap(err, "SCIM key requests")
@@ -79,6 +79,36 @@ func (db *DB) ScimKeyRequests(ctx context.Context, workspaceID string, open bool
 		return nil, wrap(err, "SCIM key requests")
 	}
 	return list, nil
+}
+
+// ApproveScimKeyRequest marks the request approved and records ev, in one
+// transaction that holds the request's row: of two operators approving at
+// once, the second gets ECONFLICT.
+func (db *DB) ApproveScimKeyRequest(ctx context.Context, requestID, approvedBy string, at time.Time, ev latchkey.Event) (*latchkey.ScimKeyRequest, error) {
+	var out *latchkey.ScimKeyRequest
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		r, err := scanScimRequest(tx.QueryRow(ctx, scimRequestSelect+`WHERE id = $1 FOR NO KEY UPDATE`, requestID))
+		if err != nil {
+			return notFound(err, "SCIM key request")
+		}
+		if r.ApprovedAt != nil {
+			return latchkey.Errorf(latchkey.ECONFLICT, "SCIM key request %s was already approved", r.ID)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE scim_key_requests SET approved_by = $1, approved_at = $2 WHERE id = $3`,
+			approvedBy, at, requestID); err != nil {
+			return wrap(err, "approve SCIM key request")
+		}
+		if ev.WorkspaceID == "" {
+			ev.WorkspaceID = r.WorkspaceID
+		}
+		r.ApprovedBy, r.ApprovedAt = approvedBy, utcPtr(&at)
+		out = r
+		return insertEvent(ctx, tx, &ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // IssueScimKey creates k, marks the request issued with it by issuedBy at
@@ -112,9 +142,13 @@ func (db *DB) IssueScimKey(ctx context.Context, requestID string, k *latchkey.Ke
 	})
 }
 
-// checkIssue refuses to issue an issued request, or a key that is not a
-// SCIM key of the request's workspace; it fills in an empty WorkspaceID.
+// checkIssue refuses to issue a request not approved or already issued,
+// or a key that is not a SCIM key of the request's workspace; it fills in
+// an empty WorkspaceID.
 func checkIssue(r *latchkey.ScimKeyRequest, k *latchkey.Key) error {
+	if r.ApprovedAt == nil {
+		return latchkey.Errorf(latchkey.ECONFLICT, "SCIM key request %s is not approved yet", r.ID)
+	}
 	if r.IssuedAt != nil {
 		return latchkey.Errorf(latchkey.ECONFLICT, "SCIM key request %s was already issued", r.ID)
 	}

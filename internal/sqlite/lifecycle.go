@@ -87,6 +87,62 @@ func (db *DB) RecordNotice(ctx context.Context, n latchkey.Notice, mails []*latc
 	})
 }
 
+// RecordNotices records the notices that still apply, each with its event
+// and webhook, then the mails about those, in one transaction (the
+// single writer serialises racing runners; the primary key of key_notices
+// would stop them anyway).
+func (db *DB) RecordNotices(ctx context.Context, notices []latchkey.Notice, event func(latchkey.Notice) latchkey.Event,
+	mails func([]latchkey.Notice) []*latchkey.Mail) ([]latchkey.Notice, error) {
+	var recorded []latchkey.Notice
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		recorded = nil
+		for _, n := range notices {
+			k, err := scanKey(tx.QueryRowContext(ctx, keySelect+`WHERE k.id = ? AND k.workspace_id = ?`, n.KeyID, n.WorkspaceID))
+			if err != nil {
+				if err = notFound(err, "key"); latchkey.ErrorCode(err) == latchkey.ENOTFOUND {
+					continue // deleted since it was listed
+				}
+				return err
+			}
+			if k.RevokedAt != nil || k.ExpiresAt == nil || !k.ExpiresAt.Equal(n.ExpiresAt) {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO key_notices (key_id, window_ns, expires_at, workspace_id, noticed_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, n.KeyID, int64(n.Window), micros(n.ExpiresAt), n.WorkspaceID, micros(n.At))
+			if err != nil {
+				return fmt.Errorf("sqlite: record notice: %w", err)
+			}
+			if c, err := res.RowsAffected(); err != nil || c == 0 {
+				continue
+			}
+			ev := event(n)
+			if ev.WorkspaceID == "" {
+				ev.WorkspaceID = n.WorkspaceID
+			}
+			if err := insertEvent(ctx, tx, &ev); err != nil {
+				return err
+			}
+			if err := enqueueWebhook(ctx, tx, &ev, k); err != nil {
+				return err
+			}
+			recorded = append(recorded, n)
+		}
+		if len(recorded) == 0 || mails == nil {
+			return nil
+		}
+		for _, m := range mails(recorded) {
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return recorded, nil
+}
+
 // DeleteExpiredKeys deletes up to limit keys past their retention and
 // records event(k) for each, in one transaction.
 func (db *DB) DeleteExpiredKeys(ctx context.Context, workspaceID string, expiredBefore, revokedBefore time.Time, limit int,

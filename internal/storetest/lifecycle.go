@@ -95,6 +95,74 @@ func testLifecycle(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		wantCode(t, "RecordNotice of a missing key", err, latchkey.ENOTFOUND)
 	})
 
+	t.Run("RecordNoticesWithOneDigest", func(t *testing.T) {
+		f := newFixture(t, open)
+		ws, _ := f.workspace("A", "a@example.com")
+		other, _ := f.workspace("B", "b@example.com")
+		a := f.key(ws.ID, "a", func(k *latchkey.Key) { k.ExpiresAt = ptr(now.Add(10 * latchkey.Day)) })
+		b := f.key(ws.ID, "b", func(k *latchkey.Key) {
+			k.ExpiresAt, k.CallbackURL = ptr(now.Add(20*latchkey.Day)), "https://hooks.example.com/b"
+		})
+		revoked := f.key(ws.ID, "revoked", func(k *latchkey.Key) {
+			k.ExpiresAt, k.RevokedAt = ptr(now.Add(5*latchkey.Day)), ptr(now)
+		})
+		theirs := f.key(other.ID, "theirs", func(k *latchkey.Key) { k.ExpiresAt = ptr(now.Add(5 * latchkey.Day)) })
+		notice := func(k *latchkey.Key, w latchkey.Duration, expires time.Time) latchkey.Notice {
+			return latchkey.Notice{KeyID: k.ID, WorkspaceID: ws.ID, Window: w, ExpiresAt: expires, At: now}
+		}
+		week := latchkey.Duration(15 * latchkey.Day)
+		notices := []latchkey.Notice{
+			notice(a, week, *a.ExpiresAt),
+			notice(a, window, *a.ExpiresAt),
+			notice(b, window, *b.ExpiresAt),
+			notice(revoked, window, *revoked.ExpiresAt),                                             // revoked since listed
+			notice(b, week, b.ExpiresAt.Add(time.Hour)),                                             // its expiry changed
+			notice(theirs, window, *theirs.ExpiresAt),                                               // another workspace's key
+			{KeyID: f.ids.New(id.Key), WorkspaceID: ws.ID, Window: window, ExpiresAt: now, At: now}, // deleted
+		}
+		event := func(n latchkey.Notice) latchkey.Event {
+			return f.systemEvent(ws.ID, latchkey.EventKeyExpiring, n.KeyID)
+		}
+		var told [][]latchkey.Notice
+		digest := func(recorded []latchkey.Notice) []*latchkey.Mail {
+			told = append(told, recorded)
+			return []*latchkey.Mail{f.mail(ws.ID, "a@example.com"), f.mail(ws.ID, "c@example.com")}
+		}
+		got, err := f.s.RecordNotices(f.ctx, notices, event, digest)
+		wantCode(t, "RecordNotices", err, "")
+		if want := notices[:3]; !slices.Equal(got, want) || len(told) != 1 || !slices.Equal(told[0], want) {
+			t.Fatalf("RecordNotices: got %v, digest of %v, want %v", got, told, want)
+		}
+		if list, _, _ := f.s.Mails(f.ctx, ws.ID, 10, ""); len(list) != 2 {
+			t.Fatalf("Mails: got %d, want the 2 of the digest", len(list))
+		}
+		if evs := f.eventsFor(ws.ID, a.ID); !slices.Equal(evs, []string{latchkey.EventKeyExpiring, latchkey.EventKeyExpiring, latchkey.EventKeyCreated}) {
+			t.Fatalf("events of a: got %v, want one key.expiring per window", evs)
+		}
+		if evs := f.eventsFor(ws.ID, revoked.ID); slices.Contains(evs, latchkey.EventKeyExpiring) {
+			t.Fatalf("events of the revoked key: got %v, want no key.expiring", evs)
+		}
+		if evs := f.eventsFor(other.ID, theirs.ID); slices.Contains(evs, latchkey.EventKeyExpiring) {
+			t.Fatalf("events of another workspace's key: got %v, want no key.expiring", evs)
+		}
+		if ds, _, _ := f.s.WebhookDeliveries(f.ctx, ws.ID, 10, ""); len(ds) != 1 || ds[0].KeyID != b.ID || ds[0].Type != latchkey.EventKeyExpiring {
+			t.Fatalf("webhook deliveries: got %v, want b's key.expiring", ds)
+		}
+		if left, _ := f.s.ExpiringKeys(f.ctx, ws.ID, now, window, 10); len(left) != 0 {
+			t.Fatalf("ExpiringKeys after RecordNotices: got %v, want none", keyIDs(left))
+		}
+
+		// A runner that lost the race records nothing and mails nothing.
+		got, err = f.s.RecordNotices(f.ctx, notices, event, digest)
+		wantCode(t, "RecordNotices again", err, "")
+		if len(got) != 0 || len(told) != 1 {
+			t.Fatalf("RecordNotices again: got %v and %d digests, want nothing new", got, len(told))
+		}
+		if list, _, _ := f.s.Mails(f.ctx, ws.ID, 10, ""); len(list) != 2 {
+			t.Fatalf("Mails after the repeat: got %d, want still 2", len(list))
+		}
+	})
+
 	t.Run("DeleteExpiredKeys", func(t *testing.T) {
 		f := newFixture(t, open)
 		ws, _ := f.workspace("A", "a@example.com")

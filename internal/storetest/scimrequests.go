@@ -60,6 +60,7 @@ func testScimKeyRequests(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			{"same id", func(r *latchkey.ScimKeyRequest) { r.ID = a1.ID }, latchkey.ECONFLICT},
 			{"unknown workspace", func(r *latchkey.ScimKeyRequest) { r.WorkspaceID = f.ids.New(id.Workspace) }, latchkey.ENOTFOUND},
 			{"already issued", func(r *latchkey.ScimKeyRequest) { r.KeyID, r.IssuedAt = "key_x", ptr(now) }, latchkey.EINVALID},
+			{"already approved", func(r *latchkey.ScimKeyRequest) { r.ApprovedBy, r.ApprovedAt = "usr_x", ptr(now) }, latchkey.EINVALID},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -89,10 +90,45 @@ func testScimKeyRequests(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		if _, err := f.s.Key(f.ctx, r.WorkspaceID, k.ID); !latchkey.IsNotFound(err) {
 			t.Fatalf("Key of a failed issue: got %v, want ENOTFOUND", err)
 		}
-		if evs := f.eventsFor(r.WorkspaceID, r.ID); len(evs) != 1 {
-			t.Fatalf("events: got %v, want only the request", evs)
+		if evs := f.eventsFor(r.WorkspaceID, r.ID); slices.Contains(evs, latchkey.EventScimKeyRequestIssue) {
+			t.Fatalf("events: got %v, want no issue recorded", evs)
 		}
 	}
+	approve := func(t *testing.T, r *latchkey.ScimKeyRequest) *latchkey.ScimKeyRequest {
+		t.Helper()
+		got, err := f.s.ApproveScimKeyRequest(f.ctx, r.ID, "usr_operator", now.Add(time.Minute),
+			f.event("", latchkey.EventScimKeyApproved, r.ID))
+		wantCode(t, "ApproveScimKeyRequest", err, "")
+		return got
+	}
+
+	t.Run("approve", func(t *testing.T) {
+		k, err := issue(a1)
+		wantCode(t, "IssueScimKey before approval", err, latchkey.ECONFLICT)
+		stillOpen(t, a1, k)
+
+		got := approve(t, a1)
+		want := *a1
+		want.ApprovedBy, want.ApprovedAt = "usr_operator", ptr(now.Add(time.Minute))
+		wantSame(t, "approved request", got, &want)
+		stored, err := f.s.ScimKeyRequest(f.ctx, a1.ID)
+		wantCode(t, "ScimKeyRequest", err, "")
+		wantSame(t, "stored approved request", stored, &want)
+		if got.State() != "approved" || a1.State() != "open" {
+			t.Fatalf("states: got %q and %q, want approved and open", got.State(), a1.State())
+		}
+		if evs := f.eventsFor(a.ID, a1.ID); !slices.Equal(evs, []string{latchkey.EventScimKeyApproved, latchkey.EventScimKeyRequested}) {
+			t.Fatalf("events: got %v, want the approval recorded in the request's workspace", evs)
+		}
+		_, err = f.s.ApproveScimKeyRequest(f.ctx, a1.ID, "usr_other", now.Add(time.Hour), f.event("", latchkey.EventScimKeyApproved, a1.ID))
+		wantCode(t, "ApproveScimKeyRequest(again)", err, latchkey.ECONFLICT)
+		stored, _ = f.s.ScimKeyRequest(f.ctx, a1.ID)
+		wantSame(t, "request after a second approval", stored, &want)
+		_, err = f.s.ApproveScimKeyRequest(f.ctx, f.ids.New("skr"), "usr_operator", now, f.event(a.ID, latchkey.EventScimKeyApproved, "x"))
+		wantCode(t, "ApproveScimKeyRequest(unknown)", err, latchkey.ENOTFOUND)
+		a1 = stored
+		a2 = approve(t, a2)
+	})
 
 	t.Run("issue failures leave the request open", func(t *testing.T) {
 		taken := f.key(a.ID, "existing")
@@ -140,7 +176,7 @@ func testScimKeyRequests(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		stored, err := f.s.Key(f.ctx, a.ID, k.ID)
 		wantCode(t, "Key", err, "")
 		wantSame(t, "issued key", stored, k)
-		want2 := []string{latchkey.EventScimKeyRequestIssue, latchkey.EventScimKeyRequested}
+		want2 := []string{latchkey.EventScimKeyRequestIssue, latchkey.EventScimKeyApproved, latchkey.EventScimKeyRequested}
 		if evs := f.eventsFor(a.ID, a2.ID); !slices.Equal(evs, want2) {
 			t.Fatalf("events: got %v, want %v", evs, want2)
 		}
@@ -161,10 +197,10 @@ func testScimKeyRequests(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			want []string
 		}{
 			{"workspace A", a.ID, false, []string{a2.ID, a1.ID}},
-			{"workspace A open", a.ID, true, []string{a1.ID}},
+			{"workspace A not approved", a.ID, true, nil},
 			{"workspace B", b.ID, false, []string{b2.ID, b1.ID}},
 			{"all", "", false, []string{b2.ID, a2.ID, b1.ID, a1.ID}},
-			{"all open", "", true, []string{b2.ID, b1.ID, a1.ID}},
+			{"all not approved", "", true, []string{b2.ID, b1.ID}},
 			{"unknown workspace", f.ids.New(id.Workspace), false, nil},
 		}
 		for _, tt := range tests {
@@ -182,6 +218,25 @@ func testScimKeyRequests(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		r := f.scimRequest(b.ID, now.Add(time.Hour))
 		var wg sync.WaitGroup
 		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = f.s.ApproveScimKeyRequest(f.ctx, r.ID, "usr_operator", now, f.event("", latchkey.EventScimKeyApproved, r.ID))
+			})
+		}
+		wg.Wait()
+		approvals := 0
+		for _, err := range errs {
+			switch latchkey.ErrorCode(err) {
+			case "":
+				approvals++
+			case latchkey.ECONFLICT:
+			default:
+				t.Fatalf("ApproveScimKeyRequest: got %v, want nil or ECONFLICT", err)
+			}
+		}
+		if evs := f.eventsFor(b.ID, r.ID); approvals != 1 || len(evs) != 2 {
+			t.Fatalf("concurrent approvals: got %d successes and events %v, want 1 approval", approvals, evs)
+		}
 		for i := range errs {
 			wg.Go(func() { _, errs[i] = issue(r) })
 		}
