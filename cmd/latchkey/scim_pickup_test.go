@@ -40,8 +40,8 @@ func TestAttackOperatorReceivesScimSecret(t *testing.T) {
 			t.Fatalf("pickup after %s: %d %s", verb, up.status, up.raw)
 		}
 		picked = append(picked, acctStr(up.body, "secret"))
-		if code, _ := acctVerify(t, s.URL, acctStr(up.body, "secret")); code != 200 {
-			t.Errorf("the picked-up key verifies %d", code)
+		if got := send(t, apitest.New(t).Client(nil), "POST", s.URL+"/v1/keys/verify", map[string]any{"key": acctStr(up.body, "secret"), "type": "scim"}); got.status != 200 {
+			t.Errorf("the picked-up key verifies %d %s", got.status, got.raw)
 		}
 	}
 	seen = append(seen,
@@ -78,10 +78,11 @@ func TestAttackPickUpAnotherWorkspacesScimKey(t *testing.T) {
 	acctAddMember(t, owner, wsURL, map[string]any{"email": "mo@acme.example", "role": "member", "password": acctPassword})
 	mo := acctLogin(t, v, s.URL, "mo@acme.example", acctPassword)
 
-	evil := send(t, op, "POST", s.URL+"/v1/workspaces", map[string]any{"name": "Evil Corp", "owner": map[string]any{"email": "eve@evil.example", "password": acctPassword}})
+	evil := send(t, op, "POST", s.URL+"/v1/workspaces", map[string]any{"name": "Evil Corp", "owner": map[string]any{"email": "eve@evil.example"}})
 	if evil.status != 201 {
 		t.Fatalf("create Evil Corp: %d %s", evil.status, evil.raw)
 	}
+	acctAccept(t, acctClient(v), s.URL, acctStr(evil.body, "invite_token"), acctPassword)
 	evilURL := s.URL + "/v1/workspaces/" + acctStr(evil.body, "workspace", "id")
 	eve := acctLogin(t, v, s.URL, "eve@evil.example", acctPassword)
 	expect(t, "Evil reserves SCIM keys to operators", send(t, eve, "PATCH", evilURL+"/settings", map[string]any{"scim_key_issuance": "operator"}), 200, "")
