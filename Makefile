@@ -10,6 +10,7 @@ bench:
 	go run ./bench
 
 fuzz:
+	go test -run '^$$' -fuzz FuzzParseDuration -fuzztime 30s .
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/token
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/api
 	go test -run '^$$' -fuzz FuzzPostBody -fuzztime 30s ./internal/verify
