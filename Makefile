@@ -16,6 +16,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzPostBody -fuzztime 30s ./internal/verify
 	go test -run '^$$' -fuzz FuzzFilter -fuzztime 30s ./internal/scim
 	go test -run '^$$' -fuzz FuzzPatchPath -fuzztime 30s ./internal/scim
+	go test -run '^$$' -fuzz FuzzSafeNext -fuzztime 30s ./internal/console
 
 lint:
 	gofmt -l .

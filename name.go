@@ -17,8 +17,8 @@ import (
 //
 // The error is EINVALID with the field named in its details.
 func ValidateName(field, s string, maxRunes int) error {
-	if strings.TrimSpace(s) == "" {
-		return Errorf(EINVALID, "%s must not be empty", field).WithDetail("field", field)
+	if strings.TrimSpace(s) == "" || utf8.RuneCountInString(s) > maxRunes {
+		return Errorf(EINVALID, "%s must be 1 to %d characters", field, maxRunes).WithDetail("field", field)
 	}
 	return validateRunes(field, s, maxRunes, false)
 }

@@ -10,7 +10,7 @@ import (
 
 // registerAdmin mounts the pages of workspace administration and of
 // platform operators.
-func (c *Console) registerAdmin(mux *http.ServeMux) {
+func (c *Console) registerAdmin(mux router) {
 	mux.HandleFunc("GET /w/{ws}/members", c.inWorkspace(c.membersPage))
 	mux.HandleFunc("POST /w/{ws}/members", c.inWorkspace(c.addMember))
 	mux.HandleFunc("POST /w/{ws}/members/{user}/role", c.inWorkspace(c.changeRole))
