@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/token"
 	"github.com/spf13/cobra"
 )
@@ -57,7 +58,8 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.DurationVar(&cfg.FlushEvery, "usage-flush", 5*time.Second, "how often usage counters are written to the store")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for requests in flight")
 	f.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver mail over SMTP: smtp://user:password@host:587 (or smtps://); without it mail stays in the console's outbox")
-	f.StringVar(&cfg.PublicURL, "public-url", "", "the URL people reach latchkey at (https://keys.example.com), for links in mail; the listening address by default")
+	f.StringVar(&cfg.PublicURL, "public-url", "", "the URL people reach latchkey at (https://keys.example.com), for links in mail, the console, the API and SCIM; the listening address by default")
+	f.IntVar(&cfg.PasswordHashes, "password-hashes", password.DefaultConcurrency(), "how many password hashes (64 MiB each) may run at once; more logins at once answer 429")
 	f.StringVar(&cfg.MailFrom, "mail-from", "latchkey@localhost", "sender address of the mail latchkey sends")
 	f.DurationVar(&cfg.JobsInterval, "jobs-interval", time.Minute, "how often the lifecycle jobs run (expiry notices, deletions)")
 	_ = f.MarkHidden("jobs-interval")
@@ -67,6 +69,6 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (HOST:PORT)")
 	_ = f.MarkHidden("verify-cache")
 	_ = f.MarkHidden("pprof-addr")
-	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "smtp-url", "mail-from", "public-url", "jobs-interval")
+	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "smtp-url", "mail-from", "public-url", "password-hashes", "jobs-interval")
 	return c
 }

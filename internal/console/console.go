@@ -26,6 +26,11 @@ type Config struct {
 	// ClientIP returns the caller's address for the audit log; the TCP
 	// peer by default.
 	ClientIP func(*http.Request) string
+	// PublicURL is where people reach latchkey (https://keys.example.com),
+	// for the links the console shows (invitations, the SCIM base URL);
+	// without it they are paths on this site. Links are never built from
+	// a request's Host header.
+	PublicURL string
 }
 
 // Console serves the web console's pages and assets.
@@ -35,12 +40,14 @@ type Console struct {
 	secure   bool
 	clientIP func(*http.Request) string
 	pages    map[string]*template.Template
+	public   string
 }
 
 // New parses the embedded templates and returns the console. A template
 // that does not parse is a build defect, so New panics on it; a test runs it.
 func New(cfg Config) *Console {
-	c := &Console{svc: cfg.Service, log: cfg.Logger, secure: cfg.SecureCookies, clientIP: cfg.ClientIP}
+	c := &Console{svc: cfg.Service, log: cfg.Logger, secure: cfg.SecureCookies, clientIP: cfg.ClientIP,
+		public: strings.TrimRight(cfg.PublicURL, "/")}
 	if c.log == nil {
 		c.log = slog.Default()
 	}

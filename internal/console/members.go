@@ -82,17 +82,15 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, pg *page) {
 		return
 	}
 	pg.Flash = "The member was added. Send them the invite link below: it is shown only now and works for 7 days."
-	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, inviteURL(r, invite))
+	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, c.inviteURL(invite))
 }
 
-// inviteURL is the link an invited user opens to choose a password. The
-// token travels in the query, which the access log leaves out.
-func inviteURL(r *http.Request, tok string) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + "/invite?token=" + url.QueryEscape(tok)
+// inviteURL is the link an invited user opens to choose a password,
+// under the public URL (never the request's Host header, which the
+// caller chooses). The token travels in the query, which the access log
+// leaves out.
+func (c *Console) inviteURL(tok string) string {
+	return c.public + "/invite?token=" + url.QueryEscape(tok)
 }
 
 // inviteMember shows a new invite link for a member without a password,
@@ -104,7 +102,7 @@ func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, pg *page)
 		return
 	}
 	pg.Flash = "Send the member the invite link below: it is shown only now and works for 7 days."
-	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, inviteURL(r, tok))
+	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, c.inviteURL(tok))
 }
 
 func (c *Console) changeRole(w http.ResponseWriter, r *http.Request, pg *page) {
