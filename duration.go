@@ -3,6 +3,7 @@ package latchkey
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -21,7 +22,9 @@ const (
 type Duration time.Duration
 
 // ParseDuration parses a Duration. It accepts a whole number followed by
-// d, w or y, or anything time.ParseDuration accepts; it refuses negatives.
+// d, w or y, or anything time.ParseDuration accepts; it refuses negatives
+// and anything longer than a time.Duration holds (about 292 years), which
+// would otherwise wrap around ("585y" became 21 days).
 func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -32,6 +35,9 @@ func ParseDuration(s string) (Duration, error) {
 		n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
 		if err != nil || n < 0 || n > 1000 {
 			return 0, Errorf(EINVALID, "invalid duration %q: use a whole number of d, w or y up to 1000, or a duration like 12h", s)
+		}
+		if n > int64(math.MaxInt64/unit) {
+			return 0, Errorf(EINVALID, "duration %q is too long: at most %d%c", s, int64(math.MaxInt64/unit), s[len(s)-1])
 		}
 		return Duration(time.Duration(n) * unit), nil
 	}

@@ -43,14 +43,16 @@ const (
 	EventKeyExpired = "key.expired"
 	// EventWebhookSecretRotated records a new signing secret, never the secret.
 	EventWebhookSecretRotated = "webhook_secret.rotated"
-	EventLogin                = "auth.login"
-	EventLoginFailed          = "auth.login_failed"
-	EventLogout               = "auth.logout"
-	EventWorkspaceCreated     = "workspace.created"
-	EventSettingsUpdated      = "settings.updated"
-	EventMemberAdded          = "member.added"
-	EventMemberUpdated        = "member.updated"
-	EventMemberRemoved        = "member.removed"
+	// EventWebhookSecretRevealed records who was shown the signing secret.
+	EventWebhookSecretRevealed = "webhook_secret.revealed"
+	EventLogin                 = "auth.login"
+	EventLoginFailed           = "auth.login_failed"
+	EventLogout                = "auth.logout"
+	EventWorkspaceCreated      = "workspace.created"
+	EventSettingsUpdated       = "settings.updated"
+	EventMemberAdded           = "member.added"
+	EventMemberUpdated         = "member.updated"
+	EventMemberRemoved         = "member.removed"
 	// EventMemberInvited records a new invitation link for a member.
 	EventMemberInvited = "member.invited"
 	// EventMemberJoined records a person accepting an invitation: the

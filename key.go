@@ -3,9 +3,7 @@ package latchkey
 import (
 	"net"
 	"net/url"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // OwnerWorkspace is the Owner of a company-wide key; any other Owner value is
@@ -88,22 +86,13 @@ func (k *Key) Status(now time.Time, notice time.Duration) Status {
 // Personal reports whether the key belongs to one member rather than the workspace.
 func (k *Key) Personal() bool { return k.Owner != OwnerWorkspace }
 
-// ValidateKeyName checks a key's title: 1–100 characters.
-func ValidateKeyName(name string) error {
-	n := utf8.RuneCountInString(strings.TrimSpace(name))
-	if n == 0 || n > 100 || !utf8.ValidString(name) {
-		return Errorf(EINVALID, "name must be 1 to 100 characters").WithDetail("field", "name")
-	}
-	return nil
-}
+// ValidateKeyName checks a key's title: 1–100 characters, none of them
+// a control or spoofing character (see ValidateName).
+func ValidateKeyName(name string) error { return ValidateName("name", name, 100) }
 
-// ValidateDescription checks a key's description: at most 1000 characters.
-func ValidateDescription(d string) error {
-	if utf8.RuneCountInString(d) > 1000 || !utf8.ValidString(d) {
-		return Errorf(EINVALID, "description must be at most 1000 characters").WithDetail("field", "description")
-	}
-	return nil
-}
+// ValidateDescription checks a key's description: at most 1000
+// characters of text, lines and tabs allowed (see ValidateText).
+func ValidateDescription(d string) error { return ValidateText("description", d, 1000) }
 
 // ValidateCallbackURL checks an optional webhook URL: https, or http only
 // for localhost, with a host and no credentials.

@@ -2,7 +2,6 @@ package latchkey
 
 import (
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -15,14 +14,9 @@ type Workspace struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// ValidateWorkspaceName checks a workspace name: 1–100 characters after trimming.
-func ValidateWorkspaceName(name string) error {
-	n := len([]rune(strings.TrimSpace(name)))
-	if n == 0 || n > 100 {
-		return Errorf(EINVALID, "workspace name must be 1 to 100 characters").WithDetail("field", "name")
-	}
-	return nil
-}
+// ValidateWorkspaceName checks a workspace name: 1–100 characters, none
+// of them a control or spoofing character (see ValidateName).
+func ValidateWorkspaceName(name string) error { return ValidateName("name", name, 100) }
 
 // Settings are a workspace's policies, edited by owners and super admins.
 type Settings struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/latchkey/latchkey/internal/jobs"
 	"github.com/latchkey/latchkey/internal/manage"
 	"github.com/latchkey/latchkey/internal/notify"
+	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/postgres"
 	"github.com/latchkey/latchkey/internal/scim"
 	"github.com/latchkey/latchkey/internal/server"
@@ -47,9 +49,12 @@ type Config struct {
 	TrustedProxies []string
 	// PublicURL is the URL people use to reach latchkey (behind a proxy),
 	// for links in the mail it sends.
-	PublicURL     string
-	FlushEvery    time.Duration
-	ShutdownGrace time.Duration
+	PublicURL string
+	// PasswordHashes bounds how many argon2id hashes run at once in the
+	// process (DefaultConcurrency of internal/password when zero).
+	PasswordHashes int
+	FlushEvery     time.Duration
+	ShutdownGrace  time.Duration
 	// DisableVerifyCache sends every verification to the store; only the
 	// load harness (bench/) sets it, to measure the cold path.
 	DisableVerifyCache bool
@@ -108,6 +113,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		cfg.ShutdownGrace = 15 * time.Second
 	}
 	m := &Main{cfg: cfg, log: cfg.Logger}
+	password.SetConcurrency(cfg.PasswordHashes)
 	catalog, err := loadCatalog(cfg.CatalogFile)
 	if err != nil {
 		return nil, err
@@ -156,20 +162,33 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		store.Close()
 		return nil, usagef("%v", err)
 	}
+	// Bind first: without --public-url the links the surfaces build name
+	// the address actually bound (never a request's Host header).
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	public := strings.TrimRight(cfg.PublicURL, "/")
+	if public == "" {
+		public = "http://" + ln.Addr().String()
+	}
 	m.server, err = server.New(server.Config{
-		Addr: cfg.Addr, Logger: cfg.Logger, Verifier: m.verifier,
+		Listener: ln, Logger: cfg.Logger, Verifier: m.verifier,
 		Surfaces: []server.Mounter{api.New(api.Config{
-			Service: m.service, Keys: m.verifier, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP,
-		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP}),
-			scim.New(scim.Config{Service: m.service, Keys: m.verifier, Logger: cfg.Logger, ClientIP: clients.IP})},
+			Service: m.service, Keys: m.verifier, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public,
+		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public}),
+			scim.New(scim.Config{Service: m.service, Keys: m.verifier, Logger: cfg.Logger, ClientIP: clients.IP, BaseURL: public + scim.Prefix})},
 		Ready:          func(ctx context.Context) error { _, err := store.Initialized(ctx); return err },
 		Gatherer:       reg,
 		Metrics:        server.NewMetrics(reg),
 		TrustedOrigins: cfg.TrustedOrigins,
+		HSTS:           cfg.SecureCookies,
 	})
 	if err != nil {
+		ln.Close()
 		store.Close()
-		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		return nil, err
 	}
 	m.newJobs()
 	// The address is bound: connections queue until Run serves them, so

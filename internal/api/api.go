@@ -29,6 +29,10 @@ type Config struct {
 	SecureCookies bool
 	// ClientIP returns the caller's address for the audit log.
 	ClientIP func(*http.Request) string
+	// PublicURL is where people reach latchkey (https://keys.example.com),
+	// for links in answers such as an invitation's; "" makes them paths on
+	// this site. Links are never built from a request's Host header.
+	PublicURL string
 }
 
 // API serves the management endpoints.
@@ -38,11 +42,13 @@ type API struct {
 	log     *slog.Logger
 	secure  bool
 	localIP func(*http.Request) string
+	public  string
 }
 
 // New returns the API.
 func New(cfg Config) *API {
-	a := &API{svc: cfg.Service, keys: cfg.Keys, log: cfg.Logger, secure: cfg.SecureCookies, localIP: cfg.ClientIP}
+	a := &API{svc: cfg.Service, keys: cfg.Keys, log: cfg.Logger, secure: cfg.SecureCookies, localIP: cfg.ClientIP,
+		public: strings.TrimRight(cfg.PublicURL, "/")}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -51,6 +57,11 @@ func New(cfg Config) *API {
 	}
 	return a
 }
+
+// Link is the absolute URL of path ("/invite?token=…") under the public
+// URL, or path itself when none is configured: what answers put in links
+// people follow.
+func (a *API) Link(path string) string { return a.public + path }
 
 // Register mounts every management route on mux.
 func (a *API) Register(mux *http.ServeMux) {

@@ -6,10 +6,13 @@
 package console
 
 import (
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 
+	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/manage"
 )
@@ -23,6 +26,11 @@ type Config struct {
 	// ClientIP returns the caller's address for the audit log; the TCP
 	// peer by default.
 	ClientIP func(*http.Request) string
+	// PublicURL is where people reach latchkey (https://keys.example.com),
+	// for the links the console shows (invitations, the SCIM base URL);
+	// without it they are paths on this site. Links are never built from
+	// a request's Host header.
+	PublicURL string
 }
 
 // Console serves the web console's pages and assets.
@@ -32,12 +40,14 @@ type Console struct {
 	secure   bool
 	clientIP func(*http.Request) string
 	pages    map[string]*template.Template
+	public   string
 }
 
 // New parses the embedded templates and returns the console. A template
 // that does not parse is a build defect, so New panics on it; a test runs it.
 func New(cfg Config) *Console {
-	c := &Console{svc: cfg.Service, log: cfg.Logger, secure: cfg.SecureCookies, clientIP: cfg.ClientIP}
+	c := &Console{svc: cfg.Service, log: cfg.Logger, secure: cfg.SecureCookies, clientIP: cfg.ClientIP,
+		public: strings.TrimRight(cfg.PublicURL, "/")}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -52,9 +62,54 @@ func New(cfg Config) *Console {
 	return c
 }
 
+// router is where the console's routes are registered: the server's mux,
+// through forms.
+type router interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+// forms registers on a mux, reading every POST's form first with the
+// console's size bound.
+type forms struct {
+	c   *Console
+	mux *http.ServeMux
+}
+
+func (f forms) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	if strings.HasPrefix(pattern, http.MethodPost+" ") {
+		h = f.c.readForm(h)
+	}
+	f.mux.HandleFunc(pattern, h)
+}
+
+// MaxForm bounds a posted form, like the API's bodies: console forms are a
+// few kilobytes, and an anonymous visitor may post to /login.
+const MaxForm = 1 << 20
+
+// readForm parses the posted form before h runs, refusing a larger body
+// with 413 and an unreadable one with a page saying so; h then reads the
+// parsed values.
+func (c *Console) readForm(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+		if err := r.ParseForm(); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				c.fail(w, r, &page{}, latchkey.Errorf(latchkey.ETOOLARGE, "the form is larger than %d KiB", MaxForm>>10))
+				return
+			}
+			c.fail(w, r, &page{}, latchkey.Errorf(latchkey.EINVALID, "the form could not be read"))
+			return
+		}
+		h(w, r)
+	}
+}
+
 // Register mounts the console's routes. They live outside /v1, /scim,
 // /openapi.json and the operational endpoints, which other surfaces own.
-func (c *Console) Register(mux *http.ServeMux) {
+// Every posted form is read through readForm.
+func (c *Console) Register(serverMux *http.ServeMux) {
+	mux := forms{c: c, mux: serverMux}
 	mux.HandleFunc("GET /assets/{file}", serveAsset)
 	mux.HandleFunc("GET /{$}", c.home)
 	mux.HandleFunc("GET /login", c.loginPage)
@@ -80,6 +135,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /w/{ws}/activity", c.inWorkspace(c.activity))
 	mux.HandleFunc("GET /w/{ws}/outbox", c.inWorkspace(c.outbox))
 	c.registerAdmin(mux)
+	mux.HandleFunc("POST /w/{ws}/settings/webhook-secret/reveal", c.inWorkspace(c.revealWebhookSecret))
 
 	// Every other path is a console page that does not exist.
 	mux.HandleFunc("/", c.notFoundPage)

@@ -35,7 +35,7 @@ const customLayout = "2006-01-02T15:04"
 func parseKeyForm(r *http.Request) keyForm {
 	_ = r.ParseForm()
 	f := keyForm{
-		Name: r.PostForm.Get("name"), Description: r.PostForm.Get("description"),
+		Name: r.PostForm.Get("name"), Description: strings.ReplaceAll(r.PostForm.Get("description"), "\r\n", "\n"),
 		Type: r.PostForm.Get("type"), Environment: r.PostForm.Get("environment"),
 		Expires: r.PostForm.Get("expires"), ExpiresAt: r.PostForm.Get("expires_at"),
 		CallbackURL: strings.TrimSpace(r.PostForm.Get("callback_url")), Owner: r.PostForm.Get("owner"),

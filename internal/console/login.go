@@ -18,19 +18,27 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	c.render(w, r, http.StatusOK, "login", &page{Title: "Log in", Data: loginData{Next: r.URL.Query().Get("next")}})
+	c.render(w, r, http.StatusOK, "login", &page{Title: "Log in", Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}})
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	email, pw, next := r.PostFormValue("email"), r.PostFormValue("password"), r.PostFormValue("next")
 	_, tok, err := c.svc.Login(r.Context(), email, pw, c.clientIP(r))
 	if err != nil {
-		if latchkey.ErrorCode(err) != latchkey.EUNAUTHORIZED && latchkey.ErrorCode(err) != latchkey.EINVALID {
+		status := http.StatusUnauthorized
+		switch latchkey.ErrorCode(err) {
+		case latchkey.EUNAUTHORIZED, latchkey.EINVALID:
+		case latchkey.ERATELIMITED:
+			// Throttled or every password check busy: say when to come
+			// back, on the login page itself.
+			status = http.StatusTooManyRequests
+			setRetryAfter(w, err)
+		default:
 			c.fail(w, r, &page{}, err)
 			return
 		}
-		pg := &page{Title: "Log in", Error: latchkey.ErrorMessage(err), Data: loginData{Email: email, Next: next}}
-		c.render(w, r, http.StatusUnauthorized, "login", pg)
+		pg := &page{Title: "Log in", Error: latchkey.ErrorMessage(err), Data: loginData{Email: email, Next: safeNext(next)}}
+		c.render(w, r, status, "login", pg)
 		return
 	}
 	http.SetCookie(w, c.sessionCookie(tok, int(c.svc.SessionTTL().Seconds())))

@@ -10,7 +10,7 @@ import (
 
 // registerAdmin mounts the pages of workspace administration and of
 // platform operators.
-func (c *Console) registerAdmin(mux *http.ServeMux) {
+func (c *Console) registerAdmin(mux router) {
 	mux.HandleFunc("GET /w/{ws}/members", c.inWorkspace(c.membersPage))
 	mux.HandleFunc("POST /w/{ws}/members", c.inWorkspace(c.addMember))
 	mux.HandleFunc("POST /w/{ws}/members/{user}/role", c.inWorkspace(c.changeRole))
@@ -83,17 +83,15 @@ func (c *Console) addMember(w http.ResponseWriter, r *http.Request, pg *page) {
 		return
 	}
 	pg.Flash = "The member was added. Send them the invite link below: it is shown only now and works for 7 days."
-	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, inviteURL(r, invite))
+	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, c.inviteURL(invite))
 }
 
-// inviteURL is the link an invited user opens to choose a password. The
-// token travels in the query, which the access log leaves out.
-func inviteURL(r *http.Request, tok string) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + "/invite?token=" + url.QueryEscape(tok)
+// inviteURL is the link an invited user opens to choose a password,
+// under the public URL (never the request's Host header, which the
+// caller chooses). The token travels in the query, which the access log
+// leaves out.
+func (c *Console) inviteURL(tok string) string {
+	return c.public + "/invite?token=" + url.QueryEscape(tok)
 }
 
 // inviteMember shows a new invite link for a member without a password,
@@ -105,7 +103,7 @@ func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, pg *page)
 		return
 	}
 	pg.Flash = "Send the member the invite link below: it is shown only now and works for 7 days."
-	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, inviteURL(r, tok))
+	c.renderMembers(w, r, pg, http.StatusOK, manage.AddMember{Role: latchkey.RoleMember}, c.inviteURL(tok))
 }
 
 func (c *Console) changeRole(w http.ResponseWriter, r *http.Request, pg *page) {

@@ -69,7 +69,7 @@ func (c *Console) createWorkspace(w http.ResponseWriter, r *http.Request, pg *pa
 		return
 	}
 	pg.Flash = "The workspace was created. Send its owner the invite link below: it is shown only now and works for 7 days."
-	c.renderOperatorWorkspaces(w, r, pg, http.StatusOK, manage.NewWorkspace{}, inviteURL(r, invite))
+	c.renderOperatorWorkspaces(w, r, pg, http.StatusOK, manage.NewWorkspace{}, c.inviteURL(invite))
 }
 
 // operatorRequests lists the SCIM key requests of every workspace that

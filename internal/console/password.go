@@ -27,8 +27,13 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, pg *pag
 			c.fail(w, r, pg, err)
 			return
 		}
+		status := http.StatusUnprocessableEntity
+		if latchkey.ErrorCode(err) == latchkey.ERATELIMITED {
+			status = http.StatusTooManyRequests
+			setRetryAfter(w, err)
+		}
 		pg.setError(err)
-		c.renderPassword(w, r, pg, http.StatusUnprocessableEntity)
+		c.renderPassword(w, r, pg, status)
 		return
 	}
 	redirect(w, r, pg.Base()+"/profile/password?done=password")

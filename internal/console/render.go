@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/latchkey/latchkey"
@@ -142,6 +143,11 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, pg *page, err err
 		status, title, msg = http.StatusForbidden, "Not allowed", latchkey.ErrorMessage(err)
 	case latchkey.EINVALID, latchkey.ECONFLICT, latchkey.EUNPROCESSABLE:
 		status, title, msg = http.StatusUnprocessableEntity, "That did not work", latchkey.ErrorMessage(err)
+	case latchkey.ERATELIMITED:
+		status, title, msg = http.StatusTooManyRequests, "Too many attempts", latchkey.ErrorMessage(err)
+		setRetryAfter(w, err)
+	case latchkey.ETOOLARGE:
+		status, title, msg = http.StatusRequestEntityTooLarge, "Too much data", latchkey.ErrorMessage(err)
 	default:
 		var e *latchkey.Error
 		if !errors.As(err, &e) || code == latchkey.EINTERNAL {
@@ -153,6 +159,17 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, pg *page, err err
 		}
 	}
 	c.render(w, r, status, "error", &page{V: pg.V, WS: pg.WS, P: pg.P, Title: title, Error: msg})
+}
+
+// setRetryAfter copies a rate limit's retry_after_seconds into the
+// Retry-After header.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var e *latchkey.Error
+	if errors.As(err, &e) {
+		if secs, ok := e.Details["retry_after_seconds"].(int); ok && secs > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
+	}
 }
 
 // notFoundPage is the answer for paths the console does not have.

@@ -39,12 +39,8 @@ func (c *Console) renderScim(w http.ResponseWriter, r *http.Request, pg *page, s
 		c.fail(w, r, pg, err)
 		return
 	}
-	scheme := "http"
-	if r.TLS != nil || c.secure {
-		scheme = "https"
-	}
 	d := scimData{
-		BaseURL: scheme + "://" + r.Host + "/scim/v2", CustomAttributes: s.ScimCustomAttributes,
+		BaseURL: c.public + "/scim/v2", CustomAttributes: s.ScimCustomAttributes,
 		ByOperator: s.ScimKeyIssuance == latchkey.IssuanceOperator, Integrations: manage.Integrations,
 		ContactEmail: email, Integration: integration,
 	}

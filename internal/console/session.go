@@ -100,10 +100,24 @@ func toLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// safeNext keeps a post-login destination only when it is a path on this
-// site, so the login form cannot be used as an open redirect.
+// safeNext keeps a post-login destination only when it is an absolute
+// path on this site, so the login form cannot be used as an open
+// redirect. Browsers drop tabs and newlines from URLs and read "\\" as
+// "/", so "/\t/evil.example" and "/\\evil.example" both mean
+// "//evil.example", another host: only printable ASCII without
+// backslashes is kept, it must start with one "/" and parse as a bare
+// path (no scheme, host or user).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if len(next) == 0 || len(next) > 2000 || next[0] != '/' || (len(next) > 1 && next[1] == '/') {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b <= ' ' || b >= 0x7f || b == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next

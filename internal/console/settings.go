@@ -19,8 +19,11 @@ type settingsForm struct {
 	RevokedRetention  string
 	PersonalKeys      bool
 	ScimKeyIssuance   string
-	// WebhookSecret is shown to owners and super admins only; "" otherwise.
-	WebhookSecret string
+	// SeesWebhookSecret is true for owners and super admins, who are
+	// offered to reveal the webhook signing secret; WebhookSecret holds it
+	// only on the answer to that reveal, which the audit log records.
+	SeesWebhookSecret bool
+	WebhookSecret     string
 }
 
 func settingsFormOf(s *latchkey.Settings) settingsForm {
@@ -45,13 +48,27 @@ func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, pg *page)
 		return
 	}
 	f := settingsFormOf(s)
-	if latchkey.Authorize(pg.P, latchkey.ActWebhookSecretRead, latchkey.Target{WorkspaceID: pg.WS.ID}) == nil {
-		if f.WebhookSecret, err = c.svc.WebhookSecret(r.Context(), pg.P, pg.WS.ID); err != nil {
-			c.fail(w, r, pg, err)
-			return
-		}
-	}
+	f.SeesWebhookSecret = latchkey.Authorize(pg.P, latchkey.ActWebhookSecretRead, latchkey.Target{WorkspaceID: pg.WS.ID}) == nil
 	pg.Flash = flash(r.URL.Query().Get("done"))
+	pg.Title, pg.Nav, pg.Data = "Workspace settings", "settings", f
+	c.render(w, r, http.StatusOK, "settings", pg)
+}
+
+// revealWebhookSecret shows the settings page with the webhook signing
+// secret in clear, once; the service records who saw it. It is a POST so
+// that no link, prefetch or history entry reveals it again.
+func (c *Console) revealWebhookSecret(w http.ResponseWriter, r *http.Request, pg *page) {
+	s, err := c.svc.Settings(r.Context(), pg.P, pg.WS.ID)
+	if err != nil {
+		c.fail(w, r, pg, err)
+		return
+	}
+	f := settingsFormOf(s)
+	f.SeesWebhookSecret = true
+	if f.WebhookSecret, err = c.svc.RevealWebhookSecret(r.Context(), pg.P, pg.WS.ID); err != nil {
+		c.fail(w, r, pg, err)
+		return
+	}
 	pg.Title, pg.Nav, pg.Data = "Workspace settings", "settings", f
 	c.render(w, r, http.StatusOK, "settings", pg)
 }

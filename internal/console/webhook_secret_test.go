@@ -13,6 +13,9 @@ import (
 	"github.com/latchkey/latchkey/internal/manage"
 )
 
+// TestWebhookSecretOnlyForOwnersAndSuperAdmins: the secret is masked on
+// the settings page; owners and super admins reveal it with an explicit
+// action that the audit log records (actor and address).
 func TestWebhookSecretOnlyForOwnersAndSuperAdmins(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
@@ -35,11 +38,26 @@ func TestWebhookSecretOnlyForOwnersAndSuperAdmins(t *testing.T) {
 		t.Run(tc.email, func(t *testing.T) {
 			hc := e.login(t, tc.email)
 			page := e.get(t, hc, "/w/"+e.ws+"/settings")
-			if page.status != http.StatusOK || shows(page, secret) != tc.sees || page.has("Rotate secret") != tc.sees {
-				t.Fatalf("settings page: got %d, shows secret %v, want %v", page.status, shows(page, secret), tc.sees)
+			if page.status != http.StatusOK || shows(page, secret) || page.has("Rotate secret") != tc.sees || page.has("Reveal secret") != tc.sees {
+				t.Fatalf("settings page: got %d, shows secret %v, offers it %v, want masked and offered %v", page.status, shows(page, secret), page.has("Reveal secret"), tc.sees)
 			}
+			before := revealed(t, e)
+			revealPage := e.post(t, hc, "/w/"+e.ws+"/settings/webhook-secret/reveal", nil)
 			if tc.sees {
+				if revealPage.status != http.StatusOK || !shows(revealPage, secret) {
+					t.Fatalf("reveal: got %d, shows secret %v, want 200 with the secret", revealPage.status, shows(revealPage, secret))
+				}
+				evs := revealed(t, e)
+				if len(evs) != len(before)+1 || evs[0].Actor.Label != tc.email || evs[0].IP != "127.0.0.1" {
+					t.Fatalf("reveal events: got %+v, want one more by %s from 127.0.0.1", evs, tc.email)
+				}
+				if b, _ := jsonString(evs[0]); strings.Contains(b, secret) {
+					t.Fatal("the reveal event holds the secret")
+				}
 				return
+			}
+			if revealPage.status != http.StatusForbidden || shows(revealPage, secret) || len(revealed(t, e)) != len(before) {
+				t.Fatalf("forged reveal: got %d, shows secret %v, want 403 and nothing recorded", revealPage.status, shows(revealPage, secret))
 			}
 			if got := e.post(t, hc, "/w/"+e.ws+"/settings/webhook-secret", nil); got.status != http.StatusForbidden {
 				t.Fatalf("forged rotation: got %d, want 403", got.status)
@@ -65,9 +83,21 @@ func TestWebhookSecretOnlyForOwnersAndSuperAdmins(t *testing.T) {
 		t.Fatal("the rotation event holds a secret")
 	}
 	page := e.get(t, hc, "/w/"+e.ws+"/settings?done=webhook_secret")
-	if !shows(page, rotated) || !page.has("was rotated") {
-		t.Fatalf("settings after rotation: want the new secret and a flash")
+	if shows(page, rotated) || !page.has("was rotated") {
+		t.Fatalf("settings after rotation: want the secret masked and a flash")
 	}
+	if page := e.post(t, hc, "/w/"+e.ws+"/settings/webhook-secret/reveal", nil); !shows(page, rotated) {
+		t.Fatalf("reveal after rotation: got %d without the new secret", page.status)
+	}
+}
+
+func revealed(t *testing.T, e *env) []*latchkey.Event {
+	t.Helper()
+	evs, _, err := e.store.Events(context.Background(), latchkey.EventFilter{WorkspaceID: e.ws, Action: latchkey.EventWebhookSecretRevealed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
 }
 
 func jsonString(v any) (string, error) {

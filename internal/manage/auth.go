@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -19,29 +18,41 @@ var errBadLogin = latchkey.Errorf(latchkey.EUNAUTHORIZED, "wrong email or passwo
 
 // Login checks an email and password and opens a session. It returns the
 // session token to set as a cookie; only its SHA-256 is stored.
+//
+// The attempt is reserved with the throttle before anything is looked up
+// or hashed, so guesses in flight count like failed ones; the password
+// check itself is bounded by the process-wide hash limit of
+// internal/password. Either refusal is ERATELIMITED with
+// retry_after_seconds, and both answer the same for every email.
 func (s *Service) Login(ctx context.Context, email, pw, ip string) (*latchkey.User, string, error) {
-	emailKey, ipKey := "email:"+strings.ToLower(strings.TrimSpace(email)), "ip:"+ip
-	delay, locked := s.throttle.check(emailKey, ipKey)
-	if locked > 0 {
-		secs := int(locked.Seconds()) + 1
-		return nil, "", latchkey.Errorf(latchkey.ERATELIMITED, "too many failed logins; try again in %d minutes", (secs+59)/60).
-			WithDetail("retry_after_seconds", secs)
+	res, err := s.throttle.reserve("too many failed logins", loginKeys(email, ip)...)
+	if err != nil {
+		return nil, "", err
 	}
-	if delay > 0 {
+	if res.delay > 0 {
+		t := time.NewTimer(res.delay)
 		select {
-		case <-time.After(delay):
+		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
+			res.release()
 			return nil, "", ctx.Err()
 		}
 	}
 	u, err := s.checkPassword(ctx, email, pw, ip)
-	if err != nil {
-		if latchkey.ErrorCode(err) == latchkey.EUNAUTHORIZED {
-			s.throttle.fail(emailKey, ipKey)
-		}
+	switch {
+	case latchkey.ErrorCode(err) == latchkey.EUNAUTHORIZED:
+		res.fail()
+		return nil, "", err
+	case err != nil && u != nil:
+		// The right password for an account that may not log in.
+		res.succeed()
+		return nil, "", err
+	case err != nil:
+		res.release()
 		return nil, "", err
 	}
-	s.throttle.succeed(emailKey)
+	res.succeed()
 	tok, err := s.newSession(ctx, u.ID)
 	if err != nil {
 		return nil, "", err
@@ -50,24 +61,36 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (*latchkey.Us
 	return u, tok, nil
 }
 
-// checkPassword finds the user and checks the password, spending the same
-// time whether or not the email exists. A user whose every membership has
-// been deprovisioned cannot log in.
+// checkPassword finds the user and checks the password, doing the same
+// work whether the email is unknown, belongs to an account without a
+// password (invited, provisioned, not yet claimed) or to one with a
+// password: one lookup and one argon2id verification. A user whose every
+// membership has been deprovisioned cannot log in: then it returns the
+// user with an EFORBIDDEN error, since the password was right.
 func (s *Service) checkPassword(ctx context.Context, email, pw, ip string) (*latchkey.User, error) {
 	norm, err := latchkey.NormalizeEmail(email)
-	if err != nil {
-		password.VerifyNobody(pw)
-		return nil, errBadLogin
+	var u *latchkey.User
+	if err == nil {
+		u, err = s.store.UserByEmail(ctx, norm)
 	}
-	u, err := s.store.UserByEmail(ctx, norm)
-	if latchkey.IsNotFound(err) {
-		password.VerifyNobody(pw)
+	switch {
+	case err == nil && u.PasswordHash != "":
+	case err == nil || latchkey.IsNotFound(err) || latchkey.ErrorCode(err) == latchkey.EINVALID:
+		// Unknown, malformed or without a password: exactly like a wrong
+		// password for an unknown address, and not recorded anywhere, so
+		// neither the answer nor its timing tells these apart.
+		if err := password.VerifyNobody(ctx, pw); err != nil {
+			return nil, err
+		}
 		return nil, errBadLogin
+	default:
+		return nil, err
 	}
+	ok, err := password.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
 		return nil, err
 	}
-	if u.PasswordHash == "" || !password.Verify(pw, u.PasswordHash) {
+	if !ok {
 		s.auditUser(ctx, u, latchkey.EventLoginFailed, ip)
 		return nil, errBadLogin
 	}
@@ -83,7 +106,7 @@ func (s *Service) checkPassword(ctx context.Context, email, pw, ip string) (*lat
 			return u, nil
 		}
 	}
-	return nil, latchkey.Errorf(latchkey.EFORBIDDEN, "this account has no active workspace: it was removed or deprovisioned")
+	return u, latchkey.Errorf(latchkey.EFORBIDDEN, "this account has no active workspace: it was removed or deprovisioned")
 }
 
 // auditUser records a login event in each workspace the user belongs to,
@@ -204,20 +227,33 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, session, current
 	if err != nil {
 		return err
 	}
-	// Guesses at the current password count like failed logins, so a
-	// stolen session cannot brute-force it.
-	emailKey := "email:" + u.Email
-	if _, locked := s.throttle.check(emailKey); locked > 0 {
-		return latchkey.Errorf(latchkey.ERATELIMITED, "too many wrong passwords; try again later").WithDetail("retry_after_seconds", int(locked.Seconds())+1)
-	}
-	if u.PasswordHash == "" || !password.Verify(current, u.PasswordHash) {
-		s.throttle.fail(emailKey)
-		return latchkey.Errorf(latchkey.EINVALID, "the current password is wrong").WithDetail("field", "current_password")
+	// Guesses at the current password are throttled per user, in flight
+	// included, so a stolen session cannot brute-force it; this never
+	// touches the user's logins.
+	res, err := s.throttle.reserve("too many wrong passwords", counted{"own-password:" + u.ID, ruleOwnPassword})
+	if err != nil {
+		return err
 	}
 	if err := password.Check(next); err != nil {
+		res.release()
 		return err.(*latchkey.Error).WithDetail("field", "new_password")
 	}
-	hash, err := password.Hash(next)
+	ok := false
+	if u.PasswordHash == "" {
+		err = password.VerifyNobody(ctx, current)
+	} else {
+		ok, err = password.Verify(ctx, current, u.PasswordHash)
+	}
+	if err != nil {
+		res.release()
+		return err
+	}
+	if !ok {
+		res.fail()
+		return latchkey.Errorf(latchkey.EINVALID, "the current password is wrong").WithDetail("field", "current_password")
+	}
+	res.succeed()
+	hash, err := password.HashContext(ctx, next)
 	if err != nil {
 		return err
 	}

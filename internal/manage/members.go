@@ -167,13 +167,21 @@ func (s *Service) AcceptInvite(ctx context.Context, tok, pw string, account *lat
 	if tok == "" || len(tok) > 100 {
 		return nil, "", errInviteGone
 	}
+	// Guesses at tokens are throttled per address before any lookup.
+	r, err := s.reserveTokenUse("invite", ip)
+	if err != nil {
+		return nil, "", err
+	}
 	hash := sha256.Sum256([]byte(tok))
 	if _, _, err := s.store.InviteOf(ctx, hash, s.Now()); err != nil {
 		if latchkey.IsNotFound(err) {
+			r.fail()
 			return nil, "", errInviteGone
 		}
+		r.release()
 		return nil, "", err
 	}
+	r.succeed()
 	claim := latchkey.InviteClaim{}
 	if account != nil {
 		claim.AccountID = account.ID

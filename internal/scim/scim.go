@@ -51,8 +51,10 @@ type Config struct {
 	Service *manage.Service
 	Keys    Authenticator
 	Logger  *slog.Logger
-	// BaseURL is the public URL of /scim/v2 for meta.location; "" derives
-	// it from each request.
+	// BaseURL is the public URL of /scim/v2 (https://keys.example.com/scim/v2)
+	// for meta.location and Location; "" writes them as paths on this
+	// site. They are never built from a request's Host header, which the
+	// caller chooses.
 	BaseURL string
 	// ClientIP returns the caller's address for the audit log.
 	ClientIP func(*http.Request) string
@@ -172,13 +174,9 @@ func (h *Handler) authenticate(r *http.Request) (latchkey.Principal, error) {
 	return h.svc.ScimPrincipal(k, h.ip(r))
 }
 
-func (h *Handler) baseURL(r *http.Request) string {
+func (h *Handler) baseURL(*http.Request) string {
 	if h.base != "" {
 		return h.base
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + Prefix
+	return Prefix
 }

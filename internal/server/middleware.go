@@ -62,13 +62,16 @@ func accessLog(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		if pattern == "" {
 			pattern = "unmatched"
 		}
+		method := methodLabel(r.Method)
 		if m != nil {
-			m.requests.WithLabelValues(r.Method, pattern, strconv.Itoa(sw.status)).Inc()
-			m.duration.WithLabelValues(r.Method, pattern).Observe(d.Seconds())
+			// Every label comes from a closed set: the methods below, the
+			// mux's own patterns, three-digit statuses.
+			m.requests.WithLabelValues(method, pattern, statusLabel(sw.status)).Inc()
+			m.duration.WithLabelValues(method, pattern).Observe(d.Seconds())
 		}
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", w.Header().Get("X-Request-Id")),
-			slog.String("method", r.Method),
+			slog.String("method", method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
 			slog.Int("bytes", sw.bytes),
@@ -77,6 +80,65 @@ func accessLog(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		)
 	})
 }
+
+// methods are the request methods latchkey answers; any other is refused
+// by knownMethods before it reaches a handler, a log line or a metric.
+var methods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// methodLabel is r.Method when it is one of methods, else "other".
+func methodLabel(m string) string {
+	if methods[m] {
+		return m
+	}
+	return "other"
+}
+
+// statusLabel is the status code as three digits, "other" outside 100–599.
+func statusLabel(code int) string {
+	if code < 100 || code > 599 {
+		return "other"
+	}
+	return strconv.Itoa(code)
+}
+
+// knownMethods answers 501 to a method latchkey does not implement,
+// cheaply, before any routing, logging or counting: a random method per
+// request used to create a metric series each (3,000 requests with 60 KB
+// methods made /metrics 3.3 GB).
+func knownMethods(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !methods[r.Method] {
+			w.Header().Set("Connection", "close")
+			writePlain(w, http.StatusNotImplemented, "method not implemented\n")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the headers every answer carries, whichever surface
+// writes it: nosniff, so no browser reads a JSON error or a plain-text
+// answer as HTML or script; and, behind TLS (secure cookies), HSTS.
+func securityHeaders(hsts bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["X-Content-Type-Options"] = nosniff
+		if hsts {
+			h["Strict-Transport-Security"] = hstsValue
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// The header values are shared slices, set without canonicalising or
+// allocating: securityHeaders runs on the verify path too.
+var (
+	nosniff   = []string{"nosniff"}
+	hstsValue = []string{"max-age=31536000; includeSubDomains"}
+)
 
 // recoverer turns a panic into a 500 in the API's error shape and a log
 // line, instead of a dropped connection.

@@ -28,7 +28,10 @@ type Mounter interface {
 
 // Config configures the server.
 type Config struct {
-	Addr     string
+	Addr string
+	// Listener, when set, is used instead of listening on Addr: the
+	// caller bound it first to know the address.
+	Listener net.Listener
 	Logger   *slog.Logger
 	Verifier Verifier
 	Surfaces []Mounter
@@ -38,6 +41,9 @@ type Config struct {
 	Metrics  *Metrics
 	// TrustedOrigins may make cross-origin state-changing requests with cookies.
 	TrustedOrigins []string
+	// HSTS sends Strict-Transport-Security on every answer; set it when
+	// latchkey is served over TLS (with secure cookies).
+	HSTS bool
 }
 
 // Server is the HTTP server.
@@ -50,9 +56,12 @@ type Server struct {
 // New builds the server and binds its address, so that Addr is known
 // before Serve (tests listen on 127.0.0.1:0).
 func New(cfg Config) (*Server, error) {
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, err
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, err
+		}
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -107,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 	root.Handle("/", general)
 
 	srv := &http.Server{
-		Handler:           root,
+		Handler:           securityHeaders(cfg.HSTS, knownMethods(root)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// No server-wide WriteTimeout: it costs a deadline per request on
