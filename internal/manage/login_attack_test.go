@@ -66,7 +66,9 @@ func TestAttackParallelGuessesBypassLockout(t *testing.T) {
 	rightDone := make(chan struct{})
 	go func() {
 		defer close(rightDone)
-		time.Sleep(50 * time.Millisecond)
+		// Late enough that the burst has reserved its attempts even on a
+		// loaded machine; they stay in flight for seconds behind the hash bound.
+		time.Sleep(400 * time.Millisecond)
 		right = e.login(ownerEmail, ownerPassword, attacker)
 	}()
 	res := e.burst(63, func(i int) (string, string, string) {
