@@ -36,7 +36,7 @@ type membersData struct {
 	Members []*latchkey.Member
 	Roles   []latchkey.Role
 	Add     manage.AddMember
-	// Invite is the one-time link for a member added without a password.
+	// Invite is the one-time link of a member just invited.
 	Invite string
 }
 
@@ -61,11 +61,11 @@ func (c *Console) renderMembers(w http.ResponseWriter, r *http.Request, pg *page
 	c.render(w, r, status, "members", pg)
 }
 
-// addMember adds a member with a password, or shows the invite link once.
+// addMember invites a member and shows their invite link once.
 func (c *Console) addMember(w http.ResponseWriter, r *http.Request, pg *page) {
 	in := manage.AddMember{
 		Email: r.PostFormValue("email"), Name: r.PostFormValue("name"),
-		Role: latchkey.Role(r.PostFormValue("role")), Password: r.PostFormValue("password"),
+		Role: latchkey.Role(r.PostFormValue("role")),
 	}
 	_, invite, err := c.svc.AddMember(r.Context(), pg.P, pg.WS.ID, in)
 	if err != nil {
@@ -94,7 +94,7 @@ func (c *Console) inviteURL(tok string) string {
 	return c.public + "/invite?token=" + url.QueryEscape(tok)
 }
 
-// inviteMember shows a new invite link for a member without a password,
+// inviteMember shows a new invite link for a member who has not joined,
 // such as one provisioned by an identity provider.
 func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, pg *page) {
 	tok, err := c.svc.InviteMember(r.Context(), pg.P, pg.WS.ID, r.PathValue("user"))
