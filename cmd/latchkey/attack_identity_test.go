@@ -1,42 +1,13 @@
 package main
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/latchkey/latchkey/internal/api/apitest"
-	"github.com/latchkey/latchkey/internal/token"
 )
-
-// secondInstance serves the store of s from a new instance with an empty
-// cache, as a restart would, until the test ends; it returns its URL.
-func secondInstance(t *testing.T, s *testServer) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	m, err := NewMain(ctx, Config{
-		DataDir: s.DataDir, Addr: "127.0.0.1:0", OwnerEmail: s.OwnerEmail, TokenPrefix: token.DefaultPrefix,
-		Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard,
-		FlushEvery: 50 * time.Millisecond, ShutdownGrace: 5 * time.Second,
-	})
-	if err != nil {
-		cancel()
-		t.Fatalf("NewMain: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		m.Close()
-	})
-	return m.URL()
-}
 
 // The identity attacks of the security review, replayed end to end: Acme
 // is the server's first workspace, Evil Corp a second one with its own
@@ -274,7 +245,7 @@ func TestAttackRemovedMembersKeysComeBack(t *testing.T) {
 	expect(t, "the removed member's management key after re-admission", send(t, acctClient(w.v), "GET", w.acmeURL+"/keys", nil, "Authorization: Bearer "+mgmt), 401, "unauthenticated")
 	// A fresh instance on the same store, as after a restart, says the
 	// same: the store, not a cache, holds the revocation.
-	fresh := secondInstance(t, w.s)
+	fresh := serveDataDir(t, w.s).URL()
 	if st, code := acctVerify(t, fresh, personal); st != 401 || code != "key_revoked" {
 		t.Errorf("on a fresh instance: %d %q, want 401 key_revoked", st, code)
 	}

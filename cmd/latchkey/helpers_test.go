@@ -61,6 +61,15 @@ func startServer(t *testing.T) *testServer {
 	}
 	s.WorkspaceID, s.OwnerID = ids.WorkspaceID, ids.UserID
 
+	m := serveDataDir(t, s)
+	s.Main, s.URL = m, m.URL()
+	return s
+}
+
+// serveDataDir runs an instance on s's store until the test ends; a
+// second call gives another instance with an empty cache, as a restart.
+func serveDataDir(t *testing.T, s *testServer) *Main {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	m, err := NewMain(ctx, Config{
 		DataDir: s.DataDir, Addr: "127.0.0.1:0", OwnerEmail: s.OwnerEmail, TokenPrefix: token.DefaultPrefix,
@@ -82,8 +91,7 @@ func startServer(t *testing.T) *testServer {
 			t.Errorf("Main.Close: %v", err)
 		}
 	})
-	s.Main, s.URL = m, m.URL()
-	return s
+	return m
 }
 
 // login returns an HTTP client holding the owner's session cookie.
