@@ -1,6 +1,6 @@
-// Package postgres implements latchkey.Store on PostgreSQL (pgx/v5 and its
-// pool), with its migrations embedded in the binary, so any number of
-// latchkey instances can share one database. It also offers what several
+// Package postgres runs latchkey's store (internal/sqlstore) on PostgreSQL
+// (pgx/v5 and its pool), with its migrations embedded in the binary, so
+// any number of latchkey instances can share one database. It also offers what several
 // instances need to cooperate: LISTEN/NOTIFY for cache invalidation and
 // session advisory locks for jobs that must run on one instance at a time.
 //
@@ -27,6 +27,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -36,6 +37,7 @@ var _ latchkey.Store = (*DB)(nil)
 
 // DB is the PostgreSQL store. It is safe for concurrent use.
 type DB struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
 	// conn configures the dedicated connections of Listen and
 	// TryAdvisoryLock, which live outside the pool so that a long job or
@@ -73,6 +75,7 @@ func Connect(ctx context.Context, databaseURL string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	db := &DB{pool: pool, conn: cfg.ConnConfig.Copy()}
+	db.Store = sqlstore.New(dialect{db})
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
@@ -113,24 +116,5 @@ func (db *DB) Migrate(ctx context.Context) error {
 // their own connections and end with their context or release function.
 func (db *DB) Close() error {
 	db.pool.Close()
-	return nil
-}
-
-// inTx runs fn in a transaction and commits it unless fn fails.
-func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
-	}
-	// Deferred, so that a panic in fn (UpdateKey's callback) rolls back
-	// too; a no-op after Commit. Should ctx be done, pgx closes the
-	// connection instead, which ends the transaction as surely.
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", storeError(err))
-	}
 	return nil
 }

@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/latchkey/latchkey/internal/sqlfilter"
@@ -16,13 +14,9 @@ type scimDialect struct{}
 
 var _ sqlfilter.Dialect = scimDialect{}
 
-func (scimDialect) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
-
 func (scimDialect) DocAttr(bind sqlfilter.Bind, name string) string {
 	return "((s.attrs ->> " + bind(name) + "::text) COLLATE \"C\")"
 }
-
-func (scimDialect) Time(t time.Time) any { return t }
 
 func (scimDialect) Contains(bind sqlfilter.Bind, col, s string) string {
 	return "strpos(" + col + ", " + bind(s) + "::text) > 0"

@@ -14,20 +14,17 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-// Bind appends v to the condition's arguments and returns its placeholder.
+// Bind appends v to the condition's arguments and returns its placeholder,
+// always "?": the store rebinds placeholders for its database in one place.
 type Bind func(v any) string
 
 // Dialect is what a store's SQL spells its own way. The expressions it
 // returns may be NULL when col is NULL: the walk wraps them so that every
 // comparison is true or false.
 type Dialect interface {
-	// Placeholder returns the marker of the n-th argument, counting from 1.
-	Placeholder(n int) string
 	// DocAttr returns the expression reading the custom attribute name from
 	// the JSON object s.attrs, as text.
 	DocAttr(bind Bind, name string) string
-	// Time returns the argument compared with a timestamp column.
-	Time(t time.Time) any
 	// Contains, HasPrefix and HasSuffix return a condition on the text col
 	// and the non-empty string s (compared character by character).
 	Contains(bind Bind, col, s string) string
@@ -92,7 +89,7 @@ type walker struct {
 
 func (w *walker) arg(v any) string {
 	w.args = append(w.args, v)
-	return w.d.Placeholder(len(w.args))
+	return "?"
 }
 
 func badFilter(format string, args ...any) error {
@@ -212,7 +209,7 @@ func (w *walker) compare(col string, kind latchkey.ScimAttrKind, c latchkey.Scim
 		if !ok || c.Op == "co" || c.Op == "sw" || c.Op == "ew" {
 			return badFilter("%s is a dateTime: compare it with eq, ne, gt, ge, lt or le and an RFC 3339 time", c.Attr)
 		}
-		val = w.d.Time(t)
+		val = t
 	default:
 		s, ok := c.Value.(string)
 		if !ok {

@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 // BenchmarkKeyByHash measures the cold verify path: one lookup by hash on
@@ -52,9 +54,9 @@ func BenchmarkKeyByHash(b *testing.B) {
 func TestQueryPlans(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "latchkey.db"))
 	for _, q := range []string{
-		keySelect + `WHERE k.hash = x'00'`,
-		keySelect + `WHERE k.previous_hash = x'00'`,
-		keySelect + `WHERE k.workspace_id = 'ws' AND k.id < 'key_z' ORDER BY k.id DESC LIMIT 51`,
+		strings.Replace(sqlstore.HotQueries[0], "?", "x'00'", 1),
+		strings.Replace(sqlstore.HotQueries[1], "?", "x'00'", 1),
+		`SELECT id FROM keys k WHERE k.workspace_id = 'ws' AND k.id < 'key_z' ORDER BY k.id DESC LIMIT 51`,
 		`SELECT id FROM events WHERE workspace_id = 'ws' AND target = 'x' ORDER BY id DESC LIMIT 51`,
 	} {
 		rows, err := db.read.Query("EXPLAIN QUERY PLAN " + q)

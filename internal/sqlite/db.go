@@ -1,5 +1,6 @@
-// Package sqlite implements latchkey.Store on an embedded SQLite database
-// (modernc.org/sqlite, no cgo), with its migrations embedded in the binary.
+// Package sqlite runs latchkey's store (internal/sqlstore) on an embedded
+// SQLite database (modernc.org/sqlite, no cgo), with its migrations
+// embedded in the binary.
 //
 // SQLite allows one writer at a time, so all writes go through a pool of one
 // connection whose transactions begin IMMEDIATE: a read-modify-write such as
@@ -21,9 +22,12 @@ import (
 	"strings"
 
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlfilter"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -33,12 +37,13 @@ var _ latchkey.Store = (*DB)(nil)
 
 // DB is the SQLite store. It is safe for concurrent use.
 type DB struct {
+	*sqlstore.Store
 	write *sql.DB // one connection: SQLite serialises writers anyway
 	read  *sql.DB // several connections: WAL readers do not block
 
-	// The cold verify path's statements, prepared once per read connection
-	// rather than on every call.
-	byHash, byPreviousHash *sql.Stmt
+	// The cold verify path's statements, prepared once per read
+	// connection rather than on every call.
+	prepared map[string]*sql.Stmt
 }
 
 // Open opens or creates the database file at path, migrates it to the
@@ -81,19 +86,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetConnMaxIdleTime(0)
 	r.SetConnMaxLifetime(0)
 
-	db := &DB{write: w, read: r}
+	db := &DB{write: w, read: r, prepared: map[string]*sql.Stmt{}}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if db.byHash, err = r.PrepareContext(ctx, keySelect+`WHERE k.hash = ?`); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	for _, q := range sqlstore.HotQueries {
+		st, err := r.PrepareContext(ctx, q)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		db.prepared[q] = st
 	}
-	if db.byPreviousHash, err = r.PrepareContext(ctx, keySelect+`WHERE k.previous_hash = ?`); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: prepare: %w", err)
-	}
+	db.Store = sqlstore.New(dialect{db})
 	return db, nil
 }
 
@@ -130,28 +136,75 @@ func (db *DB) Migrate(ctx context.Context) error {
 // Close closes both connection pools.
 func (db *DB) Close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{db.byHash, db.byPreviousHash} {
-		if s != nil {
-			errs = append(errs, s.Close())
-		}
+	for _, st := range db.prepared {
+		errs = append(errs, st.Close())
 	}
 	return errors.Join(append(errs, db.read.Close(), db.write.Close())...)
 }
 
-// inTx runs fn in a write transaction and commits it unless fn fails.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
+// dialect is SQLite's side of the shared store.
+type dialect struct{ db *DB }
+
+var _ sqlstore.DB = dialect{}
+
+func (dialect) Name() string { return "sqlite" }
+
+func (d dialect) Read() sqlstore.Conn  { return conn{q: d.db.read, prepared: d.db.prepared} }
+func (d dialect) Write() sqlstore.Conn { return conn{q: d.db.write} }
+
+// InTx runs fn in a write transaction, which begins IMMEDIATE: it holds
+// the write lock from its first read, so a read-modify-write cannot lose
+// an update and needs no row locks.
+func (d dialect) InTx(ctx context.Context, fn func(tx sqlstore.Conn) error) error {
+	tx, err := d.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	// Deferred, so that a panic in fn (UpdateKey's callback) cannot leave
 	// the only write connection inside an open transaction.
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(conn{q: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
+}
+
+// uniqueColumns name each uniqueness rule as SQLite's message does.
+var uniqueColumns = map[sqlstore.Constraint]string{
+	sqlstore.KeyID:                "keys.id",
+	sqlstore.UserEmailClaimed:     "users.email",
+	sqlstore.ScimUserName:         "user_name_lower",
+	sqlstore.ScimGroupDisplayName: "display_name_lower",
+}
+
+func (dialect) Unique(err error, c sqlstore.Constraint) bool {
+	if !isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) && !isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return false
+	}
+	return c == sqlstore.AnyConstraint || strings.Contains(err.Error(), uniqueColumns[c])
+}
+
+func (dialect) ForeignKey(err error) bool {
+	return isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
+// Unstorable is always false: SQLite text holds any bytes.
+func (dialect) Unstorable(error) bool { return false }
+
+// Lock is always "": the single write connection excludes other writers.
+func (dialect) Lock(string) string { return "" }
+
+func (dialect) DeferForeignKeys() string { return `PRAGMA defer_foreign_keys = ON` }
+
+// DateParam is a plain placeholder: dates are "2006-01-02" text.
+func (dialect) DateParam() string { return "?" }
+
+func (dialect) ScimFilter() sqlfilter.Dialect { return scimDialect{} }
+
+func isConstraint(err error, code int) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == code
 }

@@ -1,26 +1,20 @@
 package sqlite
 
 import (
-	"time"
 	"unicode/utf8"
 
 	"github.com/latchkey/latchkey/internal/sqlfilter"
 )
 
 // scimDialect is SQLite's part of the SCIM filter translation: custom
-// attributes are read with json_extract, timestamps are unix microseconds,
-// and substr counts characters from the end when its start is negative.
+// attributes are read with json_extract, and substr counts characters from the end when its start is negative.
 type scimDialect struct{}
 
 var _ sqlfilter.Dialect = scimDialect{}
 
-func (scimDialect) Placeholder(int) string { return "?" }
-
 func (scimDialect) DocAttr(bind sqlfilter.Bind, name string) string {
 	return "json_extract(s.attrs, " + bind(`$."`+name+`"`) + ")"
 }
-
-func (scimDialect) Time(t time.Time) any { return micros(t) }
 
 func (scimDialect) Contains(bind sqlfilter.Bind, col, s string) string {
 	return "instr(" + col + ", " + bind(s) + ") > 0"

@@ -1,12 +1,8 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey"
 )
@@ -16,39 +12,34 @@ import (
 const memberSelect = `SELECT m.workspace_id, m.user_id, u.email, u.name, m.role, m.active, NOT u.claimed, m.created_at
 	FROM members m JOIN users u ON u.id = m.user_id `
 
-func scanMember(row pgx.Row) (*latchkey.Member, error) {
+func scanMember(row Row) (*latchkey.Member, error) {
 	var m latchkey.Member
-	var created time.Time
-	if err := row.Scan(&m.WorkspaceID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.Active, &m.Invited, &created); err != nil {
+	if err := row.Scan(&m.WorkspaceID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.Active, &m.Invited, &m.CreatedAt); err != nil {
 		return nil, err
 	}
-	m.CreatedAt = utc(created)
 	return &m, nil
 }
 
 // Member returns one membership; ENOTFOUND if the user is not a member.
-func (db *DB) Member(ctx context.Context, workspaceID, userID string) (*latchkey.Member, error) {
-	m, err := scanMember(db.pool.QueryRow(ctx, memberSelect+`WHERE m.workspace_id = $1 AND m.user_id = $2`, workspaceID, userID))
+func (s *Store) Member(ctx context.Context, workspaceID, userID string) (*latchkey.Member, error) {
+	m, err := scanMember(s.read.QueryRow(ctx, memberSelect+`WHERE m.workspace_id = ? AND m.user_id = ?`, workspaceID, userID))
 	if err != nil {
-		return nil, notFound(err, "member")
+		return nil, s.notFound(err, "member")
 	}
 	return m, nil
 }
 
 // Members lists a workspace's members, oldest first; an unknown workspace
 // has none.
-func (db *DB) Members(ctx context.Context, workspaceID string) ([]*latchkey.Member, error) {
-	return db.queryMembers(ctx, `WHERE m.workspace_id = $1 ORDER BY m.created_at, m.user_id`, workspaceID)
+func (s *Store) Members(ctx context.Context, workspaceID string) ([]*latchkey.Member, error) {
+	return s.queryMembers(ctx, `WHERE m.workspace_id = ? ORDER BY m.created_at, m.user_id`, workspaceID)
 }
 
-func (db *DB) queryMembers(ctx context.Context, where string, args ...any) ([]*latchkey.Member, error) {
-	rows, err := db.pool.Query(ctx, memberSelect+where, args...)
+func (s *Store) queryMembers(ctx context.Context, where string, args ...any) ([]*latchkey.Member, error) {
+	rows, err := s.read.Query(ctx, memberSelect+where, args...)
+	list, err := collect(rows, err, scanMember)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: members: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.Member, error) { return scanMember(row) })
-	if err != nil {
-		return nil, fmt.Errorf("postgres: members: %w", err)
+		return nil, s.wrap(err, "members")
 	}
 	return list, nil
 }
@@ -57,29 +48,29 @@ func (db *DB) queryMembers(ctx context.Context, where string, args ...any) ([]*l
 // m.Email and m.Name are filled in from the user. EINVALID for an unknown
 // role, ECONFLICT if the user already is a member, ENOTFOUND if the user or
 // the workspace does not exist.
-func (db *DB) AddMember(ctx context.Context, m *latchkey.Member, ev latchkey.Event) error {
+func (s *Store) AddMember(ctx context.Context, m *latchkey.Member, ev latchkey.Event) error {
 	if !m.Role.Valid() {
 		return invalidRole(m.Role)
 	}
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return s.inTx(ctx, func(tx Conn) error {
 		_, err := tx.Exec(ctx, `INSERT INTO members (workspace_id, user_id, role, active, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, m.WorkspaceID, m.UserID, string(m.Role), m.Active, m.CreatedAt)
+			VALUES (?, ?, ?, ?, ?)`, m.WorkspaceID, m.UserID, string(m.Role), m.Active, m.CreatedAt)
 		switch {
-		case isUnique(err, ""):
+		case s.isUnique(err, AnyConstraint):
 			return latchkey.Errorf(latchkey.ECONFLICT, "the user is already a member of this workspace")
-		case isForeignKey(err):
+		case s.isForeignKey(err):
 			return latchkey.Errorf(latchkey.ENOTFOUND, "user or workspace not found")
 		case err != nil:
-			return wrap(err, "add member")
+			return s.wrap(err, "add member")
 		}
-		err = tx.QueryRow(ctx, `SELECT email, name FROM users WHERE id = $1`, m.UserID).Scan(&m.Email, &m.Name)
+		err = tx.QueryRow(ctx, `SELECT email, name FROM users WHERE id = ?`, m.UserID).Scan(&m.Email, &m.Name)
 		if err != nil {
-			return wrap(err, "add member")
+			return s.wrap(err, "add member")
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = m.WorkspaceID
 		}
-		return insertEvent(ctx, tx, &ev)
+		return s.insertEvent(ctx, tx, &ev)
 	})
 }
 
@@ -90,16 +81,16 @@ func (db *DB) AddMember(ctx context.Context, m *latchkey.Member, ev latchkey.Eve
 // and the member as stored is returned. ENOTFOUND if the user is not a
 // member (fn is not called), EINVALID for an unknown role, ECONFLICT if the
 // change would leave the workspace without an active owner.
-func (db *DB) UpdateMember(ctx context.Context, workspaceID, userID string, fn func(*latchkey.Member) (*latchkey.Event, error)) (*latchkey.Member, error) {
+func (s *Store) UpdateMember(ctx context.Context, workspaceID, userID string, fn func(*latchkey.Member) (*latchkey.Event, error)) (*latchkey.Member, error) {
 	var out *latchkey.Member
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := lockWorkspace(ctx, tx, workspaceID); err != nil {
+	err := s.inTx(ctx, func(tx Conn) error {
+		if err := s.lockWorkspace(ctx, tx, workspaceID); err != nil {
 			return err
 		}
-		old, err := scanMember(tx.QueryRow(ctx, memberSelect+`WHERE m.workspace_id = $1 AND m.user_id = $2
-			FOR NO KEY UPDATE OF m`, workspaceID, userID))
+		old, err := scanMember(tx.QueryRow(ctx, memberSelect+`WHERE m.workspace_id = ? AND m.user_id = ?`+s.lock("FOR NO KEY UPDATE OF m"),
+			workspaceID, userID))
 		if err != nil {
-			return notFound(err, "member")
+			return s.notFound(err, "member")
 		}
 		m := *old
 		ev, err := fn(&m)
@@ -114,19 +105,19 @@ func (db *DB) UpdateMember(ctx context.Context, workspaceID, userID string, fn f
 			return invalidRole(m.Role)
 		}
 		if isActiveOwner(old) && !isActiveOwner(&m) {
-			if err := needOtherOwner(ctx, tx, workspaceID, userID); err != nil {
+			if err := s.needOtherOwner(ctx, tx, workspaceID, userID); err != nil {
 				return err
 			}
 		}
-		_, err = tx.Exec(ctx, `UPDATE members SET role = $1, active = $2 WHERE workspace_id = $3 AND user_id = $4`,
+		_, err = tx.Exec(ctx, `UPDATE members SET role = ?, active = ? WHERE workspace_id = ? AND user_id = ?`,
 			string(m.Role), m.Active, workspaceID, userID)
 		if err != nil {
-			return wrap(err, "update member")
+			return s.wrap(err, "update member")
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = workspaceID
 		}
-		if err := insertEvent(ctx, tx, ev); err != nil {
+		if err := s.insertEvent(ctx, tx, ev); err != nil {
 			return err
 		}
 		out = old
@@ -143,45 +134,45 @@ func (db *DB) UpdateMember(ctx context.Context, workspaceID, userID string, fn f
 // invite with ev, all or nothing; see latchkey.WorkspaceStore. The
 // workspace row lock serialises it with other membership changes, so two
 // invitations of one address cannot both pass the check.
-func (db *DB) InviteMember(ctx context.Context, u *latchkey.User, m *latchkey.Member, inv *latchkey.Invite, ev latchkey.Event) error {
+func (s *Store) InviteMember(ctx context.Context, u *latchkey.User, m *latchkey.Member, inv *latchkey.Invite, ev latchkey.Event) error {
 	if !m.Role.Valid() {
 		return invalidRole(m.Role)
 	}
 	if u.Claimed {
 		return latchkey.Errorf(latchkey.EINVALID, "an invitation creates an unclaimed identity")
 	}
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := lockWorkspace(ctx, tx, m.WorkspaceID); err != nil {
+	return s.inTx(ctx, func(tx Conn) error {
+		if err := s.lockWorkspace(ctx, tx, m.WorkspaceID); err != nil {
 			return err
 		}
 		var exists bool
 		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members m JOIN users u ON u.id = m.user_id
-			WHERE m.workspace_id = $1 AND u.email = $2)`, m.WorkspaceID, strings.ToLower(strings.TrimSpace(u.Email))).Scan(&exists)
+			WHERE m.workspace_id = ? AND u.email = ?)`, m.WorkspaceID, strings.ToLower(strings.TrimSpace(u.Email))).Scan(&exists)
 		if err != nil {
-			return wrap(err, "invite member")
+			return s.wrap(err, "invite member")
 		}
 		if exists {
 			return latchkey.ErrAlreadyMember()
 		}
-		if err := insertUser(ctx, tx, u); err != nil {
+		if err := s.insertUser(ctx, tx, u); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO members (workspace_id, user_id, role, active, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, m.WorkspaceID, u.ID, string(m.Role), m.Active, m.CreatedAt)
-		if isForeignKey(err) {
+			VALUES (?, ?, ?, ?, ?)`, m.WorkspaceID, u.ID, string(m.Role), m.Active, m.CreatedAt)
+		if s.isForeignKey(err) {
 			return latchkey.Errorf(latchkey.ENOTFOUND, "workspace not found")
 		}
 		if err != nil {
-			return wrap(err, "invite member")
+			return s.wrap(err, "invite member")
 		}
 		m.UserID, m.Email, m.Name, m.Invited = u.ID, u.Email, u.Name, true
-		if err := insertInvite(ctx, tx, inv); err != nil {
+		if err := s.insertInvite(ctx, tx, inv); err != nil {
 			return err
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = m.WorkspaceID
 		}
-		return insertEvent(ctx, tx, &ev)
+		return s.insertEvent(ctx, tx, &ev)
 	})
 }
 
@@ -189,41 +180,38 @@ func (db *DB) InviteMember(ctx context.Context, u *latchkey.User, m *latchkey.Me
 // workspace, and revokes the member's personal keys and the management
 // keys they created there, with fn's events, in one transaction; see
 // latchkey.WorkspaceStore.
-func (db *DB) RemoveMember(ctx context.Context, workspaceID, userID string, fn func(*latchkey.Member, []*latchkey.Key) ([]latchkey.Event, error)) ([]*latchkey.Key, error) {
+func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, fn func(*latchkey.Member, []*latchkey.Key) ([]latchkey.Event, error)) ([]*latchkey.Key, error) {
 	var revoked []*latchkey.Key
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := lockWorkspace(ctx, tx, workspaceID); err != nil {
+	err := s.inTx(ctx, func(tx Conn) error {
+		if err := s.lockWorkspace(ctx, tx, workspaceID); err != nil {
 			return err
 		}
-		m, err := scanMember(tx.QueryRow(ctx, memberSelect+`WHERE m.workspace_id = $1 AND m.user_id = $2
-			FOR UPDATE OF m`, workspaceID, userID))
+		m, err := scanMember(tx.QueryRow(ctx, memberSelect+`WHERE m.workspace_id = ? AND m.user_id = ?`+s.lock("FOR UPDATE OF m"),
+			workspaceID, userID))
 		if err != nil {
-			return notFound(err, "member")
+			return s.notFound(err, "member")
 		}
-		rows, err := tx.Query(ctx, keySelect+`WHERE k.workspace_id = $1 AND k.revoked_at IS NULL
-			AND (k.owner = $2 OR (k.type = $3 AND k.created_by = $2)) ORDER BY k.id FOR UPDATE OF k`,
+		rows, err := tx.Query(ctx, keySelect+`WHERE k.workspace_id = ?1 AND k.revoked_at IS NULL
+			AND (k.owner = ?2 OR (k.type = ?3 AND k.created_by = ?2)) ORDER BY k.id`+s.lock("FOR UPDATE OF k"),
 			workspaceID, userID, latchkey.TypeManagement)
+		keys, err := collect(rows, err, scanKey)
 		if err != nil {
-			return wrap(err, "member keys")
-		}
-		keys, err := collectKeys(rows)
-		if err != nil {
-			return err
+			return s.wrap(err, "member keys")
 		}
 		evs, err := fn(m, keys)
 		if err != nil {
 			return err
 		}
 		if isActiveOwner(m) {
-			if err := needOtherOwner(ctx, tx, workspaceID, userID); err != nil {
+			if err := s.needOtherOwner(ctx, tx, workspaceID, userID); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM members WHERE workspace_id = $1 AND user_id = $2`, workspaceID, userID); err != nil {
-			return wrap(err, "remove member")
+		if _, err := tx.Exec(ctx, `DELETE FROM members WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID); err != nil {
+			return s.wrap(err, "remove member")
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM invites WHERE workspace_id = $1 AND user_id = $2`, workspaceID, userID); err != nil {
-			return wrap(err, "remove member")
+		if _, err := tx.Exec(ctx, `DELETE FROM invites WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID); err != nil {
+			return s.wrap(err, "remove member")
 		}
 		byID := map[string]*latchkey.Key{}
 		for _, k := range keys {
@@ -234,7 +222,7 @@ func (db *DB) RemoveMember(ctx context.Context, workspaceID, userID string, fn f
 			if ev.WorkspaceID == "" {
 				ev.WorkspaceID = workspaceID
 			}
-			if err := insertEvent(ctx, tx, ev); err != nil {
+			if err := s.insertEvent(ctx, tx, ev); err != nil {
 				return err
 			}
 			k := byID[ev.Target]
@@ -242,12 +230,12 @@ func (db *DB) RemoveMember(ctx context.Context, workspaceID, userID string, fn f
 				continue
 			}
 			at := ev.At
-			if _, err := tx.Exec(ctx, `UPDATE keys SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND workspace_id = $4`,
+			if _, err := tx.Exec(ctx, `UPDATE keys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND workspace_id = ?`,
 				at, ev.Actor.ID, k.ID, workspaceID); err != nil {
-				return wrap(err, "revoke key")
+				return s.wrap(err, "revoke key")
 			}
 			k.RevokedAt, k.RevokedBy = &at, ev.Actor.ID
-			if err := enqueueWebhook(ctx, tx, ev, k); err != nil {
+			if err := s.enqueueWebhook(ctx, tx, ev, k); err != nil {
 				return err
 			}
 			revoked = append(revoked, k)
@@ -266,13 +254,13 @@ func isActiveOwner(m *latchkey.Member) bool { return m.Role == latchkey.RoleOwne
 // besides userID. Its caller holds the workspace's row, so the count cannot
 // change before the transaction ends: of two owners leaving at once, the
 // second sees the first gone.
-func needOtherOwner(ctx context.Context, tx pgx.Tx, workspaceID, userID string) error {
+func (s *Store) needOtherOwner(ctx context.Context, tx Conn, workspaceID, userID string) error {
 	var others int
 	err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM members
-		WHERE workspace_id = $1 AND role = $2 AND active AND user_id <> $3`,
+		WHERE workspace_id = ? AND role = ? AND active AND user_id <> ?`,
 		workspaceID, string(latchkey.RoleOwner), userID).Scan(&others)
 	if err != nil {
-		return wrap(err, "count owners")
+		return s.wrap(err, "count owners")
 	}
 	if others == 0 {
 		return latchkey.Errorf(latchkey.ECONFLICT, "a workspace needs at least one active owner").WithDetail("field", "role")

@@ -1,11 +1,9 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey"
 )
@@ -15,10 +13,8 @@ import (
 // ("" at the end). The status filter is derived from the times at f.Now
 // (the current time when zero) with f.Notice, exactly as Key.Status does.
 // EINVALID for an unknown status or a malformed cursor.
-func (db *DB) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key, string, error) {
+func (s *Store) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key, string, error) {
 	if unmatchable(f.WorkspaceID, f.Type, string(f.Environment), f.Owner, f.Query) {
-		// No stored text holds such a string; PostgreSQL would refuse to
-		// compare with it, where SQLite simply finds nothing.
 		return []*latchkey.Key{}, "", nil
 	}
 	var c conds
@@ -56,7 +52,7 @@ func (db *DB) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key, 
 	}
 	if f.Query != "" {
 		// name_lower was folded by strings.ToLower, as the query is here:
-		// the same folding as the SQLite store's, whatever the locale.
+		// the same folding on every database, whatever its locale.
 		c.add(`k.name_lower LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(f.Query))+"%")
 	}
 	if f.Cursor != "" {
@@ -68,14 +64,10 @@ func (db *DB) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key, 
 	}
 	limit := pageSize(f.Limit)
 	// One row more than the page tells whether another page follows.
-	q := keySelect + "WHERE " + c.String() + " ORDER BY k.id DESC LIMIT " + c.next(limit+1)
-	rows, err := db.pool.Query(ctx, q, c.args...)
+	rows, err := s.read.Query(ctx, keySelect+"WHERE "+c.String()+" ORDER BY k.id DESC LIMIT ?", append(c.args, limit+1)...)
+	list, err := collect(rows, err, scanKey)
 	if err != nil {
-		return nil, "", wrap(err, "keys")
-	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.Key, error) { return scanKey(row) })
-	if err != nil {
-		return nil, "", wrap(err, "keys")
+		return nil, "", s.wrap(err, "keys")
 	}
 	next := ""
 	if len(list) > limit {

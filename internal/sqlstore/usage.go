@@ -1,23 +1,50 @@
-package postgres
+package sqlstore
 
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey"
 )
 
 const dayFormat = "2006-01-02"
 
+// day scans a date column, which PostgreSQL reads as a time and SQLite
+// keeps as "2006-01-02" text.
+type day string
+
+func (d *day) Scan(v any) error {
+	switch v := v.(type) {
+	case time.Time:
+		*d = day(v.Format(dayFormat))
+	case string:
+		*d = day(v)
+	case []byte:
+		*d = day(v)
+	default:
+		return fmt.Errorf("cannot scan %T as a day", v)
+	}
+	return nil
+}
+
+// addUsageSQL adds one entry's counts, unless its key is gone from its
+// workspace: the WHERE EXISTS both skips deleted keys and keeps an entry
+// from counting against a key of another workspace.
+func (s *Store) addUsageSQL() string {
+	return `INSERT INTO key_usage (workspace_id, key_id, day, environment, valid, denied)
+		SELECT ?, ?, ` + s.db.DateParam() + `, ?, ?, ? WHERE EXISTS (SELECT 1 FROM keys WHERE id = ? AND workspace_id = ?)
+		ON CONFLICT (key_id, day, environment)
+		DO UPDATE SET valid = key_usage.valid + excluded.valid, denied = key_usage.denied + excluded.denied`
+}
+
 // AddUsage adds the counts of a batch to the daily counters and advances
 // each key's last_used_at, in one transaction and one round trip, so a
 // flush is never half applied. Entries whose key no longer exists in their
 // workspace (deleted since the verification) are skipped, not an error.
-func (db *DB) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
+func (s *Store) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -34,18 +61,13 @@ func (db *DB) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 		at                 time.Time
 	}
 	var used []use // the latest use per key, in key order
-	b := &pgx.Batch{}
+	var stmts []Stmt
 	for _, u := range entries {
 		if unmatchable(u.WorkspaceID, u.KeyID, string(u.Environment)) {
 			continue // no such key
 		}
-		// The WHERE EXISTS both skips deleted keys and keeps an entry from
-		// counting against a key of another workspace.
-		b.Queue(`INSERT INTO key_usage (workspace_id, key_id, day, environment, valid, denied)
-			SELECT $1, $2, $3::date, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM keys WHERE id = $2 AND workspace_id = $1)
-			ON CONFLICT (key_id, day, environment)
-			DO UPDATE SET valid = key_usage.valid + excluded.valid, denied = key_usage.denied + excluded.denied`,
-			u.WorkspaceID, u.KeyID, u.Day.UTC().Format(dayFormat), string(u.Environment), u.Valid, u.Denied)
+		stmts = append(stmts, Stmt{s.addUsageSQL(), []any{u.WorkspaceID, u.KeyID, u.Day.UTC().Format(dayFormat),
+			string(u.Environment), u.Valid, u.Denied, u.KeyID, u.WorkspaceID}})
 		if u.LastUsedAt.IsZero() {
 			continue
 		}
@@ -60,15 +82,15 @@ func (db *DB) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 	for _, u := range used {
 		// Batches from several instances arrive in any order: last_used_at
 		// only moves forward.
-		b.Queue(`UPDATE keys SET last_used_at = $1
-			WHERE id = $2 AND workspace_id = $3 AND (last_used_at IS NULL OR last_used_at < $1)`,
-			u.at, u.keyID, u.workspaceID)
+		stmts = append(stmts, Stmt{`UPDATE keys SET last_used_at = ?
+			WHERE id = ? AND workspace_id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+			[]any{u.at, u.keyID, u.workspaceID, u.at}})
 	}
-	if b.Len() == 0 {
+	if len(stmts) == 0 {
 		return nil
 	}
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		return wrap(tx.SendBatch(ctx, b).Close(), "add usage")
+	return s.inTx(ctx, func(tx Conn) error {
+		return s.wrap(execAll(ctx, tx, stmts), "add usage")
 	})
 }
 
@@ -76,26 +98,21 @@ func (db *DB) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 // both included, oldest first (production before demo within a day). It
 // never answers ENOTFOUND: counts outlive a deleted key for billing, and a
 // key of another workspace simply has no counts here.
-func (db *DB) Usage(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]latchkey.UsageDay, error) {
+func (s *Store) Usage(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]latchkey.UsageDay, error) {
 	if unmatchable(workspaceID, keyID) {
 		return []latchkey.UsageDay{}, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT day, environment, valid, denied FROM key_usage
-		WHERE workspace_id = $1 AND key_id = $2 AND day >= $3::date AND day <= $4::date
+	rows, err := s.read.Query(ctx, `SELECT day, environment, valid, denied FROM key_usage
+		WHERE workspace_id = ? AND key_id = ? AND day >= `+s.db.DateParam()+` AND day <= `+s.db.DateParam()+`
 		ORDER BY day, environment DESC`,
 		workspaceID, keyID, from.UTC().Format(dayFormat), to.UTC().Format(dayFormat))
-	if err != nil {
-		return nil, wrap(err, "usage")
-	}
-	days, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (latchkey.UsageDay, error) {
+	days, err := collect(rows, err, func(row Row) (latchkey.UsageDay, error) {
 		var d latchkey.UsageDay
-		var day time.Time
-		err := row.Scan(&day, &d.Environment, &d.Valid, &d.Denied)
-		d.Day = day.Format(dayFormat)
+		err := row.Scan((*day)(&d.Day), &d.Environment, &d.Valid, &d.Denied)
 		return d, err
 	})
 	if err != nil {
-		return nil, wrap(err, "usage")
+		return nil, s.wrap(err, "usage")
 	}
 	return days, nil
 }

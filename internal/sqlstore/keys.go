@@ -1,16 +1,17 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey"
 )
+
+// The key row layer: adding a column to keys touches keySelect, keyColumns,
+// keyValues and scanKey here, and one migration per database.
 
 // keySelect derives OwnerActive in the same query: a personal key works only
 // while its owner has an active membership of the key's workspace.
@@ -42,7 +43,7 @@ func keyValues(k *latchkey.Key) ([]any, error) {
 		l, p := int64(k.RateLimit.Limit), int64(k.RateLimit.Period)
 		limit, period = &l, &p
 	}
-	var prev []byte // nil binds NULL
+	var prev any // nil binds NULL; an empty []byte might bind an empty blob
 	if k.PreviousHash != nil {
 		prev = k.PreviousHash[:]
 	}
@@ -52,14 +53,13 @@ func keyValues(k *latchkey.Key) ([]any, error) {
 		k.Hash[:], prev, k.PreviousExpiresAt}, nil
 }
 
-func scanKey(row pgx.Row) (*latchkey.Key, error) {
+func scanKey(row Row) (*latchkey.Key, error) {
 	var k latchkey.Key
 	var scopes, settings []byte
 	var limit, period *int64
-	var created time.Time
 	var hash, prev []byte
 	err := row.Scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Description, &k.Type, &k.Environment, &k.Owner,
-		&scopes, &settings, &k.CallbackURL, &limit, &period, &k.CreatedBy, &created,
+		&scopes, &settings, &k.CallbackURL, &limit, &period, &k.CreatedBy, &k.CreatedAt,
 		&k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt, &k.RevokedBy, &k.Start,
 		&hash, &prev, &k.PreviousExpiresAt, &k.OwnerActive)
 	if err != nil {
@@ -74,11 +74,8 @@ func scanKey(row pgx.Row) (*latchkey.Key, error) {
 	if limit != nil && period != nil {
 		k.RateLimit = &latchkey.RateLimit{Limit: int(*limit), Period: latchkey.Duration(*period)}
 	}
-	k.CreatedAt = utc(created)
-	k.ExpiresAt, k.LastUsedAt = utcPtr(k.ExpiresAt), utcPtr(k.LastUsedAt)
-	k.RevokedAt, k.PreviousExpiresAt = utcPtr(k.RevokedAt), utcPtr(k.PreviousExpiresAt)
 	if len(hash) != 32 || (prev != nil && len(prev) != 32) {
-		return nil, fmt.Errorf("postgres: key %s has a malformed hash", k.ID)
+		return nil, fmt.Errorf("key %s has a malformed hash", k.ID)
 	}
 	k.Hash = [32]byte(hash)
 	if prev != nil {
@@ -88,67 +85,64 @@ func scanKey(row pgx.Row) (*latchkey.Key, error) {
 	return &k, nil
 }
 
-var insertKeySQL = func() string {
-	ph := make([]string, len(keyColumns)+2)
-	for i := range ph {
-		ph[i] = "$" + strconv.Itoa(i+1)
-	}
-	return `INSERT INTO keys (id, workspace_id, ` + strings.Join(keyColumns, ", ") +
-		`) VALUES (` + strings.Join(ph, ", ") + `)`
-}()
+var (
+	insertKeySQL = `INSERT INTO keys (id, workspace_id, ` + strings.Join(keyColumns, ", ") +
+		`) VALUES (?, ?` + strings.Repeat(", ?", len(keyColumns)) + `)`
+	updateKeySQL = `UPDATE keys SET ` + strings.Join(keyColumns, " = ?, ") + ` = ? WHERE id = ? AND workspace_id = ?`
+)
 
-var updateKeySQL = func() string {
-	set := make([]string, len(keyColumns))
-	for i, c := range keyColumns {
-		set[i] = c + " = $" + strconv.Itoa(i+1)
-	}
-	n := len(keyColumns)
-	return `UPDATE keys SET ` + strings.Join(set, ", ") +
-		` WHERE id = $` + strconv.Itoa(n+1) + ` AND workspace_id = $` + strconv.Itoa(n+2)
-}()
+// Statements of the cold verify path, which a database may prepare once
+// per connection rather than parse on every call.
+const (
+	keyByHashSQL         = keySelect + `WHERE k.hash = ?`
+	keyByPreviousHashSQL = keySelect + `WHERE k.previous_hash = ?`
+)
+
+// HotQueries are the statements worth preparing once per connection.
+var HotQueries = []string{keyByHashSQL, keyByPreviousHashSQL}
 
 // CreateKey inserts k and ev; ECONFLICT if its id or one of its hashes
 // exists, ENOTFOUND if its workspace does not.
-func (db *DB) CreateKey(ctx context.Context, k *latchkey.Key, ev latchkey.Event) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := insertKey(ctx, tx, k); err != nil {
+func (s *Store) CreateKey(ctx context.Context, k *latchkey.Key, ev latchkey.Event) error {
+	return s.inTx(ctx, func(tx Conn) error {
+		if err := s.insertKey(ctx, tx, k); err != nil {
 			return err
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = k.WorkspaceID
 		}
-		return insertEvent(ctx, tx, &ev)
+		return s.insertEvent(ctx, tx, &ev)
 	})
 }
 
-func insertKey(ctx context.Context, tx pgx.Tx, k *latchkey.Key) error {
+func (s *Store) insertKey(ctx context.Context, tx Conn, k *latchkey.Key) error {
 	vals, err := keyValues(k)
 	if err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, insertKeySQL, append([]any{k.ID, k.WorkspaceID}, vals...)...)
-	return keyWriteError(err, k.ID)
+	return s.keyWriteError(err, k.ID)
 }
 
-func keyWriteError(err error, id string) error {
+func (s *Store) keyWriteError(err error, id string) error {
 	switch {
 	case err == nil:
 		return nil
-	case isUnique(err, "keys_pkey"):
+	case s.isUnique(err, KeyID):
 		return latchkey.Errorf(latchkey.ECONFLICT, "key %s already exists", id)
-	case isUnique(err, ""):
+	case s.isUnique(err, AnyConstraint):
 		return latchkey.Errorf(latchkey.ECONFLICT, "a key with this secret already exists")
-	case isForeignKey(err):
+	case s.isForeignKey(err):
 		return latchkey.Errorf(latchkey.ENOTFOUND, "workspace not found")
 	}
-	return wrap(err, "write key "+id)
+	return s.wrap(err, "write key "+id)
 }
 
 // Key returns a key of the workspace; ENOTFOUND if absent or in another workspace.
-func (db *DB) Key(ctx context.Context, workspaceID, id string) (*latchkey.Key, error) {
-	k, err := scanKey(db.pool.QueryRow(ctx, keySelect+`WHERE k.id = $1 AND k.workspace_id = $2`, id, workspaceID))
+func (s *Store) Key(ctx context.Context, workspaceID, id string) (*latchkey.Key, error) {
+	k, err := scanKey(s.read.QueryRow(ctx, keySelect+`WHERE k.id = ? AND k.workspace_id = ?`, id, workspaceID))
 	if err != nil {
-		return nil, notFound(err, "key")
+		return nil, s.notFound(err, "key")
 	}
 	return k, nil
 }
@@ -158,12 +152,15 @@ func (db *DB) Key(ctx context.Context, workspaceID, id string) (*latchkey.Key, e
 // PreviousExpiresAt: the store has no clock, so the caller compares h with
 // k.Hash and decides whether a previous secret is still within its grace
 // period.
-func (db *DB) KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Key, error) {
-	// One round trip; the planner ORs the two unique indexes.
-	k, err := scanKey(db.pool.QueryRow(ctx, keySelect+`WHERE k.hash = $1 OR k.previous_hash = $1
-		ORDER BY k.hash = $1 DESC LIMIT 1`, h[:]))
+func (s *Store) KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Key, error) {
+	// Two indexed lookups rather than one OR, which every planner serves
+	// from the two unique indexes; a previous secret is the rare case.
+	k, err := scanKey(s.read.QueryRow(ctx, keyByHashSQL, h[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		k, err = scanKey(s.read.QueryRow(ctx, keyByPreviousHashSQL, h[:]))
+	}
 	if err != nil {
-		return nil, notFound(err, "key")
+		return nil, s.notFound(err, "key")
 	}
 	return k, nil
 }
@@ -172,20 +169,21 @@ func (db *DB) KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Key, error) 
 // result with fn's event in one transaction, so concurrent updates cannot
 // be lost. fn's error is returned unchanged and nothing is written; a nil
 // event means no change, and the key as stored is returned. The key's id
-// and workspace cannot be changed by fn.
-func (db *DB) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*latchkey.Key) (*latchkey.Event, error)) (*latchkey.Key, error) {
+// and workspace cannot be changed by fn. fn must not call the store's
+// write methods (SQLite has a single writer, which the transaction holds).
+func (s *Store) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*latchkey.Key) (*latchkey.Event, error)) (*latchkey.Key, error) {
 	var out *latchkey.Key
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx Conn) error {
 		load := func(lock string) (*latchkey.Key, error) {
-			k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = $1 AND k.workspace_id = $2 `+lock, id, workspaceID))
+			k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = ? AND k.workspace_id = ?`+lock, id, workspaceID))
 			if err != nil {
-				return nil, notFound(err, "key")
+				return nil, s.notFound(err, "key")
 			}
 			return k, nil
 		}
 		// NO KEY UPDATE: nothing references keys, but it is the lock an
 		// UPDATE takes anyway. OF k: the member side of the join may be NULL.
-		k, err := load("FOR NO KEY UPDATE OF k")
+		k, err := load(s.lock("FOR NO KEY UPDATE OF k"))
 		if err != nil {
 			return err
 		}
@@ -204,13 +202,13 @@ func (db *DB) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*la
 			return err
 		}
 		_, err = tx.Exec(ctx, updateKeySQL, append(vals, id, workspaceID)...)
-		if err := keyWriteError(err, id); err != nil {
+		if err := s.keyWriteError(err, id); err != nil {
 			return err
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = workspaceID
 		}
-		if err := insertEvent(ctx, tx, ev); err != nil {
+		if err := s.insertEvent(ctx, tx, ev); err != nil {
 			return err
 		}
 		// Reload so that the answer is exactly what is stored (times
@@ -218,7 +216,7 @@ func (db *DB) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*la
 		if out, err = load(""); err != nil {
 			return err
 		}
-		return enqueueWebhook(ctx, tx, ev, out)
+		return s.enqueueWebhook(ctx, tx, ev, out)
 	})
 	if err != nil {
 		return nil, err
@@ -228,36 +226,37 @@ func (db *DB) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*la
 
 // DeleteKey removes the key and records ev; its events stay. ENOTFOUND if
 // the key is absent or in another workspace.
-func (db *DB) DeleteKey(ctx context.Context, workspaceID, id string, ev latchkey.Event) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+func (s *Store) DeleteKey(ctx context.Context, workspaceID, id string, ev latchkey.Event) error {
+	return s.inTx(ctx, func(tx Conn) error {
 		// Loaded (and locked) first: the key.deleted webhook shows the key as it was.
-		k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = $1 AND k.workspace_id = $2 FOR UPDATE OF k`, id, workspaceID))
+		k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = ? AND k.workspace_id = ?`+s.lock("FOR UPDATE OF k"), id, workspaceID))
 		if err != nil {
-			return notFound(err, "key")
+			return s.notFound(err, "key")
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM keys WHERE id = $1 AND workspace_id = $2`, id, workspaceID); err != nil {
-			return wrap(err, "delete key")
+		if _, err := tx.Exec(ctx, `DELETE FROM keys WHERE id = ? AND workspace_id = ?`, id, workspaceID); err != nil {
+			return s.wrap(err, "delete key")
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = workspaceID
 		}
-		if err := insertEvent(ctx, tx, &ev); err != nil {
+		if err := s.insertEvent(ctx, tx, &ev); err != nil {
 			return err
 		}
-		return enqueueWebhook(ctx, tx, &ev, k)
+		return s.enqueueWebhook(ctx, tx, &ev, k)
 	})
 }
 
 // CountKeys counts a workspace's keys of owner ("" for every owner),
 // revoked and expired ones included.
-func (db *DB) CountKeys(ctx context.Context, workspaceID, owner string) (int, error) {
-	q, args := `SELECT COUNT(*) FROM keys WHERE workspace_id = $1`, []any{workspaceID}
+func (s *Store) CountKeys(ctx context.Context, workspaceID, owner string) (int, error) {
+	var c conds
+	c.add("workspace_id = ?", workspaceID)
 	if owner != "" {
-		q, args = q+` AND owner = $2`, append(args, owner)
+		c.add("owner = ?", owner)
 	}
 	var n int
-	if err := db.pool.QueryRow(ctx, q, args...).Scan(&n); err != nil {
-		return 0, wrap(err, "count keys")
+	if err := s.read.QueryRow(ctx, `SELECT COUNT(*) FROM keys WHERE `+c.String(), c.args...).Scan(&n); err != nil {
+		return 0, s.wrap(err, "count keys")
 	}
 	return n, nil
 }

@@ -1,0 +1,161 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// ExpiringKeys lists the workspace's unrevoked keys expiring in
+// (now, now+window] that have no notice for window and their expiry yet.
+func (s *Store) ExpiringKeys(ctx context.Context, workspaceID string, now time.Time, window latchkey.Duration, limit int) ([]*latchkey.Key, error) {
+	rows, err := s.read.Query(ctx, keySelect+`WHERE k.workspace_id = ? AND k.revoked_at IS NULL
+		AND k.expires_at > ? AND k.expires_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM key_notices n
+			WHERE n.key_id = k.id AND n.window_ns = ? AND n.expires_at = k.expires_at)
+		ORDER BY k.expires_at, k.id LIMIT ?`,
+		workspaceID, now, now.Add(time.Duration(window)), int64(window), pageSize(limit))
+	list, err := collect(rows, err, scanKey)
+	return list, s.wrap(err, "expiring keys")
+}
+
+// ExpiredKeys lists the workspace's unrevoked keys expired at or before
+// now that have no window-0 notice for their expiry yet.
+func (s *Store) ExpiredKeys(ctx context.Context, workspaceID string, now time.Time, limit int) ([]*latchkey.Key, error) {
+	rows, err := s.read.Query(ctx, keySelect+`WHERE k.workspace_id = ? AND k.revoked_at IS NULL
+		AND k.expires_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM key_notices n
+			WHERE n.key_id = k.id AND n.window_ns = 0 AND n.expires_at = k.expires_at)
+		ORDER BY k.expires_at, k.id LIMIT ?`, workspaceID, now, pageSize(limit))
+	list, err := collect(rows, err, scanKey)
+	return list, s.wrap(err, "expired keys")
+}
+
+// RecordNotice records the notice, its mails and its event in one
+// transaction; ECONFLICT if the notice exists, ENOTFOUND if the key does not.
+func (s *Store) RecordNotice(ctx context.Context, n latchkey.Notice, mails []*latchkey.Mail, ev latchkey.Event) error {
+	return s.inTx(ctx, func(tx Conn) error {
+		_, err := tx.Exec(ctx, `INSERT INTO key_notices (key_id, window_ns, expires_at, workspace_id, noticed_at)
+			VALUES (?, ?, ?, ?, ?)`, n.KeyID, int64(n.Window), n.ExpiresAt, n.WorkspaceID, n.At)
+		switch {
+		case s.isUnique(err, AnyConstraint):
+			return latchkey.Errorf(latchkey.ECONFLICT, "key %s was already noticed for %s", n.KeyID, n.Window)
+		case s.isForeignKey(err):
+			return latchkey.Errorf(latchkey.ENOTFOUND, "key not found")
+		case err != nil:
+			return s.wrap(err, "record notice")
+		}
+		for _, m := range mails {
+			if err := s.insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		if ev.WorkspaceID == "" {
+			ev.WorkspaceID = n.WorkspaceID
+		}
+		if err := s.insertEvent(ctx, tx, &ev); err != nil {
+			return err
+		}
+		k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = ?`, n.KeyID))
+		if err != nil {
+			return s.notFound(err, "key")
+		}
+		return s.enqueueWebhook(ctx, tx, &ev, k)
+	})
+}
+
+// RecordNotices records the notices that still apply, each with its event
+// and webhook, then the mails about those, in one transaction. Each key is
+// locked while its notice is written, so it cannot be deleted half-way; a
+// notice another runner wrote first is skipped.
+func (s *Store) RecordNotices(ctx context.Context, notices []latchkey.Notice, event func(latchkey.Notice) latchkey.Event,
+	mails func([]latchkey.Notice) []*latchkey.Mail) ([]latchkey.Notice, error) {
+	var recorded []latchkey.Notice
+	err := s.inTx(ctx, func(tx Conn) error {
+		recorded = nil
+		for _, n := range notices {
+			k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = ? AND k.workspace_id = ?`+s.lock("FOR KEY SHARE OF k"), n.KeyID, n.WorkspaceID))
+			if err != nil {
+				if err = s.notFound(err, "key"); latchkey.ErrorCode(err) == latchkey.ENOTFOUND {
+					continue // deleted since it was listed
+				}
+				return err
+			}
+			if k.RevokedAt != nil || k.ExpiresAt == nil || !k.ExpiresAt.Equal(n.ExpiresAt) {
+				continue
+			}
+			added, err := tx.Exec(ctx, `INSERT INTO key_notices (key_id, window_ns, expires_at, workspace_id, noticed_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, n.KeyID, int64(n.Window), n.ExpiresAt, n.WorkspaceID, n.At)
+			if err != nil {
+				return s.wrap(err, "record notice")
+			}
+			if added == 0 {
+				continue
+			}
+			ev := event(n)
+			if ev.WorkspaceID == "" {
+				ev.WorkspaceID = n.WorkspaceID
+			}
+			if err := s.insertEvent(ctx, tx, &ev); err != nil {
+				return err
+			}
+			if err := s.enqueueWebhook(ctx, tx, &ev, k); err != nil {
+				return err
+			}
+			recorded = append(recorded, n)
+		}
+		if len(recorded) == 0 || mails == nil {
+			return nil
+		}
+		for _, m := range mails(recorded) {
+			if err := s.insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return recorded, nil
+}
+
+// DeleteExpiredKeys deletes up to limit keys past their retention and
+// records event(k) for each, in one transaction. The rows are locked as
+// they are selected, so a concurrent reset either waits for the delete or
+// makes the key no longer match.
+func (s *Store) DeleteExpiredKeys(ctx context.Context, workspaceID string, expiredBefore, revokedBefore time.Time, limit int,
+	event func(*latchkey.Key) latchkey.Event) ([]*latchkey.Key, error) {
+	var deleted []*latchkey.Key
+	err := s.inTx(ctx, func(tx Conn) error {
+		rows, err := tx.Query(ctx, keySelect+`WHERE k.workspace_id = ?
+			AND ((k.revoked_at IS NULL AND k.expires_at <= ?) OR k.revoked_at <= ?)
+			ORDER BY k.id LIMIT ?`+s.lock("FOR UPDATE OF k SKIP LOCKED"), workspaceID, expiredBefore, revokedBefore, pageSize(limit))
+		keys, err := collect(rows, err, scanKey)
+		if err != nil {
+			return s.wrap(err, "expired keys")
+		}
+		for _, k := range keys {
+			if _, err := tx.Exec(ctx, `DELETE FROM keys WHERE id = ?`, k.ID); err != nil {
+				return s.wrap(err, "delete key")
+			}
+			ev := event(k)
+			if ev.WorkspaceID == "" {
+				ev.WorkspaceID = k.WorkspaceID
+			}
+			if err := s.insertEvent(ctx, tx, &ev); err != nil {
+				return err
+			}
+			if err := s.enqueueWebhook(ctx, tx, &ev, k); err != nil {
+				return err
+			}
+		}
+		deleted = keys
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return deleted, nil
+}
