@@ -121,9 +121,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
+	if err := renumberLegacyHistory(ctx, db.write); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
 	// The global registry would mix in Go migrations registered by any other
 	// package (such as the PostgreSQL store's); this provider sees only ours.
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, fsys, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, fsys,
+		goose.WithDisableGlobalRegistry(true), goose.WithTableName(historyTable))
 	if err != nil {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
@@ -131,6 +135,47 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	return nil
+}
+
+// historyTable records the applied migrations, numbered as PostgreSQL's
+// are. Stores made before the two histories were put in step recorded
+// theirs in goose_db_version, where SQLite's migrations 3 to 8 are today's
+// 4 to 9 (today's 3 is PostgreSQL's NOTIFY triggers, nothing on SQLite).
+const historyTable = "latchkey_migrations"
+
+// renumberLegacyHistory moves such a store's history into historyTable
+// under today's numbers, in one transaction, once: the new table's
+// presence says it is done.
+func renumberLegacyHistory(ctx context.Context, w *sql.DB) error {
+	var legacy, current int
+	err := w.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'),
+		(SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?)`, historyTable).Scan(&legacy, &current)
+	if err != nil || legacy == 0 || current > 0 {
+		return err
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		// goose's own table definition for SQLite.
+		`CREATE TABLE ` + historyTable + ` (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL,
+			is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')))`,
+		`INSERT INTO ` + historyTable + ` (version_id, is_applied, tstamp)
+			SELECT version_id, is_applied, tstamp FROM goose_db_version WHERE version_id < 3 ORDER BY id`,
+		`INSERT INTO ` + historyTable + ` (version_id, is_applied, tstamp)
+			SELECT 3, 1, MIN(tstamp) FROM goose_db_version WHERE version_id >= 3 HAVING COUNT(*) > 0`,
+		`INSERT INTO ` + historyTable + ` (version_id, is_applied, tstamp)
+			SELECT version_id + 1, is_applied, tstamp FROM goose_db_version WHERE version_id >= 3 ORDER BY id`,
+		`DROP TABLE goose_db_version`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Close closes both connection pools.
