@@ -130,4 +130,3 @@ func missing(a, b []string) []string {
 	}
 	return out
 }
-
