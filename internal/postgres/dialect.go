@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/latchkey/latchkey"
@@ -22,25 +23,26 @@ func (dialect) Name() string { return "postgres" }
 func (d dialect) Read() sqlstore.Conn  { return conn{d.db.pool} }
 func (d dialect) Write() sqlstore.Conn { return conn{d.db.pool} }
 
-// InTx runs fn in a READ COMMITTED transaction; read-modify-write methods
+// Begin starts a READ COMMITTED transaction; read-modify-write methods
 // lock the rows they read (see Lock).
-func (d dialect) InTx(ctx context.Context, fn func(tx sqlstore.Conn) error) error {
+func (d dialect) Begin(ctx context.Context) (sqlstore.Tx, error) {
 	tx, err := d.db.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return nil, err
 	}
-	// Deferred, so that a panic in fn (UpdateKey's callback) rolls back
-	// too; a no-op after Commit. Should ctx be done, pgx closes the
-	// connection instead, which ends the transaction as surely.
-	defer tx.Rollback(ctx)
-	if err := fn(conn{tx}); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", storeError(err))
-	}
-	return nil
+	return writeTx{conn{tx}, tx}, nil
 }
+
+type writeTx struct {
+	conn
+	tx pgx.Tx
+}
+
+func (t writeTx) Commit(ctx context.Context) error { return t.tx.Commit(ctx) }
+
+// Rollback is a no-op after Commit. Should ctx be done, pgx closes the
+// connection instead, which ends the transaction as surely.
+func (t writeTx) Rollback(ctx context.Context) { t.tx.Rollback(ctx) }
 
 // uniqueConstraints name each uniqueness rule as the migrations do.
 var uniqueConstraints = map[sqlstore.Constraint]string{

@@ -197,25 +197,24 @@ func (dialect) Name() string { return "sqlite" }
 func (d dialect) Read() sqlstore.Conn  { return conn{q: d.db.read, prepared: d.db.prepared} }
 func (d dialect) Write() sqlstore.Conn { return conn{q: d.db.write} }
 
-// InTx runs fn in a write transaction, which begins IMMEDIATE: it holds
-// the write lock from its first read, so a read-modify-write cannot lose
-// an update and needs no row locks.
-func (d dialect) InTx(ctx context.Context, fn func(tx sqlstore.Conn) error) error {
+// Begin starts a write transaction, which begins IMMEDIATE: it holds the
+// write lock from its first read, so a read-modify-write cannot lose an
+// update and needs no row locks.
+func (d dialect) Begin(ctx context.Context) (sqlstore.Tx, error) {
 	tx, err := d.db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return nil, err
 	}
-	// Deferred, so that a panic in fn (UpdateKey's callback) cannot leave
-	// the only write connection inside an open transaction.
-	defer tx.Rollback()
-	if err := fn(conn{q: tx}); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+	return writeTx{conn{q: tx}, tx}, nil
 }
+
+type writeTx struct {
+	conn
+	tx *sql.Tx
+}
+
+func (t writeTx) Commit(context.Context) error { return t.tx.Commit() }
+func (t writeTx) Rollback(context.Context)     { t.tx.Rollback() }
 
 // uniqueColumns name each uniqueness rule as SQLite's message does.
 var uniqueColumns = map[sqlstore.Constraint]string{

@@ -44,6 +44,15 @@ type Conn interface {
 	QueryRow(ctx context.Context, query string, args ...any) Row
 }
 
+// Tx is a write transaction.
+type Tx interface {
+	Conn
+	Commit(ctx context.Context) error
+	// Rollback ends the transaction unless it was committed; after
+	// Commit it does nothing.
+	Rollback(ctx context.Context)
+}
+
 // Batcher is a Conn that can send several statements in one round trip.
 type Batcher interface {
 	ExecBatch(ctx context.Context, stmts []Stmt) error
@@ -76,8 +85,8 @@ type DB interface {
 	Read() Conn
 	// Write runs one statement that writes, outside a transaction.
 	Write() Conn
-	// InTx runs fn in a write transaction and commits it unless fn fails.
-	InTx(ctx context.Context, fn func(tx Conn) error) error
+	// Begin starts a write transaction.
+	Begin(ctx context.Context) (Tx, error)
 	// Unique reports a violation of c, or of any uniqueness rule for
 	// AnyConstraint.
 	Unique(err error, c Constraint) bool
@@ -114,7 +123,20 @@ func New(db DB) *Store { return &Store{db: db, read: db.Read(), write: db.Write(
 // Close does nothing: the database package owns the connections.
 func (s *Store) Close() error { return nil }
 
-func (s *Store) inTx(ctx context.Context, fn func(tx Conn) error) error { return s.db.InTx(ctx, fn) }
+// inTx runs fn in a write transaction and commits it unless fn fails.
+func (s *Store) inTx(ctx context.Context, fn func(tx Conn) error) error {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return s.wrap(err, "begin")
+	}
+	// Deferred, so that a panic in fn (UpdateKey's callback) cannot leave
+	// a connection inside an open transaction.
+	defer tx.Rollback(ctx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return s.wrap(tx.Commit(ctx), "commit")
+}
 
 // lock returns clause with a leading space where the database locks rows.
 func (s *Store) lock(clause string) string {
