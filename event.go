@@ -13,6 +13,13 @@ type Event struct {
 	Target      string         `json:"target,omitempty"` // the object's id
 	IP          string         `json:"ip,omitempty"`
 	Data        map[string]any `json:"data,omitempty"`
+	// Seq, PrevHash and Hash (hex) place the event in its workspace's
+	// audit chain (see ChainHash). The store sets them on insert; they are
+	// empty only on an event an earlier release wrote and that was not
+	// sealed yet.
+	Seq      int64  `json:"seq,omitempty"`
+	PrevHash string `json:"prev_hash,omitempty"`
+	Hash     string `json:"hash,omitempty"`
 }
 
 // Actor is who caused an event.

@@ -160,12 +160,27 @@ type KeyFilter struct {
 	Notice time.Duration
 }
 
-// EventStore keeps the audit log.
+// EventStore keeps the audit log, one hash chain per workspace (see
+// ChainHash): every method that records an event links it to its
+// workspace's chain in the same transaction, and writers of one workspace
+// take their turns, on any number of instances.
 type EventStore interface {
 	AppendEvent(ctx context.Context, ev Event) error
 	// Events lists events matching f, newest first, with the next cursor.
 	// An empty WorkspaceID lists platform events only, never every workspace's.
 	Events(ctx context.Context, f EventFilter) ([]*Event, string, error)
+	// EachEvent calls fn with every event of f.WorkspaceID that matches
+	// f (its Cursor and Limit aside) in chain order, then any unsealed
+	// ones by id, reading as it goes; fn's error stops it and is returned.
+	EachEvent(ctx context.Context, f EventFilter, fn func(*Event) error) error
+	// ChainHead returns the head of a workspace's chain ("" for the
+	// platform's); an empty chain has Seq 0 and a zero hash.
+	ChainHead(ctx context.Context, workspaceID string) (ChainHead, error)
+	// ChainHeads lists the head of every chain that has events.
+	ChainHeads(ctx context.Context) ([]ChainHead, error)
+	// SealEvents links the events an earlier release stored without a
+	// chain, oldest first, and returns how many it linked.
+	SealEvents(ctx context.Context) (int, error)
 }
 
 // SessionStore keeps console sessions.

@@ -59,6 +59,11 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		db.pool.Close()
 		return nil, err
 	}
+	// Events an earlier release wrote join their chains now.
+	if _, err := db.SealEvents(ctx); err != nil {
+		db.pool.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

@@ -100,6 +100,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.prepared[q] = st
 	}
 	db.Store = sqlstore.New(dialect{db})
+	if _, err := db.SealEvents(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

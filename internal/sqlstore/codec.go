@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -90,32 +89,6 @@ func (c *conds) add(cond string, args ...any) {
 }
 
 func (c *conds) String() string { return strings.Join(c.where, " AND ") }
-
-// insertEvent writes ev in tx. Every change records its event in its own
-// transaction, so the log never misses a change nor shows one that failed.
-func (s *Store) insertEvent(ctx context.Context, tx Conn, ev *latchkey.Event) error {
-	if ev.ID == "" {
-		return latchkey.Errorf(latchkey.EINVALID, "event without an id")
-	}
-	var data *string
-	if len(ev.Data) > 0 {
-		b, err := json.Marshal(ev.Data)
-		if err != nil {
-			return fmt.Errorf("encode event data: %w", err)
-		}
-		d := string(b)
-		data = &d
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO events
-		(id, workspace_id, at, actor_type, actor_id, actor_label, action, target, ip, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.ID, ev.WorkspaceID, ev.At, ev.Actor.Type, ev.Actor.ID, ev.Actor.Label,
-		ev.Action, ev.Target, ev.IP, data)
-	if s.isUnique(err, AnyConstraint) {
-		return latchkey.Errorf(latchkey.ECONFLICT, "event %s already exists", ev.ID)
-	}
-	return s.wrap(err, "insert event")
-}
 
 // maxInList bounds the values of one IN list or multi-row VALUES, well
 // within every database's limit on bound parameters.

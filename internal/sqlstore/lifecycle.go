@@ -66,14 +66,20 @@ func (s *Store) RecordNotice(ctx context.Context, n latchkey.Notice, mails []*la
 }
 
 // RecordNotices records the notices that still apply, each with its event
-// and webhook, then the mails about those, in one transaction. Each key is
-// locked while its notice is written, so it cannot be deleted half-way; a
-// notice another runner wrote first is skipped.
+// and webhook, then the mails about those, in one transaction. Every key
+// is locked first, so none can be deleted half-way and no key lock is
+// awaited while the workspace's event chain is held; a notice another
+// runner wrote first is skipped.
 func (s *Store) RecordNotices(ctx context.Context, notices []latchkey.Notice, event func(latchkey.Notice) latchkey.Event,
 	mails func([]latchkey.Notice) []*latchkey.Mail) ([]latchkey.Notice, error) {
 	var recorded []latchkey.Notice
 	err := s.inTx(ctx, func(tx Conn) error {
 		recorded = nil
+		type due struct {
+			n latchkey.Notice
+			k *latchkey.Key
+		}
+		var apply []due
 		for _, n := range notices {
 			k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = ? AND k.workspace_id = ?`+s.lock("FOR KEY SHARE OF k"), n.KeyID, n.WorkspaceID))
 			if err != nil {
@@ -85,6 +91,10 @@ func (s *Store) RecordNotices(ctx context.Context, notices []latchkey.Notice, ev
 			if k.RevokedAt != nil || k.ExpiresAt == nil || !k.ExpiresAt.Equal(n.ExpiresAt) {
 				continue
 			}
+			apply = append(apply, due{n, k})
+		}
+		for _, d := range apply {
+			n := d.n
 			added, err := tx.Exec(ctx, `INSERT INTO key_notices (key_id, window_ns, expires_at, workspace_id, noticed_at)
 				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, n.KeyID, int64(n.Window), n.ExpiresAt, n.WorkspaceID, n.At)
 			if err != nil {
@@ -100,7 +110,7 @@ func (s *Store) RecordNotices(ctx context.Context, notices []latchkey.Notice, ev
 			if err := s.insertEvent(ctx, tx, &ev); err != nil {
 				return err
 			}
-			if err := s.enqueueWebhook(ctx, tx, &ev, k); err != nil {
+			if err := s.enqueueWebhook(ctx, tx, &ev, d.k); err != nil {
 				return err
 			}
 			recorded = append(recorded, n)

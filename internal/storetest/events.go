@@ -107,7 +107,12 @@ func testEvents(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		if err != nil || len(list) != 1 {
 			t.Fatalf("Events: got %d, %v, want 1", len(list), err)
 		}
-		wantSame(t, "event", list[0], &first)
+		got := *list[0]
+		if got.Seq == 0 || len(got.Hash) != 64 || len(got.PrevHash) != 64 {
+			t.Fatalf("event read back without its chain link: seq %d, hash %q, prev %q", got.Seq, got.Hash, got.PrevHash)
+		}
+		got.Seq, got.Hash, got.PrevHash = 0, "", ""
+		wantSame(t, "event", &got, &first)
 		list, _, err = f.s.Events(f.ctx, latchkey.EventFilter{WorkspaceID: a, Action: latchkey.EventLogin})
 		if err != nil || len(list) != 1 || list[0].Data != nil {
 			t.Fatalf("event without data: got %v, %v, want nil data", list, err)

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"KeyByHash", testKeyByHash},
 		{"KeyList", testKeyList},
 		{"Events", testEvents},
+		{"EventChain", testEventChain},
 		{"Sessions", testSessions},
 		{"Usage", testUsage},
 		{"Members", testMembers},
