@@ -27,6 +27,10 @@ const (
 	EUNSUPPORTED   Code = "unsupported_media" // 415
 	EUNAVAILABLE   Code = "unavailable"       // 503: a dependency (the store) does not answer
 	EINTERNAL      Code = "internal"          // 500: a bug
+
+	// ESTORAGE (503): the store refuses writes because its disk is full or
+	// the database is read-only; reads and verification may still work.
+	ESTORAGE Code = "storage_unavailable"
 )
 
 // Error is the one error type of latchkey. Message is safe to show to the

@@ -74,6 +74,8 @@ type Config struct {
 	// WebhooksAllowPrivate lets webhooks reach loopback, private and other
 	// non-public addresses (receivers on latchkey's own network).
 	WebhooksAllowPrivate bool
+	// Failures bounds store calls and sets the verify path's outage policy.
+	Failures FailureConfig
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -126,7 +128,8 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := st.Store
+	guarded := guardStore(st, cfg.Failures)
+	store := latchkey.Store(guarded)
 	m.store, m.pg = st.Store, st.pg
 	var maxAge time.Duration
 	if m.pg != nil {
@@ -141,6 +144,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Store: store, Usage: store, Format: format, Now: cfg.Now,
 		Registerer: reg, Logger: cfg.Logger, FlushEvery: cfg.FlushEvery,
 		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge, Verifiable: catalog.Verifiable,
+		ServeStale: cfg.Failures.ServeStaleOnOutage,
 	})
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
@@ -179,7 +183,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 			Service: m.service, Keys: m.verifier, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public,
 		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public}),
 			scim.New(scim.Config{Service: m.service, Keys: m.verifier, Logger: cfg.Logger, ClientIP: clients.IP, BaseURL: public + scim.Prefix})},
-		Ready:          func(ctx context.Context) error { _, err := store.Initialized(ctx); return err },
+		Ready:          readiness(guarded),
 		Gatherer:       reg,
 		Metrics:        server.NewMetrics(reg),
 		TrustedOrigins: cfg.TrustedOrigins,

@@ -22,6 +22,7 @@ var statusOf = map[latchkey.Code]int{
 	latchkey.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	latchkey.ERATELIMITED:   http.StatusTooManyRequests,
 	latchkey.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	latchkey.ESTORAGE:       http.StatusServiceUnavailable,
 	latchkey.EINTERNAL:      http.StatusInternalServerError,
 }
 

@@ -38,6 +38,7 @@ var answerOf = map[latchkey.Code]struct {
 	latchkey.EUNSUPPORTED:   {http.StatusUnsupportedMediaType, ""},
 	latchkey.ERATELIMITED:   {http.StatusTooManyRequests, ""},
 	latchkey.EUNAVAILABLE:   {http.StatusServiceUnavailable, ""},
+	latchkey.ESTORAGE:       {http.StatusServiceUnavailable, ""},
 	latchkey.EINTERNAL:      {http.StatusInternalServerError, ""},
 }
 

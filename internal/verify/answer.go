@@ -17,7 +17,12 @@ var (
 	bearer        = []string{`Bearer realm="latchkey"`}
 	invalidBearer = []string{`Bearer realm="latchkey", error="invalid_token"`}
 	retryOne      = []string{"1"}
+	staleOne      = []string{"1"}
 )
+
+// staleBodyPrefix replaces bodyPrefix in a valid answer decided from the
+// store's last answer (Result.Stale).
+const staleBodyPrefix = `{"valid":true,"stale":true,"key":`
 
 func setCommon(h http.Header) {
 	h["Content-Type"] = jsonType
@@ -30,6 +35,9 @@ func setCommon(h http.Header) {
 // nothing else, and every byte of a body costs throughput on the hot path.
 func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string, forward bool) {
 	h := w.Header()
+	if res.Stale {
+		h["X-Latchkey-Stale"] = staleOne
+	}
 	if res.Code == "" && forward {
 		h["Cache-Control"] = noStore
 	} else {
@@ -49,6 +57,10 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 			return
 		}
 		w.WriteHeader(http.StatusOK)
+		if res.Stale {
+			io.WriteString(w, staleBodyPrefix+e.part(partBody)[len(bodyPrefix):])
+			return
+		}
 		io.WriteString(w, e.part(partBody))
 		return
 	}

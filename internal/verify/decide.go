@@ -74,7 +74,7 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (*latchkey.Key,
 		code latchkey.VerifyCode
 		err  error
 	)
-	if h, ok := v.find(ctx, tok, &e, &full, &code, &err); ok {
+	if h, ok := v.find(ctx, tok, &e, &full, &code, &err, nil); ok {
 		now := v.now()
 		code = decide(&e, &h, now.UnixNano(), "")
 		if code == "" && e.ratePeriod > 0 {

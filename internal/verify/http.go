@@ -68,13 +68,18 @@ func (v *Verifier) PostHandler() http.Handler {
 // ForwardAuthHandler serves GET /v1/verify for reverse proxies (nginx
 // auth_request, Traefik ForwardAuth, Caddy forward_auth): the key in a
 // header, requirements in the query, the key's identity in the answer's
-// X-Latchkey-* headers.
+// X-Latchkey-* headers. With ?mode=nginx a refusal is a 401 or 403 that
+// carries the real answer in headers (see nginx.go).
 func (v *Verifier) ForwardAuthHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var scratch [8]string
 		var check Request
 		var msg string
 		if check.Scopes, msg = parseQuery(r.URL.RawQuery, scratch[:0], &check); msg != "" {
+			if nginxMode(r.URL.RawQuery) {
+				answerNginx(w, func(w http.ResponseWriter) { writeBadRequest(w, http.StatusBadRequest, latchkey.EINVALID, msg) })
+				return
+			}
 			writeBadRequest(w, http.StatusBadRequest, latchkey.EINVALID, msg)
 			return
 		}
@@ -86,6 +91,10 @@ func (v *Verifier) ForwardAuthHandler() http.Handler {
 		} else {
 			check.KeyID = keyID
 			res = v.Check(r.Context(), tok, check)
+		}
+		if res.Code != "" && nginxMode(r.URL.RawQuery) {
+			answerNginx(w, func(w http.ResponseWriter) { v.answer(w, &res, check.Scopes, true) })
+			return
 		}
 		v.answer(w, &res, check.Scopes, true)
 	})
@@ -177,6 +186,12 @@ func parseQuery(q string, scopes []string, req *Request) ([]string, string) {
 		case "environment":
 			if req.Environment = latchkey.Environment(val); val != "" && !req.Environment.Valid() {
 				return scopes, `environment must be "production" or "demo"`
+			}
+		case "mode":
+			// nginx (see nginx.go) or the default; a typo must not
+			// silently give answers nginx turns into 500s.
+			if val != "" && val != "nginx" {
+				return scopes, `mode must be "nginx" or absent`
 			}
 		}
 	}

@@ -64,6 +64,11 @@ type Config struct {
 	// accepts (the catalog's Verifiable); by default every type but scim
 	// and management, whose keys open latchkey itself.
 	Verifiable func(keyType string) bool
+	// ServeStale, when positive, keeps accepting a key the store cannot
+	// be asked about (it is unreachable or too slow) if the store last
+	// answered for it at most ServeStale ago and that answer still passes
+	// every check; the Result is then Stale. 0 answers Unavailable.
+	ServeStale time.Duration
 }
 
 // Request is what a caller requires of a key; empty fields require nothing.
@@ -84,6 +89,9 @@ type Result struct {
 	Missing []string
 	// RetryAfter is when a rate-limited key may try again.
 	RetryAfter time.Duration
+	// Stale is set when the decision rests on the store's last answer for
+	// the key because the store could not be reached (Config.ServeStale).
+	Stale bool
 	// Err is the store's error when Code is Unavailable.
 	Err error
 }
@@ -135,6 +143,7 @@ type Verifier struct {
 	flushEvery time.Duration
 	noCache    bool
 	maxAge     int64
+	serveStale int64 // Config.ServeStale in nanoseconds; 0 when off
 	// untrusted is set while cross-instance invalidations may be missed
 	// (the LISTEN connection is down): every lookup reads the store.
 	untrusted atomic.Bool
@@ -143,6 +152,7 @@ type Verifier struct {
 	usage     usageBook
 	flushMu   sync.Mutex
 	metrics   metrics
+	stale     staleMetrics
 	// verifiable is Config.Verifiable, judged once per key on the cold path.
 	verifiable func(keyType string) bool
 }
@@ -150,7 +160,8 @@ type Verifier struct {
 // New returns a Verifier for cfg.
 func New(cfg Config) *Verifier {
 	v := &Verifier{store: cfg.Store, format: cfg.Format, now: cfg.Now, sink: cfg.Usage,
-		log: cfg.Logger, flushEvery: cfg.FlushEvery, noCache: cfg.DisableCache, maxAge: int64(cfg.MaxAge)}
+		log: cfg.Logger, flushEvery: cfg.FlushEvery, noCache: cfg.DisableCache, maxAge: int64(cfg.MaxAge),
+		serveStale: int64(max(cfg.ServeStale, 0))}
 	if v.format.Prefix() == "" {
 		v.format, _ = token.NewFormat(token.DefaultPrefix)
 	}
@@ -177,6 +188,7 @@ func New(cfg Config) *Verifier {
 	v.limits.init(max(size, 1024))
 	v.usage.init()
 	v.metrics.init(cfg.Registerer, v.cache)
+	v.stale.init(cfg.Registerer)
 	return v
 }
 
@@ -202,7 +214,11 @@ func (v *Verifier) InvalidateAll() { v.cache.invalidateAll() }
 func (v *Verifier) SetTrusted(trusted bool) {
 	if !trusted {
 		v.untrusted.Store(true)
-		v.cache.invalidateAll()
+		if v.serveStale == 0 {
+			v.cache.invalidateAll()
+		}
+		// With ServeStale the entries stay, read only when the store
+		// fails and only within the stale bound (see lookupFailed).
 		return
 	}
 	// The generation bump refuses entries read before re-subscription.
@@ -228,9 +244,17 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	}
 	gen := v.cache.generation()
 	k, err := v.store.KeyByHash(ctx, *h)
+	if err != nil && !latchkey.IsNotFound(err) && v.serveStale > 0 && full == nil {
+		return v.lookupFailed(h, e, err)
+	}
 	if latchkey.IsNotFound(err) {
 		if useCache {
 			v.cache.putUnknown(gen, *h)
+		}
+		if v.serveStale > 0 {
+			// The store's last answer is now "no such key": an outage
+			// must not bring the deleted key back.
+			v.cache.forget(h)
 		}
 		return errUnknown
 	}
@@ -248,7 +272,9 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	if full != nil {
 		*full = k
 	}
-	if useCache {
+	if useCache || (v.serveStale > 0 && !v.noCache) {
+		// Untrusted entries are kept only as the last answer for
+		// ServeStale; lookup does not read them while untrusted.
 		if full == nil {
 			k = nil
 		}
@@ -268,7 +294,7 @@ func (v *Verifier) Check(ctx context.Context, tok string, req Request) Result {
 }
 
 func (v *Verifier) check(ctx context.Context, tok string, req *Request, r *Result) {
-	h, ok := v.find(ctx, tok, &r.Key.e, nil, &r.Code, &r.Err)
+	h, ok := v.find(ctx, tok, &r.Key.e, nil, &r.Code, &r.Err, &r.Stale)
 	if !ok {
 		return
 	}
@@ -300,7 +326,7 @@ func (v *Verifier) check(ctx context.Context, tok string, req *Request, r *Resul
 
 // find parses tok and looks its hash up. It reports false, with code set,
 // when there is no key to decide about.
-func (v *Verifier) find(ctx context.Context, tok string, e *entry, full **latchkey.Key, code *latchkey.VerifyCode, errp *error) ([32]byte, bool) {
+func (v *Verifier) find(ctx context.Context, tok string, e *entry, full **latchkey.Key, code *latchkey.VerifyCode, errp *error, stale *bool) ([32]byte, bool) {
 	if tok == "" {
 		*code = latchkey.KeyMissing
 		return [32]byte{}, false
@@ -314,6 +340,9 @@ func (v *Verifier) find(ctx context.Context, tok string, e *entry, full **latchk
 	case err == errUnknown:
 		*code = latchkey.KeyInvalid
 		return h, false
+	case err == errStale:
+		*stale = true
+		return h, true
 	case err != nil:
 		*code, *errp = Unavailable, err
 		// The token is never logged, nor its hash: the hash is the
