@@ -180,6 +180,21 @@ func (st *Store) Events(ctx context.Context, f latchkey.EventFilter) ([]*latchke
 	return r.a, r.b, err
 }
 
+// ChainHead calls the store's ChainHead under the deadline.
+func (st *Store) ChainHead(ctx context.Context, workspaceID string) (latchkey.ChainHead, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) (latchkey.ChainHead, error) {
+		return st.Store.ChainHead(ctx, workspaceID)
+	})
+}
+
+// ChainHeads calls the store's ChainHeads under the deadline.
+func (st *Store) ChainHeads(ctx context.Context) ([]latchkey.ChainHead, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]latchkey.ChainHead, error) { return st.Store.ChainHeads(ctx) })
+}
+
+// EachEvent streams without a deadline: an export of a long log takes
+// as long as its reader needs, and ends with the request.
+
 // CreateSession calls the store's CreateSession under the deadline.
 func (st *Store) CreateSession(ctx context.Context, s *latchkey.Session) error {
 	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.CreateSession(ctx, s) })
