@@ -110,10 +110,6 @@ func (a *API) Register(mux *http.ServeMux) {
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) { WriteError(w, r, a.log, err) }
 
-// unavailable is the code Authenticate answers when the store fails; it is
-// not the key's fault, so it must not read as a refused key.
-const unavailable latchkey.VerifyCode = "unavailable"
-
 // SessionCookie is the name of the console and API session cookie.
 const SessionCookie = manage.SessionCookie
 
@@ -123,11 +119,8 @@ func (a *API) caller(r *http.Request) (manage.Caller, string, error) {
 	c := manage.Caller{IP: a.localIP(r)}
 	if tok := presentedKey(r); tok != "" {
 		k, code := a.keys.Authenticate(r.Context(), tok)
-		if code == unavailable {
-			return c, "", latchkey.Errorf(latchkey.EUNAVAILABLE, "the key store does not answer; retry shortly")
-		}
-		if code != "" {
-			return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "the API key was refused: %s", code).WithDetail("reason", string(code))
+		if err := code.Err(); err != nil {
+			return c, "", err
 		}
 		if k.Type != latchkey.TypeManagement {
 			return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "a %s key cannot call the management API; use a management key", k.Type).WithDetail("reason", "wrong_type")

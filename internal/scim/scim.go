@@ -165,11 +165,8 @@ func (h *Handler) authenticate(r *http.Request) (latchkey.Principal, error) {
 		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "send the workspace's SCIM key as Authorization: Bearer")
 	}
 	k, code := h.keys.Authenticate(r.Context(), strings.TrimSpace(a[7:]))
-	switch {
-	case code == "unavailable":
-		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAVAILABLE, "the key store does not answer; retry shortly")
-	case code != "":
-		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "the SCIM key was refused: %s", code)
+	if err := code.Err(); err != nil {
+		return latchkey.Principal{}, err
 	}
 	return h.svc.ScimPrincipal(k, h.ip(r))
 }
