@@ -20,9 +20,29 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, tok string) (*latchkey.Key, latchkey.VerifyCode)
 }
 
+// Service is what the API asks of the management layer; *manage.Service
+// implements it. It is the union of one small interface per group of
+// handlers, each declared next to them.
+type Service interface {
+	callerService
+	sessionService
+	keyService
+	memberService
+	eventService
+	settingsService
+	platformService
+	scimRequestService
+}
+
+// callerService resolves who is calling, for every authenticated route.
+type callerService interface {
+	SessionUser(ctx context.Context, tok string) (*latchkey.User, error)
+	Principal(ctx context.Context, c manage.Caller, ws string) (latchkey.Principal, error)
+}
+
 // Config configures the API.
 type Config struct {
-	Service *manage.Service
+	Service Service
 	Keys    Authenticator
 	Logger  *slog.Logger
 	// SecureCookies marks session cookies Secure; set it behind TLS.
@@ -37,7 +57,7 @@ type Config struct {
 
 // API serves the management endpoints.
 type API struct {
-	svc     *manage.Service
+	svc     Service
 	keys    Authenticator
 	log     *slog.Logger
 	secure  bool
