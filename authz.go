@@ -1,6 +1,9 @@
 package latchkey
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // Action is something a principal may try to do in a workspace.
 type Action string
@@ -58,8 +61,9 @@ type Rule struct {
 	SCIM bool
 }
 
-// Table is the one authorization table: role × action. Every handler of
-// every surface (API, console, SCIM, CLI) asks Authorize, which reads it.
+// table is the one authorization table: role × action. Every handler of
+// every surface (API, console, SCIM, CLI) asks Authorize, which reads it;
+// others read it through RuleFor and Actions, so no code can change it.
 //
 // Keys add one rule on top, decided by AuthorizeKey alone: no principal can
 // create, widen or obtain a secret more powerful than itself. A key's power
@@ -76,7 +80,7 @@ type Rule struct {
 //   - personal keys: where members may not create them, a member may only
 //     narrow their keys and reset them without a grace period, so an
 //     admin's narrowing holds.
-var Table = map[Action]Rule{
+var table = map[Action]Rule{
 	//                   owner super admin member  management-key scope   operator  scim key
 	ActKeysRead:          {All, All, All, Own, "keys:read", true, false},
 	ActKeyCreate:         {All, All, All, Own, "keys:write", false, false},
@@ -102,6 +106,17 @@ var Table = map[Action]Rule{
 	ActWorkspacesList:    {No, No, No, No, "", true, false},
 	ActScimProvision:     {No, No, No, No, "", false, true},
 	ActOutboxRead:        {All, All, All, No, "", false, false},
+}
+
+// RuleFor returns the authorization rule of a, and whether a has one.
+func RuleFor(a Action) (Rule, bool) {
+	r, ok := table[a]
+	return r, ok
+}
+
+// Actions returns every action of the authorization table, sorted.
+func Actions() []Action {
+	return slices.Sorted(maps.Keys(table))
 }
 
 // PrincipalKind says how a caller authenticated.
@@ -159,7 +174,7 @@ type Target struct {
 // principal cannot see answer ENOTFOUND, never EFORBIDDEN, so that their
 // existence does not leak; so do keys a member may not see.
 func Authorize(p Principal, a Action, t Target) error {
-	rule, ok := Table[a]
+	rule, ok := table[a]
 	if !ok {
 		return Errorf(EINTERNAL, "action %q has no authorization rule", a)
 	}
@@ -218,21 +233,21 @@ func Authorize(p Principal, a Action, t Target) error {
 // Grant reports what role r holds of a, for listings that filter rather than refuse.
 func (p Principal) Grant(a Action) Grant {
 	if p.Kind == PrincipalOperator {
-		if Table[a].Operator {
+		if table[a].Operator {
 			return All
 		}
 		return No
 	}
 	if p.Kind == PrincipalSCIM {
-		if Table[a].SCIM {
+		if table[a].SCIM {
 			return All
 		}
 		return No
 	}
-	if p.Kind == PrincipalKey && !slices.Contains(p.Scopes, Table[a].Scope) {
+	if p.Kind == PrincipalKey && !slices.Contains(p.Scopes, table[a].Scope) {
 		return No
 	}
-	return Table[a].grant(p.Role)
+	return table[a].grant(p.Role)
 }
 
 func (r Rule) grant(role Role) Grant {

@@ -29,7 +29,7 @@ func TestAuthorizeSCIM(t *testing.T) {
 		}
 	}
 	// Nothing else in the table is open to a SCIM key.
-	for a := range Table {
+	for a := range table {
 		want := a == ActScimProvision
 		if got := Authorize(scim, a, Target{WorkspaceID: ws, Owner: OwnerWorkspace}) == nil; got != want {
 			t.Errorf("scim key may %s: got %v, want %v", a, got, want)

@@ -51,7 +51,7 @@ func TestAuthorize(t *testing.T) {
 }
 
 func TestEveryActionHasARule(t *testing.T) {
-	for a, r := range Table {
+	for a, r := range table {
 		if r.Scope != "" {
 			found := false
 			for _, s := range ManagementScopes {

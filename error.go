@@ -7,6 +7,7 @@
 package latchkey
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -59,8 +60,9 @@ func (e *Error) WithDetail(key string, value any) *Error {
 	return e
 }
 
-// ErrorCode returns the code of the *Error in err's chain, EINTERNAL for any
-// other non-nil error, and "" for nil.
+// ErrorCode returns the code of the *Error in err's chain, EUNAVAILABLE for
+// an operation that ran out of time (a store that does not answer is not a
+// bug), EINTERNAL for any other non-nil error, and "" for nil.
 func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
@@ -69,15 +71,21 @@ func ErrorCode(err error) Code {
 	if errors.As(err, &e) {
 		return e.Code
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return EUNAVAILABLE
+	}
 	return EINTERNAL
 }
 
-// ErrorMessage returns the caller-safe message of err; internal errors get a
+// ErrorMessage returns the caller-safe message of err; other errors get a
 // generic message so that nothing about the implementation leaks.
 func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the request took too long; retry shortly"
 	}
 	return "internal error"
 }

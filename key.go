@@ -136,31 +136,3 @@ func ValidateRateLimit(r *RateLimit) error {
 
 // MaxGracePeriod bounds how long a reset key's old secret may keep working.
 const MaxGracePeriod = 7 * Day
-
-// VerifyCode is the reason a verification failed, sent as "error.code".
-type VerifyCode string
-
-// Verification failures: the 401s, then the 403s, then 429.
-const (
-	KeyMissing         VerifyCode = "key_missing"
-	KeyMalformed       VerifyCode = "key_malformed"
-	KeyInvalid         VerifyCode = "key_invalid"
-	KeyExpired         VerifyCode = "key_expired"
-	KeyRevoked         VerifyCode = "key_revoked"
-	OwnerDeprovisioned VerifyCode = "owner_deprovisioned"
-	InsufficientScope  VerifyCode = "insufficient_scope"
-	WrongType          VerifyCode = "wrong_type"
-	WrongEnvironment   VerifyCode = "wrong_environment"
-	RateLimited        VerifyCode = "rate_limited"
-)
-
-// HTTPStatus is the status a verify endpoint answers with for c.
-func (c VerifyCode) HTTPStatus() int {
-	switch c {
-	case InsufficientScope, WrongType, WrongEnvironment:
-		return 403
-	case RateLimited:
-		return 429
-	}
-	return 401
-}

@@ -4,7 +4,7 @@ package latchkey
 // scope opens. A key is never more than its creator's role, so a scope the
 // creator cannot use is refused at creation rather than sit there unusable.
 func RoleAllowsScope(r Role, scope string) bool {
-	for _, rule := range Table {
+	for _, rule := range table {
 		if rule.Scope == scope && rule.grant(r) != No {
 			return true
 		}

@@ -27,7 +27,7 @@ var principals = []string{
 // of principals. Targets: W a workspace key, M a personal key of the
 // "member" principal, O a personal key of another member.
 //
-// It is written out by hand rather than derived from latchkey.Table, so a
+// It is written out by hand rather than derived from the domain's table, so a
 // handler that forgot to ask the table, or a table entry changed by
 // mistake, shows up here as a wrong status.
 var grid = []struct {

@@ -20,9 +20,29 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, tok string) (*latchkey.Key, latchkey.VerifyCode)
 }
 
+// Service is what the API asks of the management layer; *manage.Service
+// implements it. It is the union of one small interface per group of
+// handlers, each declared next to them.
+type Service interface {
+	callerService
+	sessionService
+	keyService
+	memberService
+	eventService
+	settingsService
+	platformService
+	scimRequestService
+}
+
+// callerService resolves who is calling, for every authenticated route.
+type callerService interface {
+	SessionUser(ctx context.Context, tok string) (*latchkey.User, error)
+	Principal(ctx context.Context, c manage.Caller, ws string) (latchkey.Principal, error)
+}
+
 // Config configures the API.
 type Config struct {
-	Service *manage.Service
+	Service Service
 	Keys    Authenticator
 	Logger  *slog.Logger
 	// SecureCookies marks session cookies Secure; set it behind TLS.
@@ -37,7 +57,7 @@ type Config struct {
 
 // API serves the management endpoints.
 type API struct {
-	svc     *manage.Service
+	svc     Service
 	keys    Authenticator
 	log     *slog.Logger
 	secure  bool
@@ -110,10 +130,6 @@ func (a *API) Register(mux *http.ServeMux) {
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) { WriteError(w, r, a.log, err) }
 
-// unavailable is the code Authenticate answers when the store fails; it is
-// not the key's fault, so it must not read as a refused key.
-const unavailable latchkey.VerifyCode = "unavailable"
-
 // SessionCookie is the name of the console and API session cookie.
 const SessionCookie = manage.SessionCookie
 
@@ -123,11 +139,8 @@ func (a *API) caller(r *http.Request) (manage.Caller, string, error) {
 	c := manage.Caller{IP: a.localIP(r)}
 	if tok := presentedKey(r); tok != "" {
 		k, code := a.keys.Authenticate(r.Context(), tok)
-		if code == unavailable {
-			return c, "", latchkey.Errorf(latchkey.EUNAVAILABLE, "the key store does not answer; retry shortly")
-		}
-		if code != "" {
-			return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "the API key was refused: %s", code).WithDetail("reason", string(code))
+		if err := code.Err(); err != nil {
+			return c, "", err
 		}
 		if k.Type != latchkey.TypeManagement {
 			return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "a %s key cannot call the management API; use a management key", k.Type).WithDetail("reason", "wrong_type")

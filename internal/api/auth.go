@@ -1,11 +1,23 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// sessionService is what the session and profile handlers use.
+type sessionService interface {
+	Login(ctx context.Context, email, pw, ip string) (*latchkey.User, string, error)
+	Logout(ctx context.Context, u *latchkey.User, tok, ip string) error
+	Me(ctx context.Context, c manage.Caller) (*manage.Me, error)
+	ChangePassword(ctx context.Context, c manage.Caller, session, current, next string) error
+	Catalog() *latchkey.Catalog
+	SessionTTL() time.Duration
+}
 
 type loginRequest struct {
 	Email    string `json:"email"`

@@ -1,11 +1,24 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// eventService is what the audit log handler uses.
+type eventService interface {
+	Events(ctx context.Context, p latchkey.Principal, ws string, f latchkey.EventFilter) ([]*latchkey.Event, string, error)
+}
+
+// settingsService is what the settings handlers use.
+type settingsService interface {
+	Settings(ctx context.Context, p latchkey.Principal, ws string) (*latchkey.Settings, error)
+	UpdateSettings(ctx context.Context, p latchkey.Principal, ws string, in manage.SettingsPatch) (*latchkey.Settings, error)
+}
 
 func (a *API) listEvents(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
 	q, err := query(r)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,6 +12,21 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// keyService is what the key handlers use.
+type keyService interface {
+	CreateKey(ctx context.Context, p latchkey.Principal, ws string, in manage.CreateKey) (*latchkey.Key, string, error)
+	ListKeys(ctx context.Context, p latchkey.Principal, ws string, f latchkey.KeyFilter) ([]*latchkey.Key, string, error)
+	Key(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error)
+	UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID string, in manage.UpdateKey) (*latchkey.Key, error)
+	RevokeKey(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error)
+	ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID string, grace time.Duration) (*latchkey.Key, string, error)
+	DeleteKey(ctx context.Context, p latchkey.Principal, ws, keyID string) error
+	KeyUsage(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) ([]latchkey.UsageDay, error)
+	// Notice is the workspace's expiry notice period, for a key's status.
+	Notice(ctx context.Context, ws string) (time.Duration, error)
+	Now() time.Time
+}
 
 // keyView is a key as the API shows it: with its derived status.
 type keyView struct {

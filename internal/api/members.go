@@ -1,11 +1,22 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// memberService is what the member and invitation handlers use.
+type memberService interface {
+	Members(ctx context.Context, p latchkey.Principal, ws string) ([]*latchkey.Member, error)
+	AddMember(ctx context.Context, p latchkey.Principal, ws string, in manage.AddMember) (*latchkey.Member, string, error)
+	UpdateMember(ctx context.Context, p latchkey.Principal, ws, userID string, role latchkey.Role) (*latchkey.Member, error)
+	RemoveMember(ctx context.Context, p latchkey.Principal, ws, userID string) error
+	InviteMember(ctx context.Context, p latchkey.Principal, ws, userID string) (string, error)
+	AcceptInvite(ctx context.Context, tok, pw string, account *latchkey.User, ip string) (*latchkey.User, string, error)
+}
 
 // memberAdded is the answer of adding a member: the member, invited until
 // they accept, and the invitation token with its link, shown this once.

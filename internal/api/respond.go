@@ -53,11 +53,16 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		body.Details = e.Details
 	}
 	status := StatusOf(body.Code)
-	if status == http.StatusInternalServerError {
+	switch status {
+	case http.StatusInternalServerError:
 		rid := w.Header().Get("X-Request-Id")
 		log.ErrorContext(r.Context(), "request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err.Error())
 		body.Message = "internal error; quote request id " + rid + " when reporting it"
 		body.Details = map[string]any{"request_id": rid}
+	case http.StatusServiceUnavailable:
+		// The caller is told to retry; the operator needs to know why.
+		log.WarnContext(r.Context(), "request failed: a dependency does not answer", "request_id", w.Header().Get("X-Request-Id"),
+			"method", r.Method, "path", r.URL.Path, "err", err.Error())
 	}
 	if secs, ok := body.Details["retry_after_seconds"].(int); ok && status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))

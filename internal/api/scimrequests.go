@@ -1,10 +1,19 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/latchkey/latchkey"
 )
+
+// scimRequestService is what the SCIM key request handlers use.
+type scimRequestService interface {
+	RequestScimKey(ctx context.Context, p latchkey.Principal, ws, contactEmail, integration string) (*latchkey.ScimKeyRequest, error)
+	ScimKeyRequests(ctx context.Context, p latchkey.Principal, ws string) ([]*latchkey.ScimKeyRequest, error)
+	ApproveScimKeyRequest(ctx context.Context, p latchkey.Principal, requestID string) (*latchkey.ScimKeyRequest, error)
+	PickUpScimKey(ctx context.Context, p latchkey.Principal, ws, requestID string) (*latchkey.Key, string, error)
+}
 
 // SCIM key requests, where a workspace's scim_key_issuance is operator: the
 // workspace's admins ask, an operator approves (and never sees a secret),

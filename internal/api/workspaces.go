@@ -1,11 +1,18 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// platformService is what the operators' workspace handlers use.
+type platformService interface {
+	Workspaces(ctx context.Context, p latchkey.Principal) ([]*latchkey.Workspace, error)
+	CreateWorkspace(ctx context.Context, p latchkey.Principal, in manage.NewWorkspace) (*latchkey.Workspace, *latchkey.Member, string, error)
+}
 
 // platform resolves the caller as a principal outside any workspace, for
 // the operators' endpoints.

@@ -1,11 +1,17 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/latchkey/latchkey"
 )
+
+// eventService is what the activity page uses.
+type eventService interface {
+	Events(ctx context.Context, p latchkey.Principal, ws string, f latchkey.EventFilter) ([]*latchkey.Event, string, error)
+}
 
 // activityData is the audit log with its filters.
 type activityData struct {

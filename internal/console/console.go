@@ -14,12 +14,26 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/clientip"
-	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// Service is what the console asks of the management layer;
+// *manage.Service implements it. It is the union of one small interface
+// per group of pages, each declared next to them.
+type Service interface {
+	sessionService
+	accountService
+	keyService
+	memberService
+	settingsService
+	eventService
+	outboxService
+	scimRequestService
+	platformService
+}
 
 // Config configures the console.
 type Config struct {
-	Service *manage.Service
+	Service Service
 	Logger  *slog.Logger
 	// SecureCookies marks the session cookie Secure; set it behind TLS.
 	SecureCookies bool
@@ -35,7 +49,7 @@ type Config struct {
 
 // Console serves the web console's pages and assets.
 type Console struct {
-	svc      *manage.Service
+	svc      Service
 	log      *slog.Logger
 	secure   bool
 	clientIP func(*http.Request) string

@@ -1,12 +1,20 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// accountService is what the invitation and password pages use.
+type accountService interface {
+	Invitation(ctx context.Context, tok string) (*manage.Invitation, error)
+	AcceptInvite(ctx context.Context, tok, pw string, account *latchkey.User, ip string) (*latchkey.User, string, error)
+	ChangePassword(ctx context.Context, c manage.Caller, session, current, next string) error
+}
 
 // inviteData is the invitation page: which workspace and address the link
 // is for, and who is signed in (nil when nobody is).

@@ -1,11 +1,28 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// keyService is what the key pages use.
+type keyService interface {
+	Catalog() *latchkey.Catalog
+	Now() time.Time
+	ListKeys(ctx context.Context, p latchkey.Principal, ws string, f latchkey.KeyFilter) ([]*latchkey.Key, string, error)
+	Key(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error)
+	CreateKey(ctx context.Context, p latchkey.Principal, ws string, in manage.CreateKey) (*latchkey.Key, string, error)
+	UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID string, in manage.UpdateKey) (*latchkey.Key, error)
+	RevokeKey(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error)
+	ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID string, grace time.Duration) (*latchkey.Key, string, error)
+	DeleteKey(ctx context.Context, p latchkey.Principal, ws, keyID string) error
+	KeyUsage(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) ([]latchkey.UsageDay, error)
+}
 
 // pageSize is how many keys a table shows at once.
 const pageSize = 25

@@ -1,12 +1,22 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// memberService is what the members page uses.
+type memberService interface {
+	Members(ctx context.Context, p latchkey.Principal, ws string) ([]*latchkey.Member, error)
+	AddMember(ctx context.Context, p latchkey.Principal, ws string, in manage.AddMember) (*latchkey.Member, string, error)
+	UpdateMember(ctx context.Context, p latchkey.Principal, ws, userID string, role latchkey.Role) (*latchkey.Member, error)
+	RemoveMember(ctx context.Context, p latchkey.Principal, ws, userID string) error
+	InviteMember(ctx context.Context, p latchkey.Principal, ws, userID string) (string, error)
+}
 
 // registerAdmin mounts the pages of workspace administration and of
 // platform operators.

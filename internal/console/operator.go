@@ -1,11 +1,18 @@
 package console
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// platformService is what the operators' workspace pages use.
+type platformService interface {
+	Workspaces(ctx context.Context, p latchkey.Principal) ([]*latchkey.Workspace, error)
+	CreateWorkspace(ctx context.Context, p latchkey.Principal, in manage.NewWorkspace) (*latchkey.Workspace, *latchkey.Member, string, error)
+}
 
 // operator wraps h for platform operators; anyone else gets a 404, as for
 // any page they have no access to.

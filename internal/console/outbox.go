@@ -1,12 +1,19 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// outboxService is what the outbox page uses.
+type outboxService interface {
+	Mails(ctx context.Context, p latchkey.Principal, ws string, limit int, cursor string) ([]*latchkey.Mail, string, error)
+	WebhookDeliveries(ctx context.Context, p latchkey.Principal, ws string, limit int) ([]manage.WebhookDelivery, error)
+}
 
 // outboxData is a page of the workspace's mail.
 type outboxData struct {

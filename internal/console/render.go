@@ -148,6 +148,12 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, pg *page, err err
 		setRetryAfter(w, err)
 	case latchkey.ETOOLARGE:
 		status, title, msg = http.StatusRequestEntityTooLarge, "Too much data", latchkey.ErrorMessage(err)
+	case latchkey.EUNSUPPORTED:
+		status, title, msg = http.StatusUnsupportedMediaType, "That did not work", latchkey.ErrorMessage(err)
+	case latchkey.EUNAVAILABLE:
+		// Not the visitor's fault nor a bug: say so, and tell the operator why.
+		c.log.Warn("console: a dependency does not answer", "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path, "err", err.Error())
+		status, title, msg = http.StatusServiceUnavailable, "Temporarily unavailable", latchkey.ErrorMessage(err)
 	default:
 		var e *latchkey.Error
 		if !errors.As(err, &e) || code == latchkey.EINTERNAL {

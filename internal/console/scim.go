@@ -1,12 +1,22 @@
 package console
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/id"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// scimRequestService is what the SCIM page and the operators' request
+// list use.
+type scimRequestService interface {
+	RequestScimKey(ctx context.Context, p latchkey.Principal, ws, contactEmail, integration string) (*latchkey.ScimKeyRequest, error)
+	ScimKeyRequests(ctx context.Context, p latchkey.Principal, ws string) ([]*latchkey.ScimKeyRequest, error)
+	ApproveScimKeyRequest(ctx context.Context, p latchkey.Principal, requestID string) (*latchkey.ScimKeyRequest, error)
+	PickUpScimKey(ctx context.Context, p latchkey.Principal, ws, requestID string) (*latchkey.Key, string, error)
+}
 
 // scimData is the SCIM page: what an identity provider needs, the
 // workspace-wide custom attributes switch, the SCIM keys and requests.

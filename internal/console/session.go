@@ -1,13 +1,26 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// sessionService is what signing in and out, and every page's visitor
+// lookup, use.
+type sessionService interface {
+	Login(ctx context.Context, email, pw, ip string) (*latchkey.User, string, error)
+	Logout(ctx context.Context, u *latchkey.User, tok, ip string) error
+	SessionUser(ctx context.Context, tok string) (*latchkey.User, error)
+	SessionTTL() time.Duration
+	Me(ctx context.Context, c manage.Caller) (*manage.Me, error)
+	Principal(ctx context.Context, c manage.Caller, ws string) (latchkey.Principal, error)
+}
 
 // visitor is the logged-in user of a request and what the layout shows
 // about them.

@@ -1,12 +1,21 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
 )
+
+// settingsService is what the settings page uses.
+type settingsService interface {
+	Settings(ctx context.Context, p latchkey.Principal, ws string) (*latchkey.Settings, error)
+	UpdateSettings(ctx context.Context, p latchkey.Principal, ws string, in manage.SettingsPatch) (*latchkey.Settings, error)
+	RevealWebhookSecret(ctx context.Context, p latchkey.Principal, ws string) (string, error)
+	RotateWebhookSecret(ctx context.Context, p latchkey.Principal, ws string) (string, error)
+}
 
 // settingsForm is the workspace settings form as text fields, so a
 // rejected value is shown back exactly as typed.

@@ -73,7 +73,7 @@ func grantOf(r latchkey.Rule, role latchkey.Role) latchkey.Grant {
 // callerGrant is what p itself may do of a: its role's grant, and for a
 // management key only where the key holds the action's scope.
 func callerGrant(p latchkey.Principal, a latchkey.Action) latchkey.Grant {
-	rule := latchkey.Table[a]
+	rule, _ := latchkey.RuleFor(a)
 	if p.Kind == latchkey.PrincipalKey && (rule.Scope == "" || !slices.Contains(p.Scopes, rule.Scope)) {
 		return latchkey.No
 	}
@@ -95,7 +95,8 @@ func oracleHolds(p latchkey.Principal, s latchkey.Settings, k *latchkey.Key, cre
 		if rank[creatorRole] > rank[p.Role] {
 			return fmt.Sprintf("key acts as %s, caller is %s", creatorRole, p.Role)
 		}
-		for a, rule := range latchkey.Table {
+		for _, a := range latchkey.Actions() {
+			rule, _ := latchkey.RuleFor(a)
 			if rule.Scope == "" || !slices.Contains(k.Scopes, rule.Scope) {
 				continue
 			}

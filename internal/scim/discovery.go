@@ -1,11 +1,17 @@
 package scim
 
 import (
+	"context"
 	"net/http"
 	"sort"
 
 	"github.com/latchkey/latchkey"
 )
+
+// schemaService is what the discovery endpoints use.
+type schemaService interface {
+	ScimExtensionAttrs(ctx context.Context, p latchkey.Principal) ([]latchkey.ScimExtensionAttr, error)
+}
 
 const (
 	configSchema       = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"

@@ -1,10 +1,20 @@
 package scim
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/latchkey/latchkey"
 )
+
+// groupService is what the /Groups handlers use.
+type groupService interface {
+	ScimGroups(ctx context.Context, p latchkey.Principal, q latchkey.ScimQuery) ([]*latchkey.ScimGroup, int, error)
+	ScimGroup(ctx context.Context, p latchkey.Principal, groupID string) (*latchkey.ScimGroup, error)
+	CreateScimGroup(ctx context.Context, p latchkey.Principal, g *latchkey.ScimGroup) (*latchkey.ScimGroup, error)
+	UpdateScimGroup(ctx context.Context, p latchkey.Principal, groupID string, fn func(*latchkey.ScimGroup) error) (*latchkey.ScimGroup, error)
+	DeleteScimGroup(ctx context.Context, p latchkey.Principal, groupID string) error
+}
 
 // groups routes /Groups and /Groups/{id}.
 func (h *Handler) groups(q *request, id string) error {

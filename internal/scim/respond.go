@@ -68,6 +68,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.log.ErrorContext(r.Context(), "scim request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err.Error())
 		body.Detail = "internal error; quote request id " + rid + " when reporting it"
 	}
+	if a.status == http.StatusServiceUnavailable {
+		// The identity provider retries; the operator needs to know why.
+		h.log.WarnContext(r.Context(), "scim request failed: a dependency does not answer", "request_id", w.Header().Get("X-Request-Id"),
+			"method", r.Method, "path", r.URL.Path, "err", err.Error())
+	}
 	if a.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="latchkey SCIM"`)
 	}

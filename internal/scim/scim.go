@@ -37,7 +37,6 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey"
-	"github.com/latchkey/latchkey/internal/manage"
 )
 
 // Authenticator turns a presented key into its key, through the verify
@@ -46,9 +45,26 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, tok string) (*latchkey.Key, latchkey.VerifyCode)
 }
 
+// Service is what the SCIM surface asks of the management layer;
+// *manage.Service implements it. It is the union of one small interface
+// per group of handlers, each declared next to them.
+type Service interface {
+	tenantService
+	userService
+	groupService
+	schemaService
+}
+
+// tenantService turns an authenticated SCIM key into the principal of its
+// workspace and reads that workspace's SCIM settings: every request.
+type tenantService interface {
+	ScimPrincipal(k *latchkey.Key, ip string) (latchkey.Principal, error)
+	ScimSettings(ctx context.Context, p latchkey.Principal) (latchkey.Settings, error)
+}
+
 // Config configures the SCIM surface.
 type Config struct {
-	Service *manage.Service
+	Service Service
 	Keys    Authenticator
 	Logger  *slog.Logger
 	// BaseURL is the public URL of /scim/v2 (https://keys.example.com/scim/v2)
@@ -62,7 +78,7 @@ type Config struct {
 
 // Handler serves /scim/v2.
 type Handler struct {
-	svc  *manage.Service
+	svc  Service
 	keys Authenticator
 	log  *slog.Logger
 	base string
@@ -165,11 +181,8 @@ func (h *Handler) authenticate(r *http.Request) (latchkey.Principal, error) {
 		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "send the workspace's SCIM key as Authorization: Bearer")
 	}
 	k, code := h.keys.Authenticate(r.Context(), strings.TrimSpace(a[7:]))
-	switch {
-	case code == "unavailable":
-		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAVAILABLE, "the key store does not answer; retry shortly")
-	case code != "":
-		return latchkey.Principal{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "the SCIM key was refused: %s", code)
+	if err := code.Err(); err != nil {
+		return latchkey.Principal{}, err
 	}
 	return h.svc.ScimPrincipal(k, h.ip(r))
 }

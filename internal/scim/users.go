@@ -1,10 +1,20 @@
 package scim
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/latchkey/latchkey"
 )
+
+// userService is what the /Users handlers use.
+type userService interface {
+	ScimUsers(ctx context.Context, p latchkey.Principal, q latchkey.ScimQuery) ([]*latchkey.ScimUser, int, error)
+	ScimUser(ctx context.Context, p latchkey.Principal, userID string) (*latchkey.ScimUser, error)
+	CreateScimUser(ctx context.Context, p latchkey.Principal, u *latchkey.ScimUser) (*latchkey.ScimUser, error)
+	UpdateScimUser(ctx context.Context, p latchkey.Principal, userID string, fn func(*latchkey.ScimUser) error) (*latchkey.ScimUser, error)
+	DeleteScimUser(ctx context.Context, p latchkey.Principal, userID string) error
+}
 
 // users routes /Users and /Users/{id}.
 func (h *Handler) users(q *request, id string) error {

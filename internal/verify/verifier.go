@@ -23,10 +23,10 @@ import (
 	"github.com/latchkey/latchkey/internal/token"
 )
 
-// Unavailable is the Result code when the store failed: the key is neither
-// valid nor invalid, and the endpoints answer 503 so that callers retry
-// instead of treating a database outage as a bad key.
-const Unavailable latchkey.VerifyCode = "unavailable"
+// Unavailable is the Result code when the store failed (the domain's
+// latchkey.VerifyUnavailable): the endpoints answer 503 so that callers
+// retry instead of treating a database outage as a bad key.
+const Unavailable = latchkey.VerifyUnavailable
 
 // Lookup finds the key whose current or previous secret hashes to h;
 // latchkey.Store implementations satisfy it.

@@ -1,0 +1,54 @@
+package latchkey
+
+// VerifyCode is the outcome of verifying a presented key, sent as
+// "error.code" by the verify endpoints: "" when the key is valid, else why
+// it was refused, or VerifyUnavailable when it could not be decided.
+type VerifyCode string
+
+// Verification failures: the 401s, then the 403s, then 429, then the one
+// outcome that is not the key's fault.
+const (
+	KeyMissing         VerifyCode = "key_missing"
+	KeyMalformed       VerifyCode = "key_malformed"
+	KeyInvalid         VerifyCode = "key_invalid"
+	KeyExpired         VerifyCode = "key_expired"
+	KeyRevoked         VerifyCode = "key_revoked"
+	OwnerDeprovisioned VerifyCode = "owner_deprovisioned"
+	InsufficientScope  VerifyCode = "insufficient_scope"
+	WrongType          VerifyCode = "wrong_type"
+	WrongEnvironment   VerifyCode = "wrong_environment"
+	RateLimited        VerifyCode = "rate_limited"
+	// VerifyUnavailable means the store failed: the key is neither valid
+	// nor invalid, and callers are told to retry rather than treat a
+	// database outage as a bad key.
+	VerifyUnavailable VerifyCode = "unavailable"
+)
+
+// HTTPStatus is the status a verify endpoint answers with for c.
+func (c VerifyCode) HTTPStatus() int {
+	switch c {
+	case InsufficientScope, WrongType, WrongEnvironment:
+		return 403
+	case RateLimited:
+		return 429
+	case VerifyUnavailable:
+		return 503
+	}
+	return 401
+}
+
+// Err is the outcome c as met by a surface that authenticates its callers
+// with a key (the management API, SCIM): nil when the key is valid,
+// EUNAVAILABLE when it could not be decided, and EUNAUTHORIZED naming the
+// reason (detail "reason") for every refusal. A refusal is a 401 there
+// whatever the verify endpoints answer for it: the caller failed to
+// authenticate, and those surfaces document no other status for it.
+func (c VerifyCode) Err() error {
+	switch c {
+	case "":
+		return nil
+	case VerifyUnavailable:
+		return Errorf(EUNAVAILABLE, "the key store does not answer; retry shortly")
+	}
+	return Errorf(EUNAUTHORIZED, "the key was refused: %s", c).WithDetail("reason", string(c))
+}
