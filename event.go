@@ -89,7 +89,7 @@ type EventFilter struct {
 	WorkspaceID string
 	Action      string // exact, or a prefix ending in "." such as "key."
 	Target      string
-	Actor       string // actor id
+	Actor       string // an actor id, or a person's email
 	From, To    *time.Time
 	Limit       int
 	Cursor      string

@@ -179,7 +179,9 @@ type EventStore interface {
 	// ChainHeads lists the head of every chain that has events.
 	ChainHeads(ctx context.Context) ([]ChainHead, error)
 	// SealEvents links the events an earlier release stored without a
-	// chain, oldest first, and returns how many it linked.
+	// chain, oldest first, into each chain that is still empty, and
+	// returns how many it linked; once a chain has begun, unlinked events
+	// stay so, for an audit to report.
 	SealEvents(ctx context.Context) (int, error)
 }
 

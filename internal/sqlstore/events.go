@@ -127,7 +127,11 @@ func eventConds(f latchkey.EventFilter) (c conds, ok bool) {
 	if f.Target != "" {
 		c.add("target = ?", f.Target)
 	}
-	if f.Actor != "" {
+	switch {
+	case strings.Contains(f.Actor, "@"):
+		// People are recorded with their email as the label.
+		c.add("actor_label = ?", strings.ToLower(strings.TrimSpace(f.Actor)))
+	case f.Actor != "":
 		c.add("actor_id = ?", f.Actor)
 	}
 	if f.From != nil {
@@ -219,11 +223,15 @@ func (s *Store) ChainHeads(ctx context.Context) ([]latchkey.ChainHead, error) {
 	return list, s.wrap(err, "event chains")
 }
 
-// sealBatch bounds the events linked in one transaction.
+// sealBatch bounds the events read at a time while sealing.
 const sealBatch = 500
 
-// SealEvents links unsealed events, oldest first, a batch per
-// transaction; see latchkey.EventStore.
+// SealEvents links the events an earlier release stored without a chain,
+// oldest first; see latchkey.EventStore. It seals a workspace's events
+// only while its chain is empty, in one transaction: once a chain has
+// begun, an unlinked event is one the chain cannot vouch for (written by
+// an older instance during a rolling upgrade, or inserted behind the
+// store's back), and it stays unlinked for an audit to report.
 func (s *Store) SealEvents(ctx context.Context) (int, error) {
 	rows, err := s.read.Query(ctx, `SELECT DISTINCT workspace_id FROM events WHERE seq IS NULL`)
 	workspaces, err := collect(rows, err, func(r Row) (string, error) {
@@ -235,14 +243,14 @@ func (s *Store) SealEvents(ctx context.Context) (int, error) {
 	}
 	sealed := 0
 	for _, ws := range workspaces {
-		for {
-			n := 0
-			err := s.inTx(ctx, func(tx Conn) error {
-				seq, prev, err := s.lockChain(ctx, tx, ws)
-				if err != nil {
-					return err
-				}
-				rows, err := tx.Query(ctx, eventSelect+`WHERE workspace_id = ? AND seq IS NULL ORDER BY id LIMIT ?`, ws, sealBatch)
+		err := s.inTx(ctx, func(tx Conn) error {
+			seq, prev, err := s.lockChain(ctx, tx, ws)
+			if err != nil || seq > 0 {
+				return err
+			}
+			for after := ""; ; {
+				rows, err := tx.Query(ctx, eventSelect+`WHERE workspace_id = ? AND seq IS NULL AND id > ? ORDER BY id LIMIT ?`,
+					ws, after, sealBatch)
 				evs, err := collect(rows, err, scanEvent)
 				if err != nil {
 					return err
@@ -257,18 +265,17 @@ func (s *Store) SealEvents(ctx context.Context) (int, error) {
 						seq, prev[:], hash[:], ev.ID); err != nil {
 						return err
 					}
-					prev = hash
+					prev, after = hash, ev.ID
 				}
-				n = len(evs)
-				return s.advanceChain(ctx, tx, ws, seq, prev)
-			})
-			if err != nil {
-				return sealed, s.wrap(err, "seal events")
+				if len(evs) < sealBatch {
+					break
+				}
 			}
-			sealed += n
-			if n < sealBatch {
-				break
-			}
+			sealed += int(seq)
+			return s.advanceChain(ctx, tx, ws, seq, prev)
+		})
+		if err != nil {
+			return sealed, s.wrap(err, "seal events")
 		}
 	}
 	return sealed, nil

@@ -10,6 +10,7 @@ ALTER TABLE events ADD COLUMN prev_hash BLOB;
 ALTER TABLE events ADD COLUMN hash BLOB;
 CREATE UNIQUE INDEX events_chain ON events (workspace_id, seq);
 CREATE INDEX events_unsealed ON events (workspace_id, id) WHERE seq IS NULL;
+CREATE INDEX events_workspace_actor_label ON events (workspace_id, actor_label, id);
 CREATE TABLE event_chains (
     workspace_id TEXT PRIMARY KEY,
     seq          BIGINT NOT NULL,
@@ -18,6 +19,7 @@ CREATE TABLE event_chains (
 
 -- +goose Down
 DROP TABLE event_chains;
+DROP INDEX events_workspace_actor_label;
 DROP INDEX events_unsealed;
 DROP INDEX events_chain;
 ALTER TABLE events DROP COLUMN hash;
