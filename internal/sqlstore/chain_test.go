@@ -93,7 +93,7 @@ var t0 = time.Date(2031, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func event(id, ws string, i int) latchkey.Event {
 	return latchkey.Event{ID: id, WorkspaceID: ws, At: t0.Add(time.Duration(i) * time.Minute),
-		Actor: latchkey.Actor{Type: latchkey.ActorUser, ID: "usr_1", Label: "ann@acme.test"},
+		Actor:  latchkey.Actor{Type: latchkey.ActorUser, ID: "usr_1", Label: "ann@acme.test"},
 		Action: latchkey.EventKeyUpdated, Target: "key_1", IP: "192.0.2.1", Data: map[string]any{"n": i}}
 }
 
