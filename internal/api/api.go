@@ -29,6 +29,7 @@ type Service interface {
 	keyService
 	memberService
 	eventService
+	auditService
 	settingsService
 	platformService
 	scimRequestService
@@ -100,6 +101,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/workspaces/{ws}/keys/{id}/reset", a.inWorkspace(a.resetKey))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/keys/{id}/usage", a.inWorkspace(a.keyUsage))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/events", a.inWorkspace(a.listEvents))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/events/head", a.inWorkspace(a.eventHead))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/events/export", a.inWorkspace(a.exportEvents))
 
 	mux.HandleFunc("PATCH /v1/workspaces/{ws}/settings", a.inWorkspace(a.patchSettings))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/members", a.inWorkspace(a.listMembers))

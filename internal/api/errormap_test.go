@@ -114,6 +114,12 @@ func (f *failing) AcceptInvite(context.Context, string, string, *latchkey.User, 
 func (f *failing) Events(context.Context, latchkey.Principal, string, latchkey.EventFilter) ([]*latchkey.Event, string, error) {
 	return nil, "", f.fail(f.err)
 }
+func (f *failing) EventHead(context.Context, latchkey.Principal, string) (latchkey.ChainHead, error) {
+	return latchkey.ChainHead{}, f.fail(f.err)
+}
+func (f *failing) ExportEvents(context.Context, latchkey.Principal, string, latchkey.EventFilter, func(*latchkey.Event) error) error {
+	return f.fail(f.err)
+}
 func (f *failing) Settings(context.Context, latchkey.Principal, string) (*latchkey.Settings, error) {
 	return nil, f.fail(f.err)
 }
@@ -166,6 +172,9 @@ var routes = []struct{ method, path, body string }{
 	{"POST", "/v1/workspaces/ws_1/keys/key_1/reset", ""},
 	{"GET", "/v1/workspaces/ws_1/keys/key_1/usage", ""},
 	{"GET", "/v1/workspaces/ws_1/events", ""},
+	{"GET", "/v1/workspaces/ws_1/events/head", ""},
+	{"GET", "/v1/workspaces/ws_1/events/export", ""},
+	{"GET", "/v1/workspaces/ws_1/events/export?format=csv", ""},
 	{"GET", "/v1/workspaces/ws_1/members", ""},
 	{"POST", "/v1/workspaces/ws_1/members", `{"email":"new@acme.test"}`},
 	{"PATCH", "/v1/workspaces/ws_1/members/usr_2", `{"role":"admin"}`},

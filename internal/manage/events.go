@@ -26,3 +26,23 @@ func (s *Service) Settings(ctx context.Context, p latchkey.Principal, ws string)
 	}
 	return &w.Settings, nil
 }
+
+// EventHead returns the head of ws's audit chain, for p to keep elsewhere:
+// a head kept outside latchkey lets its holder tell later whether the log
+// up to it was changed.
+func (s *Service) EventHead(ctx context.Context, p latchkey.Principal, ws string) (latchkey.ChainHead, error) {
+	if _, err := s.workspace(ctx, p, ws, latchkey.ActEventsRead); err != nil {
+		return latchkey.ChainHead{}, err
+	}
+	return s.store.ChainHead(ctx, ws)
+}
+
+// ExportEvents calls fn with every event of ws matching f, in chain order,
+// for p; f's cursor and limit are ignored.
+func (s *Service) ExportEvents(ctx context.Context, p latchkey.Principal, ws string, f latchkey.EventFilter, fn func(*latchkey.Event) error) error {
+	if _, err := s.workspace(ctx, p, ws, latchkey.ActEventsRead); err != nil {
+		return err
+	}
+	f.WorkspaceID, f.Cursor, f.Limit = ws, "", 0
+	return s.store.EachEvent(ctx, f, fn)
+}
