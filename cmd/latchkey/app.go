@@ -152,11 +152,6 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		store.Close()
 		return nil, err
 	}
-	boot, err := m.bootstrap(ctx)
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
 	clients, err := clientip.New(cfg.TrustedProxies)
 	if err != nil {
 		store.Close()
@@ -185,6 +180,16 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		TrustedOrigins: cfg.TrustedOrigins,
 		HSTS:           cfg.SecureCookies,
 	})
+	if err != nil {
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
+	// The owner is created only now that the address is bound and the
+	// server built: a start that fails (a busy port, a bad flag) leaves
+	// the store empty, and the next start creates the owner and prints its
+	// password, instead of an owner nobody was ever told the password of.
+	boot, err := m.bootstrap(ctx)
 	if err != nil {
 		ln.Close()
 		store.Close()
@@ -240,8 +245,11 @@ func (m *Main) onInvalidation(payload string) {
 // how to log in; the password is shown this once and never stored in clear.
 func (m *Main) bootstrap(ctx context.Context) (string, error) {
 	done, err := m.store.Initialized(ctx)
-	if err != nil || done {
+	if err != nil {
 		return "", err
+	}
+	if done {
+		return m.neverLoggedIn(ctx)
 	}
 	email := m.cfg.OwnerEmail
 	first, err := m.service.Init(ctx, "My workspace", email, "")
