@@ -55,6 +55,10 @@ type Config struct {
 	PasswordHashes int
 	FlushEvery     time.Duration
 	ShutdownGrace  time.Duration
+	// DrainDelay is how long a stopping server keeps serving after
+	// /readyz turned 503, for load balancers to take it out (none when
+	// zero; `serve` defaults to 5 seconds).
+	DrainDelay time.Duration
 	// DisableVerifyCache sends every verification to the store; only the
 	// load harness (bench/) sets it, to measure the cold path.
 	DisableVerifyCache bool
@@ -179,6 +183,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Metrics:        server.NewMetrics(reg),
 		TrustedOrigins: cfg.TrustedOrigins,
 		HSTS:           cfg.SecureCookies,
+		DrainDelay:     cfg.DrainDelay,
 	})
 	if err != nil {
 		ln.Close()
@@ -314,8 +319,8 @@ func (m *Main) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-serveErr:
 	}
-	m.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.ShutdownGrace)
+	m.log.Info("shutting down: /readyz answers 503; serving on during the drain delay", "drain_delay", m.cfg.DrainDelay.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.DrainDelay+m.cfg.ShutdownGrace)
 	defer cancel()
 	if e := m.server.Shutdown(sctx); e != nil {
 		err = errors.Join(err, e)
