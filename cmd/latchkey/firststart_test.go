@@ -236,3 +236,23 @@ func TestInitRefusesEmptyOrShortPasswordFile(t *testing.T) {
 		t.Errorf("init --password-file /dev/null: exit %d, want 2", code)
 	}
 }
+
+// TestDatabaseURLFromFile: LATCHKEY_DATABASE_URL_FILE names a file holding
+// the URL (a mounted secret); a missing file is a clear usage error that
+// does not echo the variable's neighbours.
+func TestDatabaseURLFromFile(t *testing.T) {
+	t.Setenv("LATCHKEY_DATABASE_URL_FILE", filepath.Join(t.TempDir(), "missing"))
+	var out, errb bytes.Buffer
+	if code := run([]string{"migrate"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "LATCHKEY_DATABASE_URL_FILE") {
+		t.Errorf("a missing LATCHKEY_DATABASE_URL_FILE: exit %d, stderr %q; want 2 naming the variable", code, errb.String())
+	}
+	// The file's content is used: an unreachable PostgreSQL proves it was
+	// read (SQLite would have succeeded).
+	t.Setenv("LATCHKEY_DATABASE_URL_FILE", writeFile(t, "postgres://latchkey:s3cret@127.0.0.1:1/latchkey?connect_timeout=1\n"))
+	out.Reset()
+	errb.Reset()
+	code := run([]string{"migrate", "--data-dir", t.TempDir()}, &out, &errb)
+	if code == 0 || strings.Contains(errb.String(), "s3cret") {
+		t.Errorf("migrate with the URL from a file: exit %d, stderr %q; want a failure to connect that hides the password", code, errb.String())
+	}
+}

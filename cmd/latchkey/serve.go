@@ -75,10 +75,11 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	// Benchmark-only knobs (bench/), hidden from --help: the cold path
 	// without the verify cache, and CPU profiles of a server under load.
 	f.BoolVar(&verifyCache, "verify-cache", true, "cache verified keys (false: every verification reads the store)")
-	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (HOST:PORT)")
 	_ = f.MarkHidden("verify-cache")
-	_ = f.MarkHidden("pprof-addr")
-	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "drain-delay", "smtp-url", "mail-from", "public-url", "webhooks-allow-private", "password-hashes", "jobs-interval")
+	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on its own listener at this loopback address (HOST:PORT), for CPU and heap profiles")
+	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics on its own listener at HOST:PORT, and no longer on --addr")
+	f.BoolVar(&cfg.MetricsPprof, "metrics-pprof", false, "also serve net/http/pprof on --metrics-addr (which must then be a loopback address)")
+	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "drain-delay", "smtp-url", "mail-from", "public-url", "webhooks-allow-private", "password-hashes", "jobs-interval", "pprof-addr", "metrics-addr", "metrics-pprof")
 	return c
 }
 
