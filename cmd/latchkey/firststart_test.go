@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/token"
 )
 
@@ -85,6 +86,15 @@ func TestFirstStartOnBusyPortDoesNotLockTheOwnerOut(t *testing.T) {
 		t.Fatalf("second start printed %q: want the owner's one-time password", printed)
 	}
 	first := match[1]
+	// The printed password is the owner's (checked against the store: a
+	// login would count as the owner having logged in).
+	u, err := m.store.UserByEmail(context.Background(), "admin@localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := password.Verify(context.Background(), first, u.PasswordHash); !ok || err != nil {
+		t.Fatalf("the printed password is not the owner's: %v", err)
+	}
 	stop()
 
 	// The password was lost: the next start says how to get in.
