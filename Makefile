@@ -1,5 +1,5 @@
 # Developer shortcuts. The test command of record is the README's `go test ./...`.
-.PHONY: test bench fuzz lint
+.PHONY: test bench fuzz lint image
 
 test:
 	go test ./...
@@ -22,3 +22,7 @@ lint:
 	gofmt -l .
 	go vet ./...
 	staticcheck ./...
+
+# The container image (Dockerfile); buildah works as well as docker.
+image:
+	docker build --build-arg BUILD_TIME=$$(date -u +%FT%TZ) -t latchkey .

@@ -55,6 +55,10 @@ type Config struct {
 	PasswordHashes int
 	FlushEvery     time.Duration
 	ShutdownGrace  time.Duration
+	// DrainDelay is how long a stopping server keeps serving after
+	// /readyz turned 503, for load balancers to take it out (none when
+	// zero; `serve` defaults to 5 seconds).
+	DrainDelay time.Duration
 	// DisableVerifyCache sends every verification to the store; only the
 	// load harness (bench/) sets it, to measure the cold path.
 	DisableVerifyCache bool
@@ -76,6 +80,10 @@ type Config struct {
 	WebhooksAllowPrivate bool
 	// Failures bounds store calls and sets the verify path's outage policy.
 	Failures FailureConfig
+	// MetricsAddr serves /metrics on its own listener instead of the main
+	// one; MetricsPprof adds net/http/pprof there (loopback only).
+	MetricsAddr  string
+	MetricsPprof bool
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -96,6 +104,9 @@ type Main struct {
 	jobs     *jobs.Runner
 	sender   *notify.Sender // nil without SMTP
 	webhooks *webhook.Sender
+	reg      *prometheus.Registry
+	metrics  *metricsListener // nil without MetricsAddr
+	listenUp prometheus.Gauge // PostgreSQL only
 
 	closeOnce sync.Once
 }
@@ -140,6 +151,10 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg = reg
+	if m.pg != nil {
+		m.listenUp = listenerGauge(reg)
+	}
 	m.verifier = verify.New(verify.Config{
 		Store: store, Usage: store, Format: format, Now: cfg.Now,
 		Registerer: reg, Logger: cfg.Logger, FlushEvery: cfg.FlushEvery,
@@ -150,14 +165,9 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
 		MaxKeysPerMember: cfg.MaxKeysPerMember, MaxKeysPerWorkspace: cfg.MaxKeysPerWorkspace,
 	})
-	m.webhooks = webhook.New(webhook.Config{Store: m.store, Interval: m.cfg.WebhookInterval,
+	m.webhooks = webhook.New(webhook.Config{Store: newWebhookStore(m.store, reg), Interval: m.cfg.WebhookInterval,
 		AllowPrivate: m.cfg.WebhooksAllowPrivate, Now: m.cfg.Now, Logger: m.log})
 	if err := m.newSender(); err != nil {
-		store.Close()
-		return nil, err
-	}
-	boot, err := m.bootstrap(ctx)
-	if err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -173,6 +183,20 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		store.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
+	// /metrics is on the main listener unless it has its own.
+	var gatherer prometheus.Gatherer = reg
+	if cfg.MetricsAddr != "" {
+		if m.metrics, err = newMetricsListener(cfg.MetricsAddr, cfg.MetricsPprof, reg); err != nil {
+			ln.Close()
+			store.Close()
+			return nil, err
+		}
+		gatherer = nil
+	} else if cfg.MetricsPprof {
+		ln.Close()
+		store.Close()
+		return nil, usagef("--metrics-pprof needs --metrics-addr")
+	}
 	public := strings.TrimRight(cfg.PublicURL, "/")
 	if public == "" {
 		public = "http://" + ln.Addr().String()
@@ -184,12 +208,25 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public}),
 			scim.New(scim.Config{Service: m.service, Keys: m.verifier, Logger: cfg.Logger, ClientIP: clients.IP, BaseURL: public + scim.Prefix})},
 		Ready:          readiness(guarded),
-		Gatherer:       reg,
+		Gatherer:       gatherer,
 		Metrics:        server.NewMetrics(reg),
 		TrustedOrigins: cfg.TrustedOrigins,
 		HSTS:           cfg.SecureCookies,
+		DrainDelay:     cfg.DrainDelay,
 	})
 	if err != nil {
+		m.closeMetrics()
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
+	// The owner is created only now that the address is bound and the
+	// server built: a start that fails (a busy port, a bad flag) leaves
+	// the store empty, and the next start creates the owner and prints its
+	// password, instead of an owner nobody was ever told the password of.
+	boot, err := m.bootstrap(ctx)
+	if err != nil {
+		m.closeMetrics()
 		ln.Close()
 		store.Close()
 		return nil, err
@@ -198,7 +235,17 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	// The address is bound: connections queue until Run serves them, so
 	// the URL can be announced now.
 	fmt.Fprintf(cfg.Stdout, "%slatchkey is listening on %s\n", boot, m.URL())
+	if m.metrics != nil {
+		fmt.Fprintf(cfg.Stdout, "metrics on %s/metrics\n", m.MetricsURL())
+	}
 	return m, nil
+}
+
+// closeMetrics releases the metrics listener of a start that failed.
+func (m *Main) closeMetrics() {
+	if m.metrics != nil {
+		m.metrics.ln.Close()
+	}
 }
 
 func loadCatalog(path string) (*latchkey.Catalog, error) {
@@ -244,8 +291,11 @@ func (m *Main) onInvalidation(payload string) {
 // how to log in; the password is shown this once and never stored in clear.
 func (m *Main) bootstrap(ctx context.Context) (string, error) {
 	done, err := m.store.Initialized(ctx)
-	if err != nil || done {
+	if err != nil {
 		return "", err
+	}
+	if done {
+		return m.neverLoggedIn(ctx)
 	}
 	email := m.cfg.OwnerEmail
 	first, err := m.service.Init(ctx, "My workspace", email, "")
@@ -294,6 +344,11 @@ func (m *Main) Run(ctx context.Context) error {
 					m.log.Warn("lost the invalidation channel: verifying from the store until it is back")
 				}
 				m.verifier.SetTrusted(up)
+				if up {
+					m.listenUp.Set(1)
+				} else {
+					m.listenUp.Set(0)
+				}
 			}); err != nil {
 				m.log.Error("invalidation listener stopped", "err", err.Error())
 			}
@@ -302,6 +357,11 @@ func (m *Main) Run(ctx context.Context) error {
 		close(listenDone)
 	}
 	waitBackground := m.startBackground(vctx)
+	if m.metrics != nil {
+		// Scrapes go on while the main listener drains; it stops last.
+		go m.metrics.serve()
+		defer m.metrics.shutdown()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- m.server.Serve() }()
 
@@ -310,8 +370,8 @@ func (m *Main) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-serveErr:
 	}
-	m.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.ShutdownGrace)
+	m.log.Info("shutting down: /readyz answers 503; serving on during the drain delay", "drain_delay", m.cfg.DrainDelay.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.DrainDelay+m.cfg.ShutdownGrace)
 	defer cancel()
 	if e := m.server.Shutdown(sctx); e != nil {
 		err = errors.Join(err, e)

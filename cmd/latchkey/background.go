@@ -12,7 +12,7 @@ import (
 func (m *Main) newJobs() {
 	jc := jobs.Config{
 		Store: m.store, Invalidator: m.verifier, Interval: m.cfg.JobsInterval,
-		BaseURL: m.publicURL(), Now: m.cfg.Now, Logger: m.log,
+		BaseURL: m.publicURL(), Now: m.cfg.Now, Logger: m.log, Registerer: m.reg,
 	}
 	if m.pg != nil {
 		// Every instance ticks; the advisory lock lets one work at a
@@ -34,7 +34,7 @@ func (m *Main) newSender() error {
 	if from == "" {
 		from = "latchkey@localhost"
 	}
-	s, err := notify.New(notify.Config{Store: m.store, URL: m.cfg.SMTPURL, From: from, Interval: m.cfg.MailInterval, Now: m.cfg.Now, Logger: m.log})
+	s, err := notify.New(notify.Config{Store: m.store, URL: m.cfg.SMTPURL, From: from, Interval: m.cfg.MailInterval, Now: m.cfg.Now, Logger: m.log, Registerer: m.reg})
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -27,6 +27,10 @@ func fromEnv(fs *pflag.FlagSet, names ...string) {
 	}
 }
 
+// secretFlags may also come from a file named by LATCHKEY_<FLAG>_FILE:
+// the flags whose values hold credentials.
+var secretFlags = map[string]bool{"database-url": true, "smtp-url": true}
+
 // applyEnv sets every env-enabled flag not given on the command line from
 // its LATCHKEY_* variable. A flag always wins over the environment.
 func applyEnv(c *cobra.Command) error {
@@ -36,10 +40,25 @@ func applyEnv(c *cobra.Command) error {
 			return
 		}
 		v, ok := os.LookupEnv(envName(f.Name))
+		if !ok && secretFlags[f.Name] {
+			// LATCHKEY_<FLAG>_FILE names a file holding the value (a
+			// mounted secret), so it is not in the environment.
+			var path string
+			if path, ok = os.LookupEnv(envName(f.Name) + "_FILE"); ok {
+				var e error
+				if v, e = readSecretFile(path); e != nil {
+					err = usagef("%s_FILE: %v", envName(f.Name), e)
+					return
+				}
+			}
+		}
 		if !ok {
 			return
 		}
 		if e := c.Flags().Set(f.Name, v); e != nil {
+			if secretFlags[f.Name] {
+				v = "(hidden)"
+			}
 			err = usagef("%s=%q: %v", envName(f.Name), v, e)
 		}
 	})

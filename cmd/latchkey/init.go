@@ -21,7 +21,7 @@ func newInitCmd() *cobra.Command {
 			if workspace == "" || email == "" || passwordFile == "" {
 				return usagef("init needs --workspace, --email and --password-file")
 			}
-			pw, err := readSecretFile(passwordFile)
+			pw, err := readPasswordFile(passwordFile)
 			if err != nil {
 				return err
 			}

@@ -51,6 +51,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.Version = readBuildInfo().String()
+	// --version prints the same line as `latchkey version`.
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -59,7 +62,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	// Every flag can also come from LATCHKEY_<FLAG> (dashes as underscores),
 	// and every secret from LATCHKEY_<FLAG>_FILE.
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return applyEnv(c) }
-	root.AddCommand(newServeCmd(), newInitCmd(), newMigrateCmd(), newKeysCmd(), newOperatorCmd(), newAuditCmd())
+	root.AddCommand(newServeCmd(), newInitCmd(), newMigrateCmd(), newKeysCmd(), newOperatorCmd(), newOwnerCmd(),
+		newBackupCmd(), newRestoreCmd(), newVersionCmd(), newAuditCmd())
 	return root
 }
 

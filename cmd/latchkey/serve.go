@@ -19,8 +19,10 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the latchkey server (API, verify endpoints, console)",
 		Long: `Run the latchkey server. On an empty store it creates a workspace and an
-owner and prints the URL and a one-time password. SIGTERM or SIGINT drains
-requests in flight, flushes usage counters and exits.
+owner and prints the URL and a one-time password. SIGTERM or SIGINT turns /readyz
+to 503 at once, serves on for --drain-delay, closes keep-alive connections
+after their current request, waits for requests in flight, flushes usage
+counters and exits.
 
 Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`,
 		Args: cobra.NoArgs,
@@ -58,7 +60,8 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringSliceVar(&cfg.TrustedOrigins, "trusted-origins", nil, "origins allowed to make cross-origin state-changing requests")
 	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "reverse proxies (CIDR or address) whose X-Forwarded-For names the client")
 	f.DurationVar(&cfg.FlushEvery, "usage-flush", 5*time.Second, "how often usage counters are written to the store")
-	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for requests in flight")
+	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for requests in flight, after the drain delay")
+	f.DurationVar(&cfg.DrainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long to keep serving after /readyz turned 503, for load balancers to stop sending (0: none)")
 	f.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver mail over SMTP: smtp://user:password@host:587 (or smtps://); without it mail stays in the console's outbox")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "the URL people reach latchkey at (https://keys.example.com), for links in mail, the console, the API and SCIM; the listening address by default")
 	f.IntVar(&cfg.PasswordHashes, "password-hashes", password.DefaultConcurrency(), "how many password hashes (64 MiB each) may run at once; more logins at once answer 429")
@@ -73,10 +76,11 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	// Benchmark-only knobs (bench/), hidden from --help: the cold path
 	// without the verify cache, and CPU profiles of a server under load.
 	f.BoolVar(&verifyCache, "verify-cache", true, "cache verified keys (false: every verification reads the store)")
-	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address (HOST:PORT)")
 	_ = f.MarkHidden("verify-cache")
-	_ = f.MarkHidden("pprof-addr")
-	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "smtp-url", "mail-from", "public-url", "webhooks-allow-private", "password-hashes", "jobs-interval")
+	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on its own listener at this loopback address (HOST:PORT), for CPU and heap profiles")
+	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics on its own listener at HOST:PORT, and no longer on --addr")
+	f.BoolVar(&cfg.MetricsPprof, "metrics-pprof", false, "also serve net/http/pprof on --metrics-addr (which must then be a loopback address)")
+	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "drain-delay", "smtp-url", "mail-from", "public-url", "webhooks-allow-private", "password-hashes", "jobs-interval", "pprof-addr", "metrics-addr", "metrics-pprof")
 	return c
 }
 

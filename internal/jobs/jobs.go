@@ -18,6 +18,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/id"
 )
@@ -60,12 +62,15 @@ type Config struct {
 	BaseURL string
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// Registerer receives the job metrics; none are kept when nil.
+	Registerer prometheus.Registerer
 }
 
 // Runner runs the lifecycle jobs on every tick.
 type Runner struct {
-	cfg Config
-	ids *id.Generator
+	cfg     Config
+	ids     *id.Generator
+	metrics *metrics
 }
 
 // New returns a Runner; Run starts it.
@@ -79,7 +84,7 @@ func New(cfg Config) *Runner {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{cfg: cfg, ids: id.NewGenerator(cfg.Now, nil)}
+	return &Runner{cfg: cfg, ids: id.NewGenerator(cfg.Now, nil), metrics: newMetrics(cfg.Registerer)}
 }
 
 // Run ticks until ctx is cancelled, starting with one tick at once. A
@@ -104,31 +109,53 @@ func (r *Runner) Run(ctx context.Context) error {
 func (r *Runner) RunOnce(ctx context.Context) error {
 	if r.cfg.Locker != nil {
 		release, ok, err := r.cfg.Locker.TryAdvisoryLock(ctx, LockKey)
-		if err != nil || !ok {
+		if err != nil {
+			for _, j := range jobNames {
+				r.metrics.ran(j, err)
+			}
 			return err
+		}
+		if !ok {
+			r.metrics.skipped()
+			return nil
 		}
 		defer release()
 	}
 	wss, err := r.cfg.Store.Workspaces(ctx)
 	if err != nil {
+		for _, j := range jobNames {
+			r.metrics.ran(j, err)
+		}
 		return err
 	}
-	var errs []error
+	// Each job's outcome over every workspace: one failure marks the run
+	// failed, the other workspaces are still served.
+	jobErrs := map[string][]error{}
 	for _, ws := range wss {
-		if err := r.notices(ctx, ws); err != nil {
-			errs = append(errs, err)
-		}
-		if err := r.expired(ctx, ws); err != nil {
-			errs = append(errs, err)
-		}
-		if err := r.deletions(ctx, ws); err != nil {
-			errs = append(errs, err)
-		}
+		jobErrs[jobNotices] = appendErr(jobErrs[jobNotices], r.notices(ctx, ws))
+		jobErrs[jobExpired] = appendErr(jobErrs[jobExpired], r.expired(ctx, ws))
+		jobErrs[jobDeletions] = appendErr(jobErrs[jobDeletions], r.deletions(ctx, ws))
 		if ctx.Err() != nil {
 			break
 		}
 	}
+	var errs []error
+	for _, j := range jobNames {
+		err := errors.Join(jobErrs[j]...)
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err() // cut short: not a success
+		}
+		r.metrics.ran(j, err)
+		errs = append(errs, jobErrs[j]...)
+	}
 	return errors.Join(errs...)
+}
+
+func appendErr(errs []error, err error) []error {
+	if err != nil {
+		return append(errs, err)
+	}
+	return errs
 }
 
 // deletions removes the workspace's keys past their retention, in batches.

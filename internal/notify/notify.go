@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wneessen/go-mail"
 
 	"github.com/latchkey/latchkey"
@@ -41,6 +42,8 @@ type Config struct {
 	MaxAttempts int
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Registerer receives latchkey_mail_deliveries_total; nil keeps none.
+	Registerer prometheus.Registerer
 }
 
 // Sender delivers the outbox.
@@ -48,6 +51,9 @@ type Sender struct {
 	cfg    Config
 	host   string
 	client *mail.Client
+	// deliveries by outcome: sent, retry (failed, tried again later),
+	// gave_up (failed for the last time).
+	sent, retried, gaveUp prometheus.Counter
 }
 
 // lease is how long a claimed mail is hidden from other senders: longer
@@ -99,7 +105,17 @@ func New(cfg Config) (*Sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
-	return &Sender{cfg: cfg, host: u.Host, client: c}, nil
+	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "latchkey_mail_deliveries_total",
+		Help: "Mail delivery attempts over SMTP by outcome: sent, retry (failed, tried again later), gave_up (failed for the last time).",
+	}, []string{"outcome"})
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(deliveries); err != nil {
+			return nil, fmt.Errorf("notify: metrics: %w", err)
+		}
+	}
+	return &Sender{cfg: cfg, host: u.Host, client: c, sent: deliveries.WithLabelValues("sent"),
+		retried: deliveries.WithLabelValues("retry"), gaveUp: deliveries.WithLabelValues("gave_up")}, nil
 }
 
 // Run delivers due mail until ctx is cancelled.
@@ -132,6 +148,9 @@ func (s *Sender) SendDue(ctx context.Context) error {
 			retryAt := &retry
 			if m.Attempts+1 >= s.cfg.MaxAttempts {
 				retryAt = nil
+				s.gaveUp.Inc()
+			} else {
+				s.retried.Inc()
 			}
 			s.cfg.Logger.Warn("mail delivery failed", "mail_id", m.ID, "smtp_host", s.host,
 				"attempt", m.Attempts+1, "gave_up", retryAt == nil, "err", err.Error())
@@ -140,6 +159,7 @@ func (s *Sender) SendDue(ctx context.Context) error {
 			}
 			continue
 		}
+		s.sent.Inc()
 		if err := s.cfg.Store.MarkMailSent(ctx, m.ID, s.cfg.Now()); err != nil {
 			return err
 		}

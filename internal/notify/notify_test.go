@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"net"
 	"path/filepath"
@@ -152,7 +153,8 @@ func TestFailedDeliveryIsRetried(t *testing.T) {
 	c := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	db, m := outbox(t, c.Now())
 	srv, url := startSMTP(t, 2)
-	s, err := notify.New(notify.Config{Store: db, URL: url, From: "latchkey@localhost", Now: c.Now})
+	reg := prometheus.NewRegistry()
+	s, err := notify.New(notify.Config{Store: db, URL: url, From: "latchkey@localhost", Now: c.Now, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,13 +180,35 @@ func TestFailedDeliveryIsRetried(t *testing.T) {
 	if sm := stored(t, db, m.WorkspaceID); sm.SentAt == nil || sm.Attempts != 3 || sm.LastError != "" || len(srv.messages()) != 1 {
 		t.Fatalf("third attempt: got %+v and %d messages, want sent after 3 attempts", sm, len(srv.messages()))
 	}
+	if got := deliveries(t, reg); got["sent"] != 1 || got["retry"] != 2 || got["gave_up"] != 0 {
+		t.Errorf("latchkey_mail_deliveries_total: got %v, want sent 1, retry 2, gave_up 0", got)
+	}
+}
+
+// deliveries reads latchkey_mail_deliveries_total by outcome.
+func deliveries(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "latchkey_mail_deliveries_total" {
+			for _, m := range mf.GetMetric() {
+				out[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }
 
 func TestGiveUpAfterMaxAttempts(t *testing.T) {
 	c := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	db, m := outbox(t, c.Now())
 	_, url := startSMTP(t, 100)
-	s, err := notify.New(notify.Config{Store: db, URL: url, From: "latchkey@localhost", Now: c.Now, MaxAttempts: 2})
+	reg := prometheus.NewRegistry()
+	s, err := notify.New(notify.Config{Store: db, URL: url, From: "latchkey@localhost", Now: c.Now, MaxAttempts: 2, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +220,9 @@ func TestGiveUpAfterMaxAttempts(t *testing.T) {
 	}
 	if sm := stored(t, db, m.WorkspaceID); sm.SentAt != nil || sm.Attempts != 2 || sm.NextAttemptAt != nil {
 		t.Fatalf("after max attempts: got %+v, want given up (nothing due) after 2", sm)
+	}
+	if got := deliveries(t, reg); got["sent"] != 0 || got["retry"] != 1 || got["gave_up"] != 1 {
+		t.Errorf("latchkey_mail_deliveries_total: got %v, want sent 0, retry 1, gave_up 1", got)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,13 +46,30 @@ type Config struct {
 	// HSTS sends Strict-Transport-Security on every answer; set it when
 	// latchkey is served over TLS (with secure cookies).
 	HSTS bool
+	// DrainDelay is how long Shutdown keeps serving as usual after /readyz
+	// turned 503, so load balancers stop sending before connections close.
+	DrainDelay time.Duration
 }
 
 // Server is the HTTP server.
 type Server struct {
-	srv *http.Server
-	ln  net.Listener
-	log *slog.Logger
+	srv        *http.Server
+	ln         net.Listener
+	log        *slog.Logger
+	drainDelay time.Duration
+
+	// draining turns /readyz to 503; closing adds Connection: close to
+	// every answer, so each keep-alive connection ends after its current
+	// request instead of being cut while the client may be sending on it.
+	draining, closing atomic.Bool
+	mu                sync.Mutex
+	conns             map[net.Conn]connInfo
+}
+
+// connInfo is a connection's state and since when it is in it.
+type connInfo struct {
+	state http.ConnState
+	since time.Time
 }
 
 // New builds the server and binds its address, so that Addr is known
@@ -74,7 +93,12 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
+	s := &Server{ln: ln, log: log, drainDelay: cfg.DrainDelay, conns: map[net.Conn]connInfo{}}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			writePlain(w, http.StatusServiceUnavailable, "shutting down\n")
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if cfg.Ready != nil {
@@ -115,8 +139,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	root.Handle("/", general)
 
-	srv := &http.Server{
-		Handler:           securityHeaders(cfg.HSTS, knownMethods(root)),
+	s.srv = &http.Server{
+		Handler:           s.closeWhenStopping(securityHeaders(cfg.HSTS, knownMethods(root))),
+		ConnState:         s.track,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// No server-wide WriteTimeout: it costs a deadline per request on
@@ -126,7 +151,7 @@ func New(cfg Config) (*Server, error) {
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	return &Server{srv: srv, ln: ln, log: log}, nil
+	return s, nil
 }
 
 // Addr is the address the server listens on.
@@ -140,8 +165,110 @@ func (s *Server) Serve() error {
 	return nil
 }
 
-// Shutdown stops accepting connections and waits for requests in flight.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+// Shutdown stops the server without failing a request a client already
+// sent: /readyz answers 503 at once; requests are served as usual for
+// DrainDelay, while load balancers take the instance out; then every answer
+// carries Connection: close, so each keep-alive connection ends after the
+// request it carries, and connections that stay idle or never send a
+// request are closed; Shutdown returns once requests in flight are
+// answered, or when ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	if s.drainDelay > 0 {
+		t := time.NewTimer(s.drainDelay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	s.closing.Store(true)
+	// Busy connections close after their next answer; give them a moment
+	// to carry it, rather than closing one while its client writes to it.
+	// A connection idle for a while is one its client no longer uses (the
+	// load balancer took the instance out): it need not be waited for.
+	deadline := time.Now().Add(closeWindow)
+	for time.Now().Before(deadline) && ctx.Err() == nil && s.busy(idleQuiet) > 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.srv.Shutdown(ctx) }()
+	// http.Server.Shutdown waits 5 seconds before it counts a connection
+	// that never sent a request as idle; close those sooner.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			s.closeSilent(silentAfter)
+		}
+	}
+}
+
+// closeWindow is how long Shutdown lets keep-alive connections close by
+// themselves after their next answer; silentAfter is how long a new
+// connection may stay without a request once the server stops.
+// A connection idle for idleQuiet is no longer in use.
+const (
+	closeWindow = time.Second
+	silentAfter = 500 * time.Millisecond
+	idleQuiet   = 250 * time.Millisecond
+)
+
+// Draining reports whether Shutdown has begun.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+func (s *Server) track(c net.Conn, st http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		delete(s.conns, c)
+	default:
+		s.conns[c] = connInfo{state: st, since: time.Now()}
+	}
+}
+
+// busy counts the connections carrying a request or idle for less than
+// quiet.
+func (s *Server) busy(quiet time.Duration) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ci := range s.conns {
+		if ci.state == http.StateActive || ci.state == http.StateIdle && time.Since(ci.since) < quiet {
+			n++
+		}
+	}
+	return n
+}
+
+// closeSilent closes connections that have sent nothing for d.
+func (s *Server) closeSilent(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c, ci := range s.conns {
+		if ci.state == http.StateNew && time.Since(ci.since) >= d {
+			_ = c.Close()
+		}
+	}
+}
+
+// closeWhenStopping adds Connection: close to every answer once Shutdown
+// has passed the drain delay; net/http then closes the connection after
+// the answer. One atomic load per request, the verify path included.
+func (s *Server) closeWhenStopping(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.closing.Load() {
+			w.Header()["Connection"] = connectionClose
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+var connectionClose = []string{"close"}
 
 func writePlain(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -50,6 +50,10 @@ func codeIndex(c latchkey.VerifyCode) int {
 type metrics struct {
 	results  [len(codes)]prometheus.Counter
 	duration prometheus.Histogram
+	// Cache lookups by result: hit (a fresh entry), negative_hit (a hash
+	// the store said it does not know), miss (read from the store), bypass
+	// (the cache is off or untrusted while invalidations may be missed).
+	cacheHit, cacheNegativeHit, cacheMiss, cacheBypass prometheus.Counter
 }
 
 func (m *metrics) init(reg prometheus.Registerer, c *cache) {
@@ -67,11 +71,20 @@ func (m *metrics) init(reg prometheus.Registerer, c *cache) {
 		Name: "latchkey_verify_cache_keys",
 		Help: "Keys held in this instance's verification cache.",
 	}, func() float64 { return float64(c.len()) })
+	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "latchkey_verify_cache_lookups_total",
+		Help: "Verify cache lookups by result: hit, negative_hit (a key the store does not know), miss (read from the store), bypass (cache off, or untrusted while the invalidation channel is down).",
+	}, []string{"result"})
 	if reg != nil {
 		results = register(reg, results)
 		duration = register(reg, duration)
 		register[prometheus.Collector](reg, entries)
+		lookups = register(reg, lookups)
 	}
+	m.cacheHit = lookups.WithLabelValues("hit")
+	m.cacheNegativeHit = lookups.WithLabelValues("negative_hit")
+	m.cacheMiss = lookups.WithLabelValues("miss")
+	m.cacheBypass = lookups.WithLabelValues("bypass")
 	for i, code := range codes {
 		label := string(code)
 		if label == "" {

@@ -236,11 +236,16 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 		switch v.cache.get(h, e, full) {
 		case found:
 			if (full == nil || *full != nil) && (v.maxAge == 0 || v.now().UnixNano()-e.fetched <= v.maxAge) {
+				v.metrics.cacheHit.Inc()
 				return nil
 			}
 		case unknown:
+			v.metrics.cacheNegativeHit.Inc()
 			return errUnknown
 		}
+		v.metrics.cacheMiss.Inc()
+	} else {
+		v.metrics.cacheBypass.Inc()
 	}
 	gen := v.cache.generation()
 	k, err := v.store.KeyByHash(ctx, *h)
