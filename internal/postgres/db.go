@@ -94,7 +94,7 @@ func Connect(ctx context.Context, databaseURL string) (*DB, error) {
 // idempotent, and instances starting together migrate one at a time: goose
 // holds a session advisory lock meanwhile. Open calls it.
 func (db *DB) Migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+	fsys, err := Migrations()
 	if err != nil {
 		return fmt.Errorf("postgres: migrations: %w", err)
 	}
@@ -115,6 +115,16 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	return nil
+}
+
+// Migrations returns the migrations this store applies: its own and the
+// shared ones, rendered with PostgreSQL's types.
+func Migrations() (fs.FS, error) {
+	own, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return sqlstore.Migrations(own, sqlstore.Types{Postgres: true, Bytes: "BYTEA", Time: "TIMESTAMPTZ", JSON: "JSONB", ID: `TEXT COLLATE "C"`})
 }
 
 // Close closes the connection pool. Listeners and held advisory locks have

@@ -97,7 +97,8 @@ func TestMigrate(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate again: got %v, want nil", err)
 	}
-	files, _ := fs.Glob(migrations, "migrations/*.sql")
+	all, _ := Migrations()
+	files, _ := fs.Glob(all, "*.sql")
 	var version int64
 	if err := db.pool.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil || version != int64(len(files)) {
 		t.Fatalf("schema version: got %d, %v, want %d", version, err, len(files))

@@ -145,7 +145,11 @@ func InUse(ctx context.Context, path string) (bool, error) {
 
 // latestMigration is the version of the newest embedded migration.
 func latestMigration() (int64, error) {
-	entries, err := fs.ReadDir(migrations, "migrations")
+	fsys, err := Migrations()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: migrations: %w", err)
 	}

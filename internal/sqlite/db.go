@@ -121,7 +121,7 @@ func dsn(path, txlock string, pragmas ...string) string {
 // Migrate applies the embedded migrations that the database lacks. It is
 // idempotent; Open calls it.
 func (db *DB) Migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+	fsys, err := Migrations()
 	if err != nil {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
@@ -139,6 +139,16 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	return nil
+}
+
+// Migrations returns the migrations this store applies: its own and the
+// shared ones, rendered with SQLite's types.
+func Migrations() (fs.FS, error) {
+	own, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return sqlstore.Migrations(own, sqlstore.Types{Bytes: "BLOB", Time: "BIGINT", JSON: "TEXT", ID: "TEXT"})
 }
 
 // historyTable records the applied migrations, numbered as PostgreSQL's

@@ -25,7 +25,7 @@ func legacyStore(t *testing.T, path string, oldVersion int64) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	fsys, err := fs.Sub(migrations, "migrations")
+	fsys, err := Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,11 @@ func legacyStore(t *testing.T, path string, oldVersion int64) {
 
 func TestLegacyHistoryRenumbered(t *testing.T) {
 	ctx := context.Background()
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	all, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := fs.Glob(all, "*.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,8 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
-	"os"
+	"fmt"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/internal/postgres"
 	"github.com/latchkey/latchkey/internal/postgres/pgtest"
 	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 // The shared store's SQL runs on both schemas, so after migrating they
@@ -85,25 +87,25 @@ func TestSchemasInStep(t *testing.T) {
 }
 
 func TestMigrationHistoriesInStep(t *testing.T) {
-	names := func(dir string) []string {
-		entries, err := os.ReadDir(dir)
+	names := func(open func() (fs.FS, error)) []string {
+		fsys, err := open()
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out []string
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), ".sql") {
-				out = append(out, e.Name())
-			}
+		names, err := sqlstore.MigrationNames(fsys)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return out
+		return names
 	}
-	lite, pg := names("../sqlite/migrations"), names("../postgres/migrations")
+	lite, pg := names(sqlite.Migrations), names(postgres.Migrations)
 	if !slices.Equal(lite, pg) {
 		t.Errorf("migrations differ:\n  sqlite:   %v\n  postgres: %v", lite, pg)
 	}
-	if len(lite) == 0 {
-		t.Error("no migrations found")
+	for i, n := range lite {
+		if !strings.HasPrefix(n, fmt.Sprintf("%05d_", i+1)) {
+			t.Errorf("migration %s: want number %05d, the histories have no gaps", n, i+1)
+		}
 	}
 }
 

@@ -6,15 +6,15 @@
 
 -- +goose Up
 ALTER TABLE events ADD COLUMN seq BIGINT;
-ALTER TABLE events ADD COLUMN prev_hash BLOB;
-ALTER TABLE events ADD COLUMN hash BLOB;
+ALTER TABLE events ADD COLUMN prev_hash {{.Bytes}};
+ALTER TABLE events ADD COLUMN hash {{.Bytes}};
 CREATE UNIQUE INDEX events_chain ON events (workspace_id, seq);
 CREATE INDEX events_unsealed ON events (workspace_id, id) WHERE seq IS NULL;
 CREATE INDEX events_workspace_actor_label ON events (workspace_id, actor_label, id);
 CREATE TABLE event_chains (
-    workspace_id TEXT PRIMARY KEY,
+    workspace_id {{.ID}} PRIMARY KEY,
     seq          BIGINT NOT NULL,
-    hash         BLOB NOT NULL
+    hash         {{.Bytes}} NOT NULL
 );
 
 -- +goose Down
