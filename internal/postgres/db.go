@@ -120,11 +120,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 // Migrations returns the migrations this store applies: its own and the
 // shared ones, rendered with PostgreSQL's types.
 func Migrations() (fs.FS, error) {
-	own, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	return sqlstore.Migrations(own, sqlstore.Types{Postgres: true, Bytes: "BYTEA", Time: "TIMESTAMPTZ", JSON: "JSONB", ID: `TEXT COLLATE "C"`})
+	return sqlstore.Migrations(migrations, sqlstore.Types{Postgres: true, Bytes: "BYTEA", Time: "TIMESTAMPTZ", JSON: "JSONB", ID: `TEXT COLLATE "C"`})
 }
 
 // Close closes the connection pool. Listeners and held advisory locks have

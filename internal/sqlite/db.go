@@ -144,11 +144,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 // Migrations returns the migrations this store applies: its own and the
 // shared ones, rendered with SQLite's types.
 func Migrations() (fs.FS, error) {
-	own, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	return sqlstore.Migrations(own, sqlstore.Types{Bytes: "BLOB", Time: "BIGINT", JSON: "TEXT", ID: "TEXT"})
+	return sqlstore.Migrations(migrations, sqlstore.Types{Bytes: "BLOB", Time: "BIGINT", JSON: "TEXT", ID: "TEXT"})
 }
 
 // historyTable records the applied migrations, numbered as PostgreSQL's

@@ -11,10 +11,12 @@ import (
 	"text/template"
 )
 
-// Migrations from 00010 on are written once, here, as templates of the
-// little that differs between the databases' DDL; the earlier ones live in
-// each database's folder, as they were first released. Both histories
-// carry the same numbers and names (a test checks it).
+// A migration whose DDL differs between the databases only in column
+// types is written once, here, as a template of those types; a test
+// checked that each renders to the very text first released per database.
+// Migrations that differ more (the first schema, PostgreSQL's NOTIFY
+// triggers, SQLite's table rebuilds) live in each database's folder. Both
+// histories carry the same numbers and names (a test checks it).
 //
 //go:embed migrations/*.sql
 var shared embed.FS
@@ -28,9 +30,14 @@ type Types struct {
 	ID       string // an id, ordered byte by byte: TEXT, TEXT COLLATE "C"
 }
 
-// Migrations returns own, a database's folder of migrations, with the
-// shared ones rendered for its types: the file set goose migrates from.
+// Migrations returns the migrations folder of own, a database's embedded
+// files, with the shared migrations rendered for its types: the file set
+// goose migrates from.
 func Migrations(own fs.FS, t Types) (fs.FS, error) {
+	own, err := fs.Sub(own, "migrations")
+	if err != nil {
+		return nil, err
+	}
 	out := fstest.MapFS{}
 	add := func(fsys fs.FS, render bool) error {
 		names, err := fs.Glob(fsys, "*.sql")

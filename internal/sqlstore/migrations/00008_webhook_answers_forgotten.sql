@@ -3,7 +3,7 @@
 -- URL aimed at it. Keep only the status, and one class for no answer.
 
 -- +goose Up
-UPDATE webhook_attempts SET error = CASE WHEN status_code > 0 THEN 'HTTP ' || status_code::text ELSE 'no answer' END
+UPDATE webhook_attempts SET error = CASE WHEN status_code > 0 THEN 'HTTP ' || status_code{{if .Postgres}}::text{{end}} ELSE 'no answer' END
 WHERE error <> '';
 UPDATE webhook_deliveries SET last_error = COALESCE((SELECT a.error FROM webhook_attempts a
     WHERE a.delivery_id = webhook_deliveries.id ORDER BY a.at DESC LIMIT 1), '')

@@ -3,7 +3,7 @@
 
 -- +goose Up
 ALTER TABLE scim_key_requests ADD COLUMN approved_by TEXT NOT NULL DEFAULT '';
-ALTER TABLE scim_key_requests ADD COLUMN approved_at TIMESTAMPTZ; -- NULL until approved
+ALTER TABLE scim_key_requests ADD COLUMN approved_at {{.Time}}; -- NULL until approved
 -- Requests issued the old way were approved by whoever issued them.
 UPDATE scim_key_requests SET approved_by = issued_by, approved_at = issued_at WHERE issued_at IS NOT NULL;
 

@@ -7,9 +7,9 @@
 CREATE TABLE key_notices (
     key_id       TEXT NOT NULL REFERENCES keys (id) ON DELETE CASCADE,
     window_ns    BIGINT NOT NULL,
-    expires_at   TIMESTAMPTZ NOT NULL,
+    expires_at   {{.Time}} NOT NULL,
     workspace_id TEXT NOT NULL,
-    noticed_at   TIMESTAMPTZ NOT NULL,
+    noticed_at   {{.Time}} NOT NULL,
     PRIMARY KEY (key_id, window_ns, expires_at)
 );
 
@@ -21,11 +21,11 @@ CREATE TABLE mails (
     recipient       TEXT NOT NULL,
     subject         TEXT NOT NULL,
     body            TEXT NOT NULL,
-    created_at      TIMESTAMPTZ NOT NULL,
-    sent_at         TIMESTAMPTZ,
+    created_at      {{.Time}} NOT NULL,
+    sent_at         {{.Time}},
     attempts        INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT NOT NULL DEFAULT '',
-    next_attempt_at TIMESTAMPTZ -- NULL once sent or given up
+    next_attempt_at {{.Time}} -- NULL once sent or given up
 );
 CREATE INDEX mails_workspace_id ON mails (workspace_id, id);
 CREATE INDEX mails_due ON mails (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
