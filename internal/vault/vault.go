@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkey/latchkey"
 	"gocloud.dev/secrets"
 	// The local keeper (base64key://) is always built in; the cloud
 	// keepers each live in a file behind a build tag.
@@ -35,14 +36,10 @@ import (
 // unwraps. It never says which, and never carries key material.
 var ErrOpen = errors.New("vault: the secret cannot be decrypted")
 
-// Sealed is a secret as stored: never the value in clear.
-type Sealed struct {
-	// Ciphertext is the GCM nonce followed by the encrypted value and tag.
-	Ciphertext []byte
-	// WrappedKey is the data key, encrypted by the keeper KeeperID.
-	WrappedKey []byte
-	KeeperID   string
-}
+// Sealed is a secret as stored: never the value in clear. Its Ciphertext
+// is the GCM nonce followed by the encrypted value and tag; WrappedKey is
+// the data key, encrypted by the keeper KeeperID.
+type Sealed = latchkey.Sealed
 
 // AAD is the associated data that binds a ciphertext to its row: moved to
 // another workspace, vault or secret it no longer decrypts.
