@@ -80,6 +80,10 @@ type Rule struct {
 //   - personal keys: where members may not create them, a member may only
 //     narrow their keys and reset them without a grace period, so an
 //     admin's narrowing holds.
+//
+// A vault's own reveal list narrows its rows: Own is the vaults whose list
+// names the member (by role or id), and a reveal needs that list for
+// every role.
 var table = map[Action]Rule{
 	//                   owner super admin member  management-key scope   operator  scim key
 	ActKeysRead:          {All, All, All, Own, "keys:read", true, false},
@@ -95,9 +99,9 @@ var table = map[Action]Rule{
 	ActMembersRead:       {All, All, All, No, "members:read", true, false},
 	ActMembersWrite:      {All, All, No, No, "members:write", false, false},
 	ActOwnersWrite:       {All, No, No, No, "", false, false},
-	ActVaultsRead:        {All, All, All, No, "vaults:read", false, false},
+	ActVaultsRead:        {All, All, All, Own, "vaults:read", false, false},
 	ActVaultsWrite:       {All, All, All, No, "vaults:write", false, false},
-	ActSecretReveal:      {All, All, All, No, "vaults:read", false, false},
+	ActSecretReveal:      {All, All, All, Own, "vaults:read", false, false},
 	ActScimKeyRequest:    {All, All, All, No, "", false, false},
 	ActScimKeyIssue:      {No, No, No, No, "", true, false},
 	ActScimKeyPickup:     {All, All, All, No, "", false, false},

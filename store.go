@@ -24,6 +24,7 @@ type Store interface {
 	LifecycleStore
 	MailStore
 	WebhookStore
+	VaultStore
 	Close() error
 }
 
@@ -324,4 +325,46 @@ type ScimStore interface {
 	UpdateScimGroup(ctx context.Context, workspaceID, id string, fn func(g *ScimGroup) (*Event, error)) (*ScimGroup, error)
 	// DeleteScimGroup removes a group; ENOTFOUND if none.
 	DeleteScimGroup(ctx context.Context, workspaceID, id string, ev Event) error
+}
+
+// VaultStore keeps vaults and their secrets, sealed: the store never sees
+// a value in clear. Every write records its event in the same transaction.
+type VaultStore interface {
+	// CreateVault inserts v; ECONFLICT (detail field "name") when the
+	// workspace has a vault of that name.
+	CreateVault(ctx context.Context, v *Vault, ev Event) error
+	// Vault returns a vault of the workspace; ENOTFOUND if absent or in another.
+	Vault(ctx context.Context, workspaceID, id string) (*Vault, error)
+	// Vaults lists a workspace's vaults by name.
+	Vaults(ctx context.Context, workspaceID string) ([]*Vault, error)
+	// DeleteVault removes a vault and its secrets; ENOTFOUND if absent.
+	DeleteVault(ctx context.Context, workspaceID, id string, ev Event) error
+	// CreateSecret inserts sec; ECONFLICT (detail field "name") when its
+	// vault has a secret of that name, or (detail field "key_id") when
+	// the key already has a secret; ENOTFOUND when the vault or the key
+	// is not in the workspace.
+	CreateSecret(ctx context.Context, sec *VaultSecret, ev Event) error
+	// VaultSecret returns a secret of a vault, sealed value included;
+	// ENOTFOUND if absent or elsewhere.
+	VaultSecret(ctx context.Context, workspaceID, vaultID, id string) (*VaultSecret, error)
+	// VaultSecrets lists a vault's secrets by name, sealed values included.
+	VaultSecrets(ctx context.Context, workspaceID, vaultID string) ([]*VaultSecret, error)
+	// KeySecret returns the secret saved from a key; ENOTFOUND if none.
+	KeySecret(ctx context.Context, workspaceID, keyID string) (*VaultSecret, error)
+	// ReplaceSecret stores a new sealed value for a secret; ENOTFOUND if absent.
+	ReplaceSecret(ctx context.Context, workspaceID, id string, sealed Sealed, at time.Time, ev Event) error
+	// DeleteSecret removes a secret; ENOTFOUND if absent.
+	DeleteSecret(ctx context.Context, workspaceID, vaultID, id string, ev Event) error
+	// SecretsNotWrappedBy lists up to limit secrets whose data key another
+	// keeper than keeperID wraps, for a rotation.
+	SecretsNotWrappedBy(ctx context.Context, keeperID string, limit int) ([]SealedRef, error)
+	// RewrapSecret stores next for a secret whose sealed value is still
+	// prev, in its own transaction, and reports whether it was (a value
+	// replaced meanwhile is left alone).
+	RewrapSecret(ctx context.Context, id string, prev, next Sealed) (bool, error)
+	// VaultKeepers lists the recorded keepers, the current one first.
+	VaultKeepers(ctx context.Context) ([]VaultKeeper, error)
+	// ActivateVaultKeeper records k (inserting it or updating its URL and
+	// activation time) so that it becomes the current keeper.
+	ActivateVaultKeeper(ctx context.Context, k VaultKeeper) error
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkey/latchkey/internal/scim"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/token"
+	"github.com/latchkey/latchkey/internal/vault"
 	"github.com/latchkey/latchkey/internal/verify"
 	"github.com/latchkey/latchkey/internal/webhook"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,8 @@ import (
 // Config is everything the server needs, from flags and LATCHKEY_* variables.
 type Config struct {
 	DataDir string
+	// VaultKeyURLs are the keepers of the vault master key (see openVault).
+	VaultKeyURLs []string
 	// DatabaseURL selects PostgreSQL instead of SQLite in DataDir.
 	DatabaseURL string
 	// SkipMigrate leaves the PostgreSQL schema as it is (migrate with
@@ -100,6 +103,7 @@ type Main struct {
 	pg       *postgres.DB // set on PostgreSQL: LISTEN/NOTIFY between instances
 	verifier *verify.Verifier
 	service  *manage.Service
+	keyring  *vault.Keyring // nil when vaults are off
 	server   *server.Server
 	jobs     *jobs.Runner
 	sender   *notify.Sender // nil without SMTP
@@ -161,9 +165,18 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge, Verifiable: catalog.Verifiable,
 		ServeStale: cfg.Failures.ServeStaleOnOutage,
 	})
+	keyring, err := openVault(ctx, store, cfg.DataDir, cfg.DatabaseURL, cfg.VaultKeyURLs, cfg.Logger)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("vault master key: %w", err)
+	}
+	var sealer manage.Sealer
+	if keyring != nil {
+		sealer, m.keyring = keyring, keyring
+	}
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
-		MaxKeysPerMember: cfg.MaxKeysPerMember, MaxKeysPerWorkspace: cfg.MaxKeysPerWorkspace,
+		MaxKeysPerMember: cfg.MaxKeysPerMember, MaxKeysPerWorkspace: cfg.MaxKeysPerWorkspace, Vault: sealer,
 	})
 	m.webhooks = webhook.New(webhook.Config{Store: newWebhookStore(m.store, reg), Interval: m.cfg.WebhookInterval,
 		AllowPrivate: m.cfg.WebhooksAllowPrivate, Now: m.cfg.Now, Logger: m.log})
@@ -386,6 +399,11 @@ func (m *Main) Run(ctx context.Context) error {
 // Close releases the store. Call it after Run has returned.
 func (m *Main) Close() error {
 	var err error
-	m.closeOnce.Do(func() { err = m.store.Close() })
+	m.closeOnce.Do(func() {
+		if m.keyring != nil {
+			m.keyring.Close()
+		}
+		err = m.store.Close()
+	})
 	return err
 }

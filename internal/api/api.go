@@ -33,6 +33,7 @@ type Service interface {
 	settingsService
 	platformService
 	scimRequestService
+	vaultService
 }
 
 // callerService resolves who is calling, for every authenticated route.
@@ -123,6 +124,16 @@ func (a *API) Register(mux *http.ServeMux) {
 	// The former name of approve, kept for clients written against it: it
 	// approves too, and answers no secret.
 	mux.HandleFunc("POST /v1/scim-key-requests/{id}/issue", a.platform(a.approveScimKeyRequest))
+
+	mux.HandleFunc("GET /v1/workspaces/{ws}/vaults", a.inWorkspace(a.listVaults))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/vaults", a.inWorkspace(a.createVault))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/vaults/{v}", a.inWorkspace(a.getVault))
+	mux.HandleFunc("DELETE /v1/workspaces/{ws}/vaults/{v}", a.inWorkspace(a.deleteVault))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/vaults/{v}/secrets", a.inWorkspace(a.listSecrets))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/vaults/{v}/secrets", a.inWorkspace(a.createSecret))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/vaults/{v}/secrets/{s}", a.inWorkspace(a.getSecret))
+	mux.HandleFunc("DELETE /v1/workspaces/{ws}/vaults/{v}/secrets/{s}", a.inWorkspace(a.deleteSecret))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/vaults/{v}/secrets/{s}/reveal", a.inWorkspace(a.revealSecret))
 
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	// Anything else under /v1 answers in the API's error shape, not as a page.

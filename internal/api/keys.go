@@ -190,7 +190,8 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, p latchkey.Princ
 }
 
 type resetRequest struct {
-	GracePeriod *latchkey.Duration `json:"grace_period"`
+	GracePeriod *latchkey.Duration  `json:"grace_period"`
+	SaveToVault *manage.SaveToVault `json:"save_to_vault"`
 }
 
 func (a *API) resetKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
@@ -203,7 +204,7 @@ func (a *API) resetKey(w http.ResponseWriter, r *http.Request, p latchkey.Princi
 	if in.GracePeriod != nil {
 		grace = time.Duration(*in.GracePeriod)
 	}
-	k, secret, err := a.svc.ResetKey(r.Context(), p, ws, r.PathValue("id"), grace)
+	k, secret, err := a.svc.ResetKeyInto(r.Context(), p, ws, r.PathValue("id"), grace, in.SaveToVault)
 	if err != nil {
 		a.fail(w, r, err)
 		return

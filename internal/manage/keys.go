@@ -25,9 +25,7 @@ type CreateKey struct {
 	ExpiresAt   *time.Time          `json:"expires_at"`
 	CallbackURL string              `json:"callback_url"`
 	RateLimit   *latchkey.RateLimit `json:"rate_limit"`
-	SaveToVault *struct {
-		VaultID string `json:"vault_id"`
-	} `json:"save_to_vault"`
+	SaveToVault *SaveToVault        `json:"save_to_vault"`
 }
 
 // CreateKey creates a key in ws and returns it with its secret, which is
@@ -68,8 +66,12 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	); err != nil {
 		return nil, "", err
 	}
+	var saveTo *latchkey.Vault
+	var sealer Sealer
 	if in.SaveToVault != nil {
-		return nil, "", latchkey.Errorf(latchkey.EUNPROCESSABLE, "vaults are not available on this server yet; store the secret yourself").WithDetail("field", "save_to_vault")
+		if saveTo, sealer, err = s.keyVault(ctx, p, ws, in.SaveToVault); err != nil {
+			return nil, "", err
+		}
 	}
 	if in.Settings, err = s.takeShared(ctx, p, ws, kt.Name, in.Settings); err != nil {
 		return nil, "", err
@@ -109,6 +111,11 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	})
 	if err := s.store.CreateKey(ctx, k, ev); err != nil {
 		return nil, "", err
+	}
+	if saveTo != nil {
+		if err := s.saveNewKey(ctx, p, saveTo, sealer, k, secret); err != nil {
+			return nil, "", err
+		}
 	}
 	return k, secret, s.showShared(ctx, ws, k)
 }

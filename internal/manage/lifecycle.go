@@ -149,11 +149,24 @@ func (s *Service) RevokeKey(ctx context.Context, p latchkey.Principal, ws, keyID
 // ResetKey gives a key a new secret, keeping its id and settings. The old
 // secret stops at once, or after grace (at most seven days).
 func (s *Service) ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID string, grace time.Duration) (*latchkey.Key, string, error) {
+	return s.ResetKeyInto(ctx, p, ws, keyID, grace, nil)
+}
+
+// ResetKeyInto resets a key like ResetKey and keeps its new secret in a
+// vault: the one of save, or the one already holding the key's secret.
+func (s *Service) ResetKeyInto(ctx context.Context, p latchkey.Principal, ws, keyID string, grace time.Duration, save *SaveToVault) (*latchkey.Key, string, error) {
 	if grace < 0 || grace > latchkey.MaxGracePeriod {
 		return nil, "", latchkey.Errorf(latchkey.EINVALID, "grace_period must be between 0s and 7d").WithDetail("field", "grace_period")
 	}
 	if _, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyReset); err != nil {
 		return nil, "", err
+	}
+	var saveTo *latchkey.Vault
+	if save != nil {
+		var err error
+		if saveTo, _, err = s.keyVault(ctx, p, ws, save); err != nil {
+			return nil, "", err
+		}
 	}
 	var secret string
 	k, err := s.store.UpdateKey(ctx, ws, keyID, func(k *latchkey.Key) (*latchkey.Event, error) {
@@ -186,6 +199,9 @@ func (s *Service) ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID 
 		return nil, "", err
 	}
 	s.invalidateKey(keyID)
+	if err := s.replaceKeySecret(ctx, p, k, secret, saveTo); err != nil {
+		return nil, "", err
+	}
 	return k, secret, s.showShared(ctx, ws, k)
 }
 

@@ -269,9 +269,7 @@ func TestCreateRules(t *testing.T) {
 		"scim cannot be mine": {manage.CreateKey{Name: "x", Type: latchkey.TypeSCIM, Owner: "me"}, latchkey.EFORBIDDEN},
 		"mgmt foreign scope":  {manage.CreateKey{Name: "x", Type: latchkey.TypeManagement, Scopes: []string{"items:read"}}, latchkey.EINVALID},
 		"bad owner":           {manage.CreateKey{Name: "x", Owner: "usr_someone"}, latchkey.EINVALID},
-		"vault not yet": {manage.CreateKey{Name: "x", SaveToVault: &struct {
-			VaultID string `json:"vault_id"`
-		}{"v"}}, latchkey.EUNPROCESSABLE},
+		"vaults off":          {manage.CreateKey{Name: "x", SaveToVault: &manage.SaveToVault{VaultID: "v"}}, latchkey.EUNPROCESSABLE},
 		"bad rate limit":      {manage.CreateKey{Name: "x", RateLimit: &latchkey.RateLimit{Limit: 0, Period: latchkey.Duration(time.Second)}}, latchkey.EINVALID},
 		"demo personal is ok": {manage.CreateKey{Name: "x", Environment: latchkey.Demo, Owner: "me"}, ""},
 		"scim for workspace":  {manage.CreateKey{Name: "x", Type: latchkey.TypeSCIM, Settings: map[string]any{"integration": "okta"}}, ""},

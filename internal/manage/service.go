@@ -38,6 +38,8 @@ type Config struct {
 	// a workspace's keys (revoked ones count until deleted): zero takes
 	// the defaults, a negative value means no cap.
 	MaxKeysPerMember, MaxKeysPerWorkspace int
+	// Vault seals vault secrets; nil turns vaults off (422).
+	Vault Sealer
 }
 
 // Service performs management operations on behalf of principals.
@@ -52,12 +54,13 @@ type Service struct {
 	ttl      time.Duration
 	throttle *throttle
 	quota    quota
+	vaults   Sealer
 }
 
 // New returns a Service; zero Now, Rand and SessionTTL get real defaults.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, catalog: cfg.Catalog, format: cfg.Format, inv: cfg.Invalidator,
-		now: cfg.Now, rand: cfg.Rand, ttl: cfg.SessionTTL}
+		now: cfg.Now, rand: cfg.Rand, ttl: cfg.SessionTTL, vaults: cfg.Vault}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -50,6 +50,9 @@ var uniqueConstraints = map[sqlstore.Constraint]string{
 	sqlstore.UserEmailClaimed:     "users_email_claimed",
 	sqlstore.ScimUserName:         "scim_users_user_name",
 	sqlstore.ScimGroupDisplayName: "scim_groups_display_name",
+	sqlstore.VaultName:            "vaults_name",
+	sqlstore.VaultSecretName:      "vault_secrets_name",
+	sqlstore.VaultSecretKey:       "vault_secrets_key_id_key",
 }
 
 func (dialect) Unique(err error, c sqlstore.Constraint) bool {

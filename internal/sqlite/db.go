@@ -232,6 +232,9 @@ var uniqueColumns = map[sqlstore.Constraint]string{
 	sqlstore.UserEmailClaimed:     "users.email",
 	sqlstore.ScimUserName:         "user_name_lower",
 	sqlstore.ScimGroupDisplayName: "display_name_lower",
+	sqlstore.VaultName:            "vaults.name",
+	sqlstore.VaultSecretName:      "vault_secrets.name",
+	sqlstore.VaultSecretKey:       "vault_secrets.key_id",
 }
 
 func (dialect) Unique(err error, c sqlstore.Constraint) bool {

@@ -75,6 +75,9 @@ const (
 	UserEmailClaimed                       // one claimed account per email
 	ScimUserName                           // one SCIM userName per workspace
 	ScimGroupDisplayName                   // one group displayName per workspace
+	VaultName                              // one vault name per workspace
+	VaultSecretName                        // one secret name per vault
+	VaultSecretKey                         // one vault secret per key
 )
 
 // DB is one database as the store sees it.

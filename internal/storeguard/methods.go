@@ -436,3 +436,87 @@ func (st *Store) WebhookSecret(ctx context.Context, workspaceID, fresh string) (
 func (st *Store) SetWebhookSecret(ctx context.Context, workspaceID, secret string, ev latchkey.Event) error {
 	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.SetWebhookSecret(ctx, workspaceID, secret, ev) })
 }
+
+// CreateVault calls the store's CreateVault under the deadline.
+func (st *Store) CreateVault(ctx context.Context, v *latchkey.Vault, ev latchkey.Event) error {
+	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.CreateVault(ctx, v, ev) })
+}
+
+// Vault calls the store's Vault under the deadline.
+func (st *Store) Vault(ctx context.Context, workspaceID, id string) (*latchkey.Vault, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) (*latchkey.Vault, error) { return st.Store.Vault(ctx, workspaceID, id) })
+}
+
+// Vaults calls the store's Vaults under the deadline.
+func (st *Store) Vaults(ctx context.Context, workspaceID string) ([]*latchkey.Vault, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]*latchkey.Vault, error) { return st.Store.Vaults(ctx, workspaceID) })
+}
+
+// DeleteVault calls the store's DeleteVault under the deadline.
+func (st *Store) DeleteVault(ctx context.Context, workspaceID, id string, ev latchkey.Event) error {
+	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.DeleteVault(ctx, workspaceID, id, ev) })
+}
+
+// CreateSecret calls the store's CreateSecret under the deadline.
+func (st *Store) CreateSecret(ctx context.Context, sec *latchkey.VaultSecret, ev latchkey.Event) error {
+	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.CreateSecret(ctx, sec, ev) })
+}
+
+// VaultSecret calls the store's VaultSecret under the deadline.
+func (st *Store) VaultSecret(ctx context.Context, workspaceID, vaultID, id string) (*latchkey.VaultSecret, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) (*latchkey.VaultSecret, error) {
+		return st.Store.VaultSecret(ctx, workspaceID, vaultID, id)
+	})
+}
+
+// VaultSecrets calls the store's VaultSecrets under the deadline.
+func (st *Store) VaultSecrets(ctx context.Context, workspaceID, vaultID string) ([]*latchkey.VaultSecret, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]*latchkey.VaultSecret, error) {
+		return st.Store.VaultSecrets(ctx, workspaceID, vaultID)
+	})
+}
+
+// KeySecret calls the store's KeySecret under the deadline.
+func (st *Store) KeySecret(ctx context.Context, workspaceID, keyID string) (*latchkey.VaultSecret, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) (*latchkey.VaultSecret, error) {
+		return st.Store.KeySecret(ctx, workspaceID, keyID)
+	})
+}
+
+// ReplaceSecret calls the store's ReplaceSecret under the deadline.
+func (st *Store) ReplaceSecret(ctx context.Context, workspaceID, id string, sealed latchkey.Sealed, at time.Time, ev latchkey.Event) error {
+	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error {
+		return st.Store.ReplaceSecret(ctx, workspaceID, id, sealed, at, ev)
+	})
+}
+
+// DeleteSecret calls the store's DeleteSecret under the deadline.
+func (st *Store) DeleteSecret(ctx context.Context, workspaceID, vaultID, id string, ev latchkey.Event) error {
+	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error {
+		return st.Store.DeleteSecret(ctx, workspaceID, vaultID, id, ev)
+	})
+}
+
+// SecretsNotWrappedBy calls the store's SecretsNotWrappedBy under the deadline.
+func (st *Store) SecretsNotWrappedBy(ctx context.Context, keeperID string, limit int) ([]latchkey.SealedRef, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]latchkey.SealedRef, error) {
+		return st.Store.SecretsNotWrappedBy(ctx, keeperID, limit)
+	})
+}
+
+// RewrapSecret calls the store's RewrapSecret under the deadline.
+func (st *Store) RewrapSecret(ctx context.Context, id string, prev, next latchkey.Sealed) (bool, error) {
+	return guard(st, ctx, st.timeout, true, func(ctx context.Context) (bool, error) {
+		return st.Store.RewrapSecret(ctx, id, prev, next)
+	})
+}
+
+// VaultKeepers calls the store's VaultKeepers under the deadline.
+func (st *Store) VaultKeepers(ctx context.Context) ([]latchkey.VaultKeeper, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]latchkey.VaultKeeper, error) { return st.Store.VaultKeepers(ctx) })
+}
+
+// ActivateVaultKeeper calls the store's ActivateVaultKeeper under the deadline.
+func (st *Store) ActivateVaultKeeper(ctx context.Context, k latchkey.VaultKeeper) error {
+	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.ActivateVaultKeeper(ctx, k) })
+}
