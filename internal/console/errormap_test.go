@@ -130,6 +130,27 @@ func (f *failing) RotateWebhookSecret(context.Context, latchkey.Principal, strin
 func (f *failing) Events(context.Context, latchkey.Principal, string, latchkey.EventFilter) ([]*latchkey.Event, string, error) {
 	return nil, "", f.fail(f.err)
 }
+func (f *failing) ListVaults(context.Context, latchkey.Principal, string) ([]*latchkey.Vault, error) {
+	return nil, f.fail(f.err)
+}
+func (f *failing) CreateVault(context.Context, latchkey.Principal, string, manage.CreateVault) (*latchkey.Vault, error) {
+	return nil, f.fail(f.err)
+}
+func (f *failing) Vault(context.Context, latchkey.Principal, string, string) (*latchkey.Vault, []*latchkey.VaultSecret, error) {
+	return nil, nil, f.fail(f.err)
+}
+func (f *failing) CreateSecret(context.Context, latchkey.Principal, string, string, manage.CreateSecret) (*latchkey.VaultSecret, error) {
+	return nil, f.fail(f.err)
+}
+func (f *failing) Secret(context.Context, latchkey.Principal, string, string, string) (*latchkey.VaultSecret, error) {
+	return nil, f.fail(f.err)
+}
+func (f *failing) RevealSecret(context.Context, latchkey.Principal, string, string, string, string) (string, error) {
+	return "", f.fail(f.err)
+}
+func (f *failing) SaveKeyToVault(context.Context, latchkey.Principal, string, string, string, string) (*latchkey.VaultSecret, error) {
+	return nil, f.fail(f.err)
+}
 func (f *failing) Mails(context.Context, latchkey.Principal, string, int, string) ([]*latchkey.Mail, string, error) {
 	return nil, "", f.fail(f.err)
 }
@@ -160,7 +181,7 @@ var pages = []string{
 	"/w/ws_1/keys", "/w/ws_1/keys/key_1", "/w/ws_1/keys/key_1/reset", "/w/ws_1/keys/key_1/revoke",
 	"/w/ws_1/keys/key_1/delete", "/w/ws_1/profile/keys", "/w/ws_1/activity", "/w/ws_1/outbox",
 	"/w/ws_1/members", "/w/ws_1/settings", "/w/ws_1/scim", "/operator/workspaces", "/operator/scim-requests",
-	"/invite?token=t",
+	"/invite?token=t", "/w/ws_1/vaults", "/w/ws_1/vaults/vlt_1", "/w/ws_1/vaults/vlt_1/secrets/sec_1/reveal",
 }
 
 // actions is every form whose failure leaves the form (the service did
@@ -187,6 +208,10 @@ var actions = []struct {
 	{"/operator/workspaces", url.Values{"name": {"New"}, "owner_email": {"o@new.test"}}},
 	{"/operator/scim-requests/req_1/approve", nil},
 	{"/invite", url.Values{"token": {"t"}, "password": {"correct horse battery"}, "confirm": {"correct horse battery"}}},
+	{"/w/ws_1/vaults", url.Values{"name": {"Team"}}},
+	{"/w/ws_1/vaults/vlt_1/secrets", url.Values{"name": {"n"}, "value": {"v"}}},
+	{"/w/ws_1/vaults/vlt_1/secrets/sec_1/reveal", url.Values{"reason": {"r"}}},
+	{"/w/ws_1/keys/key_1/save-to-vault", url.Values{"secret": {"s"}, "vault_id": {"vlt_1"}}},
 }
 
 // inline lists the errors a page shows in place, with the status it

@@ -161,5 +161,8 @@ func flash(code string) string {
 		"removed":        "The member was removed.",
 		"request":        "Your request was sent to the support team.",
 		"ws":             "The workspace was created.",
+		"vault":          "The vault was created.",
+		"secret":         "The secret was saved in the vault.",
+		"in_vault":       "The key was created and its secret saved in the vault.",
 	}[code]
 }

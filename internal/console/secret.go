@@ -25,6 +25,9 @@ type secretData struct {
 	Done string
 	// Reset and Issued say which heading and explanation to show.
 	Reset, Issued bool
+	// Vaults the secret may be saved into ("Save in vault"); none after a
+	// reset, whose secret replaces a kept one by itself.
+	Vaults []*latchkey.Vault
 }
 
 // showSecret renders the secret of k this once. The page is marked
@@ -41,7 +44,11 @@ func (c *Console) showSecret(w http.ResponseWriter, r *http.Request, pg *page, k
 	if kind == secretReset {
 		pg.Title = "Store your new secret"
 	}
-	pg.Data = secretData{Row: row, Secret: secret, Kind: kind, Done: done, Reset: kind == secretReset, Issued: kind == secretIssued}
+	d := secretData{Row: row, Secret: secret, Kind: kind, Done: done, Reset: kind == secretReset, Issued: kind == secretIssued}
+	if kind == secretCreated {
+		d.Vaults = c.vaultChoices(r, pg)
+	}
+	pg.Data = d
 	// The secret is the answer to a POST; do not let htmx push a URL that
 	// would reload a different page, nor cache this one.
 	w.Header().Set("HX-Push-Url", "false")

@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/id"
+	"github.com/latchkey/latchkey/internal/token"
 	"github.com/latchkey/latchkey/internal/vault"
 )
 
@@ -335,4 +337,42 @@ func (s *Service) replaceKeySecret(ctx context.Context, p latchkey.Principal, k 
 	}
 	ev := s.event(p, k.WorkspaceID, latchkey.EventSecretCreated, sec.ID, map[string]any{"vault_id": target.ID, "name": sec.Name, "key_id": k.ID})
 	return s.store.CreateSecret(ctx, sec, ev)
+}
+
+// SaveKeyToVault keeps a key's secret in a vault after the key was made,
+// as the console's "Save in vault" does on the page that shows the secret
+// once. The caller proves it holds the secret: it must hash to the key's
+// current hash (compared in constant time), so nobody stores a made-up
+// value under a key's name. ECONFLICT if the key's secret is kept already,
+// EINVALID if secret is not the key's.
+func (s *Service) SaveKeyToVault(ctx context.Context, p latchkey.Principal, ws, keyID, secret, vaultID string) (*latchkey.VaultSecret, error) {
+	k, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeysRead)
+	if err != nil {
+		return nil, err
+	}
+	h := token.Hash(secret)
+	if subtle.ConstantTimeCompare(h[:], k.Hash[:]) != 1 {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "this is not the key's current secret").WithDetail("field", "secret")
+	}
+	if k.RevokedAt != nil {
+		return nil, latchkey.Errorf(latchkey.ECONFLICT, "the key is revoked: its secret is of no use to keep")
+	}
+	v, sealer, err := s.keyVault(ctx, p, ws, &SaveToVault{VaultID: vaultID})
+	if err != nil {
+		return nil, err
+	}
+	if linked, err := s.store.KeySecret(ctx, ws, k.ID); err == nil {
+		return nil, latchkey.Errorf(latchkey.ECONFLICT, "the key's secret is kept already").WithDetail("vault_id", linked.VaultID)
+	} else if !latchkey.IsNotFound(err) {
+		return nil, err
+	}
+	sec, err := s.sealNew(ctx, sealer, p, v, keySecretName(k), k.ID, secret)
+	if err != nil {
+		return nil, err
+	}
+	ev := s.event(p, ws, latchkey.EventSecretCreated, sec.ID, map[string]any{"vault_id": v.ID, "name": sec.Name, "key_id": k.ID})
+	if err := s.store.CreateSecret(ctx, sec, ev); err != nil {
+		return nil, err
+	}
+	return sec, nil
 }
