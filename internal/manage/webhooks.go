@@ -68,6 +68,14 @@ func (s *Service) RotateWebhookSecretKeeping(ctx context.Context, p latchkey.Pri
 	if err != nil {
 		return nil, err
 	}
+	// A workspace whose secret was never generated gets one first, so
+	// that every rotation has a replaced secret and the answer says true.
+	if _, err := s.store.WebhookSecret(ctx, ws, secret); err != nil {
+		return nil, err
+	}
+	if secret, err = latchkey.NewWebhookSecret(s.rand); err != nil {
+		return nil, err
+	}
 	ev := s.event(p, ws, latchkey.EventWebhookSecretRotated, ws, map[string]any{"previous_secret_valid_for": latchkey.Duration(overlap).String()})
 	until := ev.At.Add(overlap)
 	if err := s.store.SetWebhookSecret(ctx, ws, secret, until, ev); err != nil {
