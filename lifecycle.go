@@ -28,7 +28,10 @@ type LifecycleStore interface {
 	// RecordNotices records, in one transaction, each of notices whose key
 	// still exists, is not revoked and still expires at the notice's
 	// ExpiresAt, and for which no notice for the same key, window and
-	// expiry exists; with each, event(n) and its webhook. Notices it skips
+	// expiry exists; with each, event(n). A key's webhook is enqueued once,
+	// with the event of its shortest window recorded, which names every
+	// window recorded for it in Data["windows"] when there are several
+	// (a key created inside two windows gets one key.expiring). Notices it skips
 	// are not an error (another runner recorded them, or the key changed).
 	// Then it enqueues mails(recorded) in the same transaction, so that a
 	// digest names exactly the keys noticed with it: sent once, never
@@ -85,6 +88,10 @@ type MailStore interface {
 	// MarkMailFailed counts a failed attempt with its error; retryAt nil
 	// gives up on the mail. ENOTFOUND if no such mail.
 	MarkMailFailed(ctx context.Context, id string, errMsg string, retryAt *time.Time) error
+	// ReleaseMail makes a claimed, unsent mail due again at now (a sender
+	// stopping hands back what it has not started), if its claim is still
+	// the one that set next_attempt_at to claimedUntil.
+	ReleaseMail(ctx context.Context, id string, claimedUntil, now time.Time) error
 }
 
 // RetryBackoff is how long a failed delivery (mail, webhook) waits before

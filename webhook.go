@@ -49,6 +49,14 @@ type WebhookAttempt struct {
 	Duration   time.Duration `json:"duration"`
 }
 
+// webhookNotice is the notice window a key.expiring webhook reports: the
+// window the key entered (the shortest, when it entered several at once)
+// and every window this one webhook stands for, shortest first.
+type webhookNotice struct {
+	Window  string   `json:"window"`
+	Windows []string `json:"windows"`
+}
+
 // webhookKey is the key as a webhook shows it: no secret, no hash.
 type webhookKey struct {
 	ID          string      `json:"id"`
@@ -62,16 +70,29 @@ type webhookKey struct {
 }
 
 // NewWebhookDelivery returns the delivery that ev about k calls for, or
-// nil when k has no callback URL or ev is not a webhook event.
+// nil when k has no callback URL or ev is not a webhook event. A
+// key.expiring event carries its notice window in ev.Data["window"] (and,
+// when it stands for several windows entered at once, all of them in
+// ev.Data["windows"]); the payload repeats them under "notice", so two
+// notices of one key never look alike.
 func NewWebhookDelivery(ev Event, k *Key) (*WebhookDelivery, error) {
 	if k == nil || k.CallbackURL == "" || !WebhookEvents[ev.Action] {
 		return nil, nil
 	}
+	var notice *webhookNotice
+	if ev.Action == EventKeyExpiring {
+		w, _ := ev.Data["window"].(string)
+		notice = &webhookNotice{Window: w, Windows: dataStrings(ev.Data["windows"])}
+		if len(notice.Windows) == 0 && w != "" {
+			notice.Windows = []string{w}
+		}
+	}
 	body, err := json.Marshal(struct {
-		Type      string     `json:"type"`
-		Timestamp string     `json:"timestamp"`
-		Data      webhookKey `json:"data"`
-	}{ev.Action, ev.At.UTC().Format(time.RFC3339), webhookKey{
+		Type      string         `json:"type"`
+		Timestamp string         `json:"timestamp"`
+		Notice    *webhookNotice `json:"notice,omitempty"`
+		Data      webhookKey     `json:"data"`
+	}{ev.Action, ev.At.UTC().Format(time.RFC3339), notice, webhookKey{
 		ID: k.ID, WorkspaceID: k.WorkspaceID, Name: k.Name, Type: k.Type, Environment: k.Environment,
 		Owner: k.Owner, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt}})
 	if err != nil {
@@ -80,6 +101,44 @@ func NewWebhookDelivery(ev Event, k *Key) (*WebhookDelivery, error) {
 	at := ev.At
 	return &WebhookDelivery{ID: ev.ID, WorkspaceID: k.WorkspaceID, KeyID: k.ID, URL: k.CallbackURL,
 		Type: ev.Action, Payload: body, CreatedAt: at, NextAttemptAt: &at}, nil
+}
+
+// dataStrings reads a list of strings from event data, as written ([]string)
+// or as read back from JSON ([]any).
+func dataStrings(v any) []string {
+	switch v := v.(type) {
+	case []string:
+		return v
+	case []any:
+		var out []string
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// WebhookSecrets are a workspace's signing secrets: the current one, and
+// for a while after a rotation the previous one, which signs alongside it
+// until PreviousUntil so that receivers can switch without a gap.
+type WebhookSecrets struct {
+	Current  string
+	Previous string
+	// PreviousUntil is when Previous stops signing; nil without one.
+	PreviousUntil *time.Time
+}
+
+// Signing returns the secrets that sign a message sent at now: the
+// current one, then the previous one while its overlap lasts.
+func (s *WebhookSecrets) Signing(now time.Time) []string {
+	list := []string{s.Current}
+	if s.Previous != "" && s.PreviousUntil != nil && now.Before(*s.PreviousUntil) {
+		list = append(list, s.Previous)
+	}
+	return list
 }
 
 // WebhookStore is the webhook outbox and the workspaces' signing secrets.
@@ -98,12 +157,25 @@ type WebhookStore interface {
 	// delivery delivered, or due again at retryAt (nil gives up), in one
 	// transaction. ENOTFOUND if no such delivery.
 	RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, delivered bool, retryAt *time.Time) error
+	// ReleaseWebhook makes a claimed delivery due again at now, so that a
+	// sender that stops before posting it hands it back at once instead of
+	// holding it for its lease. Only the claim that set next_attempt_at to
+	// claimedUntil is released: one that expired and was claimed again by
+	// another sender is left alone. No error when nothing matched.
+	ReleaseWebhook(ctx context.Context, id string, claimedUntil, now time.Time) error
 	// WebhookSecret returns the workspace's signing secret, storing fresh
 	// first when it has none (so it is generated lazily, once).
 	WebhookSecret(ctx context.Context, workspaceID, fresh string) (string, error)
+	// WebhookSecrets returns the workspace's current secret (stored from
+	// fresh first, as WebhookSecret does) and the previous one with the
+	// end of its overlap, if a rotation kept one.
+	WebhookSecrets(ctx context.Context, workspaceID, fresh string) (*WebhookSecrets, error)
 	// SetWebhookSecret replaces the workspace's signing secret and records
-	// ev (which must not contain it) in one transaction.
-	SetWebhookSecret(ctx context.Context, workspaceID, secret string, ev Event) error
+	// ev (which must not contain it) in one transaction. The secret it
+	// replaces keeps signing until keepPreviousUntil; a time not after
+	// ev.At drops it at once (a secret that leaked). Of two rotations within
+	// one overlap, only the last replaced secret is kept.
+	SetWebhookSecret(ctx context.Context, workspaceID, secret string, keepPreviousUntil time.Time, ev Event) error
 }
 
 // WebhookSecretPrefix starts every webhook signing secret (Standard Webhooks).

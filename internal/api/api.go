@@ -34,6 +34,7 @@ type Service interface {
 	platformService
 	scimRequestService
 	vaultService
+	webhookService
 }
 
 // callerService resolves who is calling, for every authenticated route.
@@ -106,6 +107,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/workspaces/{ws}/events/export", a.inWorkspace(a.exportEvents))
 
 	mux.HandleFunc("PATCH /v1/workspaces/{ws}/settings", a.inWorkspace(a.patchSettings))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/webhook-secret", a.inWorkspace(a.getWebhookSecret))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/webhook-secret/rotate", a.inWorkspace(a.rotateWebhookSecret))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/members", a.inWorkspace(a.listMembers))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/members", a.inWorkspace(a.addMember))
 	mux.HandleFunc("PATCH /v1/workspaces/{ws}/members/{user}", a.inWorkspace(a.patchMember))

@@ -132,6 +132,12 @@ func (f *failing) Workspaces(context.Context, latchkey.Principal) ([]*latchkey.W
 func (f *failing) CreateWorkspace(context.Context, latchkey.Principal, manage.NewWorkspace) (*latchkey.Workspace, *latchkey.Member, string, error) {
 	return nil, nil, "", f.fail(f.err)
 }
+func (f *failing) RevealWebhookSecretInfo(context.Context, latchkey.Principal, string) (*manage.WebhookSecretInfo, error) {
+	return nil, f.fail(f.err)
+}
+func (f *failing) RotateWebhookSecretKeeping(context.Context, latchkey.Principal, string, time.Duration) (*manage.WebhookSecretInfo, error) {
+	return nil, f.fail(f.err)
+}
 func (f *failing) RequestScimKey(context.Context, latchkey.Principal, string, string, string) (*latchkey.ScimKeyRequest, error) {
 	return nil, f.fail(f.err)
 }

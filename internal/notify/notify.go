@@ -12,8 +12,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +27,7 @@ import (
 // Store is the outbox a Sender drains.
 type Store interface {
 	ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*latchkey.Mail, error)
+	ReleaseMail(ctx context.Context, id string, claimedUntil, now time.Time) error
 	MarkMailSent(ctx context.Context, id string, at time.Time) error
 	MarkMailFailed(ctx context.Context, id string, errMsg string, retryAt *time.Time) error
 }
@@ -134,37 +137,91 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
+// sendTimeout bounds one SMTP delivery, also one that is finished after
+// the sender was told to stop.
+const sendTimeout = time.Minute
+
+// recordTimeout bounds recording a delivery's outcome once the sender's
+// context is cancelled.
+const recordTimeout = 10 * time.Second
+
 // SendDue delivers the mails due now, one SMTP session per mail so that a
 // refused recipient fails only its own mail. A failure is recorded on the
 // mail and retried with exponential backoff.
+//
+// Cancelling ctx (SIGTERM) stops it between mails: the mail in hand is
+// sent to the end and its outcome recorded with a context that outlives
+// the cancellation, since a mail the server accepted but the outbox does
+// not know about would go again when its lease ran out; the mails claimed
+// but not begun are handed back, due at once, for the next start or
+// another instance. Only a process killed between the server's acceptance
+// and the record (SIGKILL, power loss) sends a mail twice, after its lease,
+// with the same Message-ID.
 func (s *Sender) SendDue(ctx context.Context) error {
 	mails, err := s.cfg.Store.ClaimMails(ctx, s.cfg.Now(), lease, 50)
 	if err != nil {
 		return err
 	}
-	for _, m := range mails {
-		if err := s.send(ctx, m); err != nil {
-			retry := s.cfg.Now().Add(latchkey.RetryBackoff(m.Attempts + 1))
-			retryAt := &retry
-			if m.Attempts+1 >= s.cfg.MaxAttempts {
-				retryAt = nil
-				s.gaveUp.Inc()
-			} else {
-				s.retried.Inc()
-			}
-			s.cfg.Logger.Warn("mail delivery failed", "mail_id", m.ID, "smtp_host", s.host,
-				"attempt", m.Attempts+1, "gave_up", retryAt == nil, "err", err.Error())
-			if err := s.cfg.Store.MarkMailFailed(ctx, m.ID, err.Error(), retryAt); err != nil {
-				return err
-			}
-			continue
+	for i, m := range mails {
+		if ctx.Err() != nil {
+			s.release(ctx, mails[i:])
+			return nil
 		}
-		s.sent.Inc()
-		if err := s.cfg.Store.MarkMailSent(ctx, m.ID, s.cfg.Now()); err != nil {
+		if err := s.deliver(ctx, m); err != nil {
+			s.release(ctx, mails[i+1:])
 			return err
 		}
 	}
 	return nil
+}
+
+// deliver sends m and records the outcome, both to the end even when ctx
+// is cancelled meanwhile.
+func (s *Sender) deliver(ctx context.Context, m *latchkey.Mail) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	sendErr := s.send(sctx, m)
+	cancel()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if sendErr != nil {
+		retry := s.cfg.Now().Add(latchkey.RetryBackoff(m.Attempts + 1))
+		retryAt := &retry
+		if m.Attempts+1 >= s.cfg.MaxAttempts {
+			retryAt = nil
+			s.gaveUp.Inc()
+		} else {
+			s.retried.Inc()
+		}
+		s.cfg.Logger.Warn("mail delivery failed", "mail_id", m.ID, "smtp_host", s.host,
+			"attempt", m.Attempts+1, "gave_up", retryAt == nil, "err", sendErr.Error())
+		return s.cfg.Store.MarkMailFailed(rctx, m.ID, sendErr.Error(), retryAt)
+	}
+	s.sent.Inc()
+	if err := s.cfg.Store.MarkMailSent(rctx, m.ID, s.cfg.Now()); err != nil {
+		// The mail went: say so, as its lease's end will send it again.
+		s.cfg.Logger.Error("a mail was sent but could not be recorded: it will be sent again after its lease",
+			"mail_id", m.ID, "lease", lease.String(), "err", err.Error())
+		return err
+	}
+	return nil
+}
+
+// release hands back claimed mails not begun, due at once.
+func (s *Sender) release(ctx context.Context, mails []*latchkey.Mail) {
+	if len(mails) == 0 {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	now := s.cfg.Now()
+	for _, m := range mails {
+		if m.NextAttemptAt == nil {
+			continue
+		}
+		if err := s.cfg.Store.ReleaseMail(rctx, m.ID, *m.NextAttemptAt, now); err != nil {
+			s.cfg.Logger.Warn("could not hand back a claimed mail: it waits for its lease", "mail_id", m.ID, "err", err.Error())
+		}
+	}
 }
 
 func (s *Sender) send(ctx context.Context, m *latchkey.Mail) error {
@@ -178,6 +235,20 @@ func (s *Sender) send(ctx context.Context, m *latchkey.Mail) error {
 	msg.Subject(m.Subject)
 	msg.SetBodyString(mail.TypeTextPlain, m.Body)
 	msg.SetDate()
-	msg.SetMessageID()
+	// The Message-ID is the mail's: the rare second copy (after a crash
+	// between the server's acceptance and the record) is recognisably
+	// the same message, which mail stores and clients may fold into one.
+	msg.SetMessageIDWithValue(m.ID + "@" + domainOf(s.cfg.From))
 	return s.client.DialAndSendWithContext(ctx, msg)
+}
+
+// domainOf returns the domain of a sender address ("latchkey" without one).
+func domainOf(from string) string {
+	if a, err := netmail.ParseAddress(from); err == nil {
+		from = a.Address
+	}
+	if i := strings.LastIndexByte(from, '@'); i >= 0 && i+1 < len(from) {
+		return from[i+1:]
+	}
+	return "latchkey"
 }

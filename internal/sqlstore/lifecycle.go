@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -65,8 +68,9 @@ func (s *Store) RecordNotice(ctx context.Context, n latchkey.Notice, mails []*la
 	})
 }
 
-// RecordNotices records the notices that still apply, each with its event
-// and webhook, then the mails about those, in one transaction. Every key
+// RecordNotices records the notices that still apply, each with its event,
+// one webhook per key (for its shortest window, naming the others), then
+// the mails about those, in one transaction. Every key
 // is locked first, so none can be deleted half-way and no key lock is
 // awaited while the workspace's event chain is held; a notice another
 // runner wrote first is skipped.
@@ -93,6 +97,12 @@ func (s *Store) RecordNotices(ctx context.Context, notices []latchkey.Notice, ev
 			}
 			apply = append(apply, due{n, k})
 		}
+		// The notices written here, by key in the order listed: a key
+		// that entered several windows at once gets one key.expiring
+		// webhook, for the shortest window, naming every window it stands
+		// for, as it gets one line in one digest.
+		var order []string
+		byKey := map[string][]due{}
 		for _, d := range apply {
 			n := d.n
 			added, err := tx.Exec(ctx, `INSERT INTO key_notices (key_id, window_ns, expires_at, workspace_id, noticed_at)
@@ -103,17 +113,41 @@ func (s *Store) RecordNotices(ctx context.Context, notices []latchkey.Notice, ev
 			if added == 0 {
 				continue
 			}
-			ev := event(n)
-			if ev.WorkspaceID == "" {
-				ev.WorkspaceID = n.WorkspaceID
-			}
-			if err := s.insertEvent(ctx, tx, &ev); err != nil {
-				return err
-			}
-			if err := s.enqueueWebhook(ctx, tx, &ev, d.k); err != nil {
-				return err
-			}
 			recorded = append(recorded, n)
+			if _, ok := byKey[n.KeyID]; !ok {
+				order = append(order, n.KeyID)
+			}
+			byKey[n.KeyID] = append(byKey[n.KeyID], d)
+		}
+		for _, keyID := range order {
+			ds := byKey[keyID]
+			slices.SortStableFunc(ds, func(a, b due) int { return cmp.Compare(a.n.Window, b.n.Window) })
+			windows := make([]string, len(ds))
+			for i, d := range ds {
+				windows[i] = d.n.Window.String()
+			}
+			for i, d := range ds {
+				ev := event(d.n)
+				if ev.WorkspaceID == "" {
+					ev.WorkspaceID = d.n.WorkspaceID
+				}
+				if i == 0 && len(ds) > 1 {
+					data := maps.Clone(ev.Data)
+					if data == nil {
+						data = map[string]any{}
+					}
+					data["windows"] = windows
+					ev.Data = data
+				}
+				if err := s.insertEvent(ctx, tx, &ev); err != nil {
+					return err
+				}
+				if i == 0 {
+					if err := s.enqueueWebhook(ctx, tx, &ev, d.k); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		if len(recorded) == 0 || mails == nil {
 			return nil

@@ -91,6 +91,14 @@ func (s *Store) MarkMailFailed(ctx context.Context, id string, errMsg string, re
 		next_attempt_at = ? WHERE id = ?`, errMsg, retryAt, id)
 }
 
+// ReleaseMail makes a claimed, unsent mail due at now if the claim is
+// still the one that set next_attempt_at to claimedUntil.
+func (s *Store) ReleaseMail(ctx context.Context, id string, claimedUntil, now time.Time) error {
+	_, err := s.write.Exec(ctx, `UPDATE mails SET next_attempt_at = ?
+		WHERE id = ? AND sent_at IS NULL AND next_attempt_at = ?`, now, id, claimedUntil)
+	return s.wrap(err, "release mail")
+}
+
 func (s *Store) updateMail(ctx context.Context, id, q string, args ...any) error {
 	n, err := s.write.Exec(ctx, q, args...)
 	if err != nil {

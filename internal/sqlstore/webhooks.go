@@ -142,12 +142,42 @@ func (s *Store) WebhookSecret(ctx context.Context, workspaceID, fresh string) (s
 	return secret, s.wrap(err, "webhook secret")
 }
 
-// SetWebhookSecret replaces the workspace's signing secret and records ev.
-func (s *Store) SetWebhookSecret(ctx context.Context, workspaceID, secret string, ev latchkey.Event) error {
+// WebhookSecrets returns the workspace's current secret, stored from fresh
+// first when it has none, and the previous one while a rotation keeps it.
+func (s *Store) WebhookSecrets(ctx context.Context, workspaceID, fresh string) (*latchkey.WebhookSecrets, error) {
+	if _, err := s.WebhookSecret(ctx, workspaceID, fresh); err != nil {
+		return nil, err
+	}
+	var ws latchkey.WebhookSecrets
+	err := s.read.QueryRow(ctx, `SELECT secret, previous_secret, previous_until FROM webhook_secrets
+		WHERE workspace_id = ?`, workspaceID).Scan(&ws.Current, &ws.Previous, &ws.PreviousUntil)
+	if err != nil {
+		return nil, s.notFound(err, "workspace")
+	}
+	if ws.Previous == "" {
+		ws.PreviousUntil = nil
+	}
+	return &ws, nil
+}
+
+// SetWebhookSecret replaces the workspace's signing secret, keeping the
+// one it replaces until keepPreviousUntil, and records ev.
+func (s *Store) SetWebhookSecret(ctx context.Context, workspaceID, secret string, keepPreviousUntil time.Time, ev latchkey.Event) error {
 	return s.inTx(ctx, func(tx Conn) error {
-		_, err := tx.Exec(ctx, `INSERT INTO webhook_secrets (workspace_id, secret, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (workspace_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at`,
-			workspaceID, secret, ev.At)
+		var until *time.Time
+		if keepPreviousUntil.After(ev.At) {
+			until = &keepPreviousUntil
+		}
+		// The row is created with no previous secret, or updated so that
+		// the secret replaced becomes the previous one (none without an
+		// overlap); excluded.previous_until carries the overlap's end.
+		_, err := tx.Exec(ctx, `INSERT INTO webhook_secrets (workspace_id, secret, created_at, previous_secret, previous_until)
+			VALUES (?1, ?2, ?3, '', ?4)
+			ON CONFLICT (workspace_id) DO UPDATE SET
+				previous_secret = CASE WHEN excluded.previous_until IS NULL THEN '' ELSE webhook_secrets.secret END,
+				previous_until = excluded.previous_until,
+				secret = excluded.secret, created_at = excluded.created_at`,
+			workspaceID, secret, ev.At, until)
 		if s.isForeignKey(err) {
 			return latchkey.Errorf(latchkey.ENOTFOUND, "workspace not found")
 		}
@@ -159,4 +189,12 @@ func (s *Store) SetWebhookSecret(ctx context.Context, workspaceID, secret string
 		}
 		return s.insertEvent(ctx, tx, &ev)
 	})
+}
+
+// ReleaseWebhook makes a claimed delivery due at now if the claim is
+// still the one that set next_attempt_at to claimedUntil.
+func (s *Store) ReleaseWebhook(ctx context.Context, id string, claimedUntil, now time.Time) error {
+	_, err := s.write.Exec(ctx, `UPDATE webhook_deliveries SET next_attempt_at = ?
+		WHERE id = ? AND delivered_at IS NULL AND next_attempt_at = ?`, now, id, claimedUntil)
+	return s.wrap(err, "release webhook")
 }

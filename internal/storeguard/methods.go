@@ -395,6 +395,11 @@ func (st *Store) MarkMailFailed(ctx context.Context, id string, errMsg string, r
 	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.MarkMailFailed(ctx, id, errMsg, retryAt) })
 }
 
+// ReleaseMail calls the store's ReleaseMail under the deadline.
+func (st *Store) ReleaseMail(ctx context.Context, id string, claimedUntil, now time.Time) error {
+	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.ReleaseMail(ctx, id, claimedUntil, now) })
+}
+
 // WebhookDeliveries calls the store's WebhookDeliveries under the deadline.
 func (st *Store) WebhookDeliveries(ctx context.Context, workspaceID string, limit int, cursor string) ([]*latchkey.WebhookDelivery, string, error) {
 	type result struct {
@@ -433,8 +438,22 @@ func (st *Store) WebhookSecret(ctx context.Context, workspaceID, fresh string) (
 }
 
 // SetWebhookSecret calls the store's SetWebhookSecret under the deadline.
-func (st *Store) SetWebhookSecret(ctx context.Context, workspaceID, secret string, ev latchkey.Event) error {
-	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.SetWebhookSecret(ctx, workspaceID, secret, ev) })
+func (st *Store) SetWebhookSecret(ctx context.Context, workspaceID, secret string, keepPreviousUntil time.Time, ev latchkey.Event) error {
+	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error {
+		return st.Store.SetWebhookSecret(ctx, workspaceID, secret, keepPreviousUntil, ev)
+	})
+}
+
+// WebhookSecrets calls the store's WebhookSecrets under the deadline.
+func (st *Store) WebhookSecrets(ctx context.Context, workspaceID, fresh string) (*latchkey.WebhookSecrets, error) {
+	return guard(st, ctx, st.timeout, true, func(ctx context.Context) (*latchkey.WebhookSecrets, error) {
+		return st.Store.WebhookSecrets(ctx, workspaceID, fresh)
+	})
+}
+
+// ReleaseWebhook calls the store's ReleaseWebhook under the deadline.
+func (st *Store) ReleaseWebhook(ctx context.Context, id string, claimedUntil, now time.Time) error {
+	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.ReleaseWebhook(ctx, id, claimedUntil, now) })
 }
 
 // CreateVault calls the store's CreateVault under the deadline.

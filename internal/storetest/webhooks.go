@@ -149,7 +149,7 @@ func testWebhooks(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatalf("WebhookSecret again: got %q, want whsec_first", got)
 		}
 		ev := f.event(ws.ID, latchkey.EventWebhookSecretRotated, ws.ID)
-		wantCode(t, "SetWebhookSecret", f.s.SetWebhookSecret(f.ctx, ws.ID, "whsec_third", ev), "")
+		wantCode(t, "SetWebhookSecret", f.s.SetWebhookSecret(f.ctx, ws.ID, "whsec_third", time.Time{}, ev), "")
 		if got, _ := f.s.WebhookSecret(f.ctx, ws.ID, "whsec_fourth"); got != "whsec_third" {
 			t.Fatalf("WebhookSecret after rotation: got %q, want whsec_third", got)
 		}
@@ -158,5 +158,142 @@ func testWebhooks(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 		_, err = f.s.WebhookSecret(f.ctx, "wsp_missing", "whsec_x")
 		wantCode(t, "WebhookSecret of a missing workspace", err, latchkey.ENOTFOUND)
+	})
+	t.Run("SecretRotationKeepsThePreviousForTheOverlap", func(t *testing.T) {
+		f := newFixture(t, open)
+		ws, _ := f.workspace("A", "a@example.com")
+		other, _ := f.workspace("B", "b@example.com")
+		got, err := f.s.WebhookSecrets(f.ctx, ws.ID, "whsec_one")
+		if err != nil || got.Current != "whsec_one" || got.Previous != "" || got.PreviousUntil != nil {
+			t.Fatalf("WebhookSecrets at first: got %+v, %v, want whsec_one alone", got, err)
+		}
+		until := now.Add(latchkey.Day)
+		wantCode(t, "SetWebhookSecret", f.s.SetWebhookSecret(f.ctx, ws.ID, "whsec_two", until,
+			f.event(ws.ID, latchkey.EventWebhookSecretRotated, ws.ID)), "")
+		got, err = f.s.WebhookSecrets(f.ctx, ws.ID, "whsec_unused")
+		if err != nil || got.Current != "whsec_two" || got.Previous != "whsec_one" || got.PreviousUntil == nil || !got.PreviousUntil.Equal(until) {
+			t.Fatalf("WebhookSecrets after rotation: got %+v, %v, want whsec_two with whsec_one until %v", got, err, until)
+		}
+		if sig := got.Signing(now); !slices.Equal(sig, []string{"whsec_two", "whsec_one"}) {
+			t.Fatalf("Signing within the overlap: got %v", sig)
+		}
+		if sig := got.Signing(until); !slices.Equal(sig, []string{"whsec_two"}) {
+			t.Fatalf("Signing after the overlap: got %v", sig)
+		}
+		// The other workspace's secret is untouched by A's rotation.
+		if o, _ := f.s.WebhookSecrets(f.ctx, other.ID, "whsec_b"); o.Current != "whsec_b" || o.Previous != "" {
+			t.Fatalf("other workspace: got %+v, want its own secret alone", o)
+		}
+		// A second rotation within the overlap keeps only the secret it replaces.
+		wantCode(t, "SetWebhookSecret again", f.s.SetWebhookSecret(f.ctx, ws.ID, "whsec_three", until,
+			f.event(ws.ID, latchkey.EventWebhookSecretRotated, ws.ID)), "")
+		if got, _ = f.s.WebhookSecrets(f.ctx, ws.ID, "x"); got.Current != "whsec_three" || got.Previous != "whsec_two" {
+			t.Fatalf("after a second rotation: got %+v, want whsec_three with whsec_two", got)
+		}
+		// No overlap (a leaked secret): the replaced secret stops at once.
+		wantCode(t, "SetWebhookSecret without overlap", f.s.SetWebhookSecret(f.ctx, ws.ID, "whsec_four", time.Time{},
+			f.event(ws.ID, latchkey.EventWebhookSecretRotated, ws.ID)), "")
+		if got, _ = f.s.WebhookSecrets(f.ctx, ws.ID, "x"); got.Current != "whsec_four" || got.Previous != "" || got.PreviousUntil != nil {
+			t.Fatalf("after a rotation without overlap: got %+v, want whsec_four alone", got)
+		}
+		_, err = f.s.WebhookSecrets(f.ctx, "wsp_missing", "whsec_x")
+		wantCode(t, "WebhookSecrets of a missing workspace", err, latchkey.ENOTFOUND)
+		err = f.s.SetWebhookSecret(f.ctx, "wsp_missing", "whsec_x", until, f.event("wsp_missing", latchkey.EventWebhookSecretRotated, "wsp_missing"))
+		wantCode(t, "SetWebhookSecret of a missing workspace", err, latchkey.ENOTFOUND)
+	})
+	t.Run("ReleaseHandsBackOnlyItsOwnClaim", func(t *testing.T) {
+		f := newFixture(t, open)
+		ws, _ := f.workspace("A", "a@example.com")
+		k := f.key(ws.ID, "hooked", func(k *latchkey.Key) { k.CallbackURL = url })
+		ev := f.event(ws.ID, latchkey.EventKeyDeleted, k.ID)
+		wantCode(t, "DeleteKey", f.s.DeleteKey(f.ctx, ws.ID, k.ID, ev), "")
+		got, err := f.s.ClaimWebhooks(f.ctx, now, time.Minute, 10)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("ClaimWebhooks: got %d, %v, want 1", len(got), err)
+		}
+		first := *got[0].NextAttemptAt
+		// The lease ran out and another sender claimed it: the first
+		// sender's release must not hand back the second one's claim.
+		again, _ := f.s.ClaimWebhooks(f.ctx, now.Add(2*time.Minute), time.Minute, 10)
+		if len(again) != 1 {
+			t.Fatalf("ClaimWebhooks after the lease: got %d, want 1", len(again))
+		}
+		wantCode(t, "ReleaseWebhook of a lost claim", f.s.ReleaseWebhook(f.ctx, ev.ID, first, now.Add(2*time.Minute)), "")
+		if due, _ := f.s.ClaimWebhooks(f.ctx, now.Add(150*time.Second), time.Minute, 10); len(due) != 0 {
+			t.Fatalf("after releasing a lost claim: got %d due, want 0", len(due))
+		}
+		wantCode(t, "ReleaseWebhook", f.s.ReleaseWebhook(f.ctx, ev.ID, *again[0].NextAttemptAt, now.Add(150*time.Second)), "")
+		if due, _ := f.s.ClaimWebhooks(f.ctx, now.Add(150*time.Second), time.Minute, 10); len(due) != 1 || due[0].Attempts != 0 {
+			t.Fatalf("after releasing: got %+v, want it due at once with no attempt counted", due)
+		}
+
+		m := f.mail(ws.ID, "a@example.com")
+		wantCode(t, "RecordNotice", f.s.RecordNotice(f.ctx, latchkey.Notice{KeyID: f.key(ws.ID, "k").ID, WorkspaceID: ws.ID,
+			Window: latchkey.Duration(latchkey.Day), ExpiresAt: now.Add(latchkey.Day), At: now}, []*latchkey.Mail{m},
+			f.systemEvent(ws.ID, latchkey.EventKeyExpiring, "x")), "")
+		mails, err := f.s.ClaimMails(f.ctx, now, time.Minute, 10)
+		if err != nil || len(mails) != 1 {
+			t.Fatalf("ClaimMails: got %d, %v, want 1", len(mails), err)
+		}
+		wantCode(t, "ReleaseMail with another claim", f.s.ReleaseMail(f.ctx, m.ID, now, now), "")
+		if due, _ := f.s.ClaimMails(f.ctx, now, time.Minute, 10); len(due) != 0 {
+			t.Fatalf("after releasing another claim: got %d mails due, want 0", len(due))
+		}
+		wantCode(t, "ReleaseMail", f.s.ReleaseMail(f.ctx, m.ID, *mails[0].NextAttemptAt, now), "")
+		due, _ := f.s.ClaimMails(f.ctx, now, time.Minute, 10)
+		if len(due) != 1 || due[0].Attempts != 0 {
+			t.Fatalf("after releasing: got %+v, want the mail due at once", due)
+		}
+		wantCode(t, "MarkMailSent", f.s.MarkMailSent(f.ctx, m.ID, now), "")
+		wantCode(t, "ReleaseMail of a sent mail", f.s.ReleaseMail(f.ctx, m.ID, *due[0].NextAttemptAt, now), "")
+		if due, _ := f.s.ClaimMails(f.ctx, now.Add(time.Hour), time.Minute, 10); len(due) != 0 {
+			t.Fatalf("a sent mail released: got %d due, want 0", len(due))
+		}
+	})
+	t.Run("OneExpiringWebhookPerKeyNamingItsWindows", func(t *testing.T) {
+		f := newFixture(t, open)
+		ws, _ := f.workspace("A", "a@example.com")
+		k := f.key(ws.ID, "short", func(k *latchkey.Key) { k.CallbackURL, k.ExpiresAt = url, ptr(now.Add(3*latchkey.Day)) })
+		var notices []latchkey.Notice
+		for _, w := range []time.Duration{30 * latchkey.Day, 7 * latchkey.Day, 1 * latchkey.Day} {
+			notices = append(notices, latchkey.Notice{KeyID: k.ID, WorkspaceID: ws.ID, Window: latchkey.Duration(w), ExpiresAt: *k.ExpiresAt, At: now})
+		}
+		event := func(n latchkey.Notice) latchkey.Event {
+			ev := f.systemEvent(ws.ID, latchkey.EventKeyExpiring, n.KeyID)
+			ev.Data = map[string]any{"window": n.Window.String()}
+			return ev
+		}
+		// The key is inside the 30d and 7d windows, not yet the 1d one.
+		got, err := f.s.RecordNotices(f.ctx, notices[:2], event, nil)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("RecordNotices: got %v, %v, want both notices", got, err)
+		}
+		list, _, _ := f.s.WebhookDeliveries(f.ctx, ws.ID, 10, "")
+		if len(list) != 1 {
+			t.Fatalf("deliveries: got %d, want one key.expiring for both windows", len(list))
+		}
+		var body struct {
+			Notice struct {
+				Window  string   `json:"window"`
+				Windows []string `json:"windows"`
+			} `json:"notice"`
+		}
+		if err := json.Unmarshal(list[0].Payload, &body); err != nil || body.Notice.Window != "7d" || !slices.Equal(body.Notice.Windows, []string{"7d", "30d"}) {
+			t.Fatalf("payload: got %s (%v), want notice window 7d standing for 7d and 30d", list[0].Payload, err)
+		}
+		// Recording them again sends nothing; the next window sends one more.
+		if got, _ := f.s.RecordNotices(f.ctx, notices, event, nil); len(got) != 1 || got[0].Window != notices[2].Window {
+			t.Fatalf("RecordNotices again: got %v, want the 1d notice alone", got)
+		}
+		list, _, _ = f.s.WebhookDeliveries(f.ctx, ws.ID, 10, "")
+		if len(list) != 2 {
+			t.Fatalf("deliveries: got %d, want 2", len(list))
+		}
+		if err := json.Unmarshal(list[0].Payload, &body); err != nil || body.Notice.Window != "1d" || !slices.Equal(body.Notice.Windows, []string{"1d"}) {
+			t.Fatalf("payload: got %s (%v), want notice window 1d", list[0].Payload, err)
+		}
+		if evs := f.eventsFor(ws.ID, k.ID); len(evs) != 4 { // created + three notices
+			t.Fatalf("events: got %v, want one per notice", evs)
+		}
 	})
 }

@@ -44,7 +44,8 @@ import (
 type Store interface {
 	ClaimWebhooks(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*latchkey.WebhookDelivery, error)
 	RecordWebhookAttempt(ctx context.Context, a latchkey.WebhookAttempt, delivered bool, retryAt *time.Time) error
-	WebhookSecret(ctx context.Context, workspaceID, fresh string) (string, error)
+	ReleaseWebhook(ctx context.Context, id string, claimedUntil, now time.Time) error
+	WebhookSecrets(ctx context.Context, workspaceID, fresh string) (*latchkey.WebhookSecrets, error)
 }
 
 // Config configures a Sender.
@@ -120,58 +121,110 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
+// recordTimeout bounds recording an attempt once the sender's context is
+// cancelled.
+const recordTimeout = 10 * time.Second
+
 // SendDue delivers the webhooks due now and records each attempt.
+//
+// Cancelling ctx (SIGTERM) stops it between deliveries: the POST in hand
+// runs to its answer or its Timeout and the attempt is recorded with a
+// context that outlives the cancellation, so a delivered webhook is not
+// sent again; the deliveries claimed but not begun are handed back, due
+// at once. Only a process killed between the receiver's answer and the
+// record (SIGKILL) sends one again, after its lease, with the same
+// webhook-id, which is what receivers deduplicate on.
 func (s *Sender) SendDue(ctx context.Context) error {
 	list, err := s.cfg.Store.ClaimWebhooks(ctx, s.cfg.Now(), lease, 50)
 	if err != nil {
 		return err
 	}
-	secrets := map[string]string{}
-	for _, d := range list {
+	secrets := map[string]*latchkey.WebhookSecrets{}
+	for i, d := range list {
 		secret, ok := secrets[d.WorkspaceID]
-		if !ok {
+		if !ok && ctx.Err() == nil {
 			fresh, err := latchkey.NewWebhookSecret(s.cfg.Rand)
 			if err != nil {
+				s.release(ctx, list[i:])
 				return err
 			}
-			if secret, err = s.cfg.Store.WebhookSecret(ctx, d.WorkspaceID, fresh); err != nil {
+			if secret, err = s.cfg.Store.WebhookSecrets(ctx, d.WorkspaceID, fresh); err != nil {
+				s.release(ctx, list[i:])
+				if ctx.Err() != nil {
+					return nil
+				}
 				return err
 			}
 			secrets[d.WorkspaceID] = secret
 		}
-		a := latchkey.WebhookAttempt{DeliveryID: d.ID, At: s.cfg.Now()}
-		start := time.Now()
-		var cause error
-		a.StatusCode, cause = s.post(ctx, d, secret)
-		a.Duration = time.Since(start)
-		err = cause
-		if a.StatusCode == 0 && cause != nil {
-			err = errNoAnswer
+		if ctx.Err() != nil {
+			s.release(ctx, list[i:])
+			return nil
 		}
-		var retryAt *time.Time
-		if err != nil {
-			a.Error = err.Error()
-			if d.Attempts+1 < s.cfg.MaxAttempts {
-				retry := s.cfg.Now().Add(latchkey.RetryBackoff(d.Attempts + 1))
-				retryAt = &retry
-			}
-			s.cfg.Logger.Warn("webhook delivery failed", "delivery_id", d.ID, "key_id", d.KeyID, "type", d.Type,
-				"attempt", d.Attempts+1, "status", a.StatusCode, "gave_up", retryAt == nil, "err", cause.Error())
-		}
-		if err == nil {
-			s.cfg.Logger.Debug("webhook delivered", "delivery_id", d.ID, "key_id", d.KeyID, "type", d.Type,
-				"attempt", d.Attempts+1, "status", a.StatusCode, "duration", a.Duration)
-		}
-		if err := s.cfg.Store.RecordWebhookAttempt(ctx, a, err == nil, retryAt); err != nil {
+		if err := s.deliver(ctx, d, secret); err != nil {
+			s.release(ctx, list[i+1:])
 			return err
 		}
 	}
 	return nil
 }
 
+// deliver POSTs d once and records the attempt, both to the end even when
+// ctx is cancelled meanwhile.
+func (s *Sender) deliver(ctx context.Context, d *latchkey.WebhookDelivery, secrets *latchkey.WebhookSecrets) error {
+	a := latchkey.WebhookAttempt{DeliveryID: d.ID, At: s.cfg.Now()}
+	start := time.Now()
+	var cause error
+	a.StatusCode, cause = s.post(context.WithoutCancel(ctx), d, secrets.Signing(a.At))
+	a.Duration = time.Since(start)
+	err := cause
+	if a.StatusCode == 0 && cause != nil {
+		err = errNoAnswer
+	}
+	var retryAt *time.Time
+	if err != nil {
+		a.Error = err.Error()
+		if d.Attempts+1 < s.cfg.MaxAttempts {
+			retry := s.cfg.Now().Add(latchkey.RetryBackoff(d.Attempts + 1))
+			retryAt = &retry
+		}
+		s.cfg.Logger.Warn("webhook delivery failed", "delivery_id", d.ID, "key_id", d.KeyID, "type", d.Type,
+			"attempt", d.Attempts+1, "status", a.StatusCode, "gave_up", retryAt == nil, "err", cause.Error())
+	} else {
+		s.cfg.Logger.Debug("webhook delivered", "delivery_id", d.ID, "key_id", d.KeyID, "type", d.Type,
+			"attempt", d.Attempts+1, "status", a.StatusCode, "duration", a.Duration)
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if rerr := s.cfg.Store.RecordWebhookAttempt(rctx, a, err == nil, retryAt); rerr != nil {
+		s.cfg.Logger.Error("a webhook attempt could not be recorded: the delivery is tried again after its lease",
+			"delivery_id", d.ID, "delivered", err == nil, "lease", lease.String(), "err", rerr.Error())
+		return rerr
+	}
+	return nil
+}
+
+// release hands back claimed deliveries not begun, due at once.
+func (s *Sender) release(ctx context.Context, list []*latchkey.WebhookDelivery) {
+	if len(list) == 0 {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	now := s.cfg.Now()
+	for _, d := range list {
+		if d.NextAttemptAt == nil {
+			continue
+		}
+		if err := s.cfg.Store.ReleaseWebhook(rctx, d.ID, *d.NextAttemptAt, now); err != nil {
+			s.cfg.Logger.Warn("could not hand back a claimed webhook: it waits for its lease", "delivery_id", d.ID, "err", err.Error())
+		}
+	}
+}
+
 // post sends d once; a nil error means a 2xx answer. With no answer, the
 // error is the precise cause, for the log only.
-func (s *Sender) post(ctx context.Context, d *latchkey.WebhookDelivery, secret string) (int, error) {
+func (s *Sender) post(ctx context.Context, d *latchkey.WebhookDelivery, secrets []string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, strings.NewReader(string(d.Payload)))
@@ -179,7 +232,7 @@ func (s *Sender) post(ctx context.Context, d *latchkey.WebhookDelivery, secret s
 		return 0, errors.New("invalid callback URL")
 	}
 	ts := strconv.FormatInt(s.cfg.Now().Unix(), 10)
-	sig, err := Sign(secret, d.ID, ts, d.Payload)
+	sig, err := SignAll(secrets, d.ID, ts, d.Payload)
 	if err != nil {
 		return 0, err
 	}
@@ -206,6 +259,21 @@ func (s *Sender) post(ctx context.Context, d *latchkey.WebhookDelivery, secret s
 		return resp.StatusCode, errors.New("HTTP " + strconv.Itoa(resp.StatusCode))
 	}
 	return resp.StatusCode, nil
+}
+
+// SignAll returns the webhook-signature header signed with each secret:
+// the signatures separated by spaces, as Standard Webhooks allows, so a
+// receiver that knows either secret verifies the message.
+func SignAll(secrets []string, id, timestamp string, body []byte) (string, error) {
+	sigs := make([]string, 0, len(secrets))
+	for _, secret := range secrets {
+		sig, err := Sign(secret, id, timestamp, body)
+		if err != nil {
+			return "", err
+		}
+		sigs = append(sigs, sig)
+	}
+	return strings.Join(sigs, " "), nil
 }
 
 // Sign returns the webhook-signature header of a message: "v1," and the
