@@ -136,8 +136,10 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) erro
 	if n == 1 {
 		return nil
 	}
-	if _, err := s.TOTP(ctx, userID); err != nil {
+	if t, err := s.TOTP(ctx, userID); err != nil {
 		return err
+	} else if t.ConfirmedAt == nil {
+		return latchkey.Errorf(latchkey.ENOTFOUND, "authenticator not found")
 	}
 	return latchkey.Errorf(latchkey.ECONFLICT, "this code was used already; wait for the next one")
 }
