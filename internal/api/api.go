@@ -33,6 +33,7 @@ type Service interface {
 	settingsService
 	platformService
 	scimRequestService
+	signInService
 }
 
 // callerService resolves who is calling, for every authenticated route.
@@ -124,6 +125,18 @@ func (a *API) Register(mux *http.ServeMux) {
 	// approves too, and answers no secret.
 	mux.HandleFunc("POST /v1/scim-key-requests/{id}/issue", a.platform(a.approveScimKeyRequest))
 
+	// Second factors and single sign-on (signin.go).
+	mux.HandleFunc("POST /v1/auth/break-glass", a.breakGlassLogin)
+	mux.HandleFunc("POST /v1/auth/second-factor", a.secondFactor)
+	mux.HandleFunc("GET /v1/me/mfa", a.enrolling(a.mfaStatus))
+	mux.HandleFunc("POST /v1/me/mfa/totp", a.enrolling(a.startTOTP))
+	mux.HandleFunc("POST /v1/me/mfa/totp/confirm", a.enrolling(a.confirmTOTP))
+	mux.HandleFunc("POST /v1/me/mfa/totp/remove", a.authed(a.removeTOTP))
+	mux.HandleFunc("POST /v1/me/mfa/recovery-codes", a.authed(a.renewRecoveryCodes))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/sso", a.inWorkspace(a.getSSO))
+	mux.HandleFunc("PUT /v1/workspaces/{ws}/sso", a.inWorkspace(a.putSSO))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/sso/domains/{domain}/verify", a.inWorkspace(a.verifySSODomain))
+
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	// Anything else under /v1 answers in the API's error shape, not as a page.
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -155,12 +168,11 @@ func (a *API) caller(r *http.Request) (manage.Caller, string, error) {
 	if err != nil {
 		return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "log in, or send a management key as Authorization: Bearer")
 	}
-	u, err := a.svc.SessionUser(r.Context(), ck.Value)
+	sc, err := a.svc.SessionCaller(r.Context(), ck.Value, c.IP)
 	if err != nil {
 		return c, "", err
 	}
-	c.User = u
-	return c, ck.Value, nil
+	return sc, ck.Value, nil
 }
 
 func presentedKey(r *http.Request) string {
