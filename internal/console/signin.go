@@ -342,9 +342,7 @@ func (c *Console) ssoSave(w http.ResponseWriter, r *http.Request, pg *page) {
 	if s := f.Get("client_secret"); s != "" {
 		in.ClientSecret = &s
 	}
-	for _, d := range strings.FieldsFunc(f.Get("domains"), func(r rune) bool { return r == ',' || r == '\n' || r == ' ' || r == '\r' }) {
-		in.Domains = append(in.Domains, d)
-	}
+	in.Domains = strings.FieldsFunc(f.Get("domains"), func(r rune) bool { return r == ',' || r == '\n' || r == ' ' || r == '\r' })
 	if _, err := c.svc.PutSSO(r.Context(), pg.P, pg.WS.ID, in, c.redirectURI()); err != nil {
 		c.ssoError(w, r, pg, err)
 		return

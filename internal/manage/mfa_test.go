@@ -11,7 +11,6 @@ import (
 	"github.com/latchkey/latchkey/internal/manage"
 )
 
-
 // TestSecondFactorWithInjectedClock enrols TOTP, then signs in with codes
 // computed at the service's clock: a code works once, one from two steps
 // away does not, a recovery code works once, and until the second step is
