@@ -36,6 +36,10 @@ const (
 	ActOutboxRead Action = "outbox.read"
 	// ActWebhookSecretRead shows the workspace's webhook signing secret.
 	ActWebhookSecretRead Action = "webhook_secret.read"
+	// ActSSORead and ActSSOWrite are the workspace's single sign-on: who
+	// configures it decides who can sign in, so owners alone.
+	ActSSORead  Action = "sso.read"
+	ActSSOWrite Action = "sso.write"
 )
 
 // Grant is how much of an action a role holds.
@@ -110,6 +114,8 @@ var table = map[Action]Rule{
 	ActWorkspacesList:    {No, No, No, No, "", true, false},
 	ActScimProvision:     {No, No, No, No, "", false, true},
 	ActOutboxRead:        {All, All, All, No, "", false, false},
+	ActSSORead:           {All, No, No, No, "", false, false},
+	ActSSOWrite:          {All, No, No, No, "", false, false},
 }
 
 // RuleFor returns the authorization rule of a, and whether a has one.

@@ -25,6 +25,7 @@ type Store interface {
 	MailStore
 	WebhookStore
 	VaultStore
+	SignInStore
 	Close() error
 }
 

@@ -24,6 +24,9 @@ type Settings struct {
 	ScimCustomAttributes         bool             `json:"scim_custom_attributes"`
 	ScimKeyIssuance              string           `json:"scim_key_issuance"`
 	MembersMayCreatePersonalKeys bool             `json:"members_may_create_personal_keys"`
+	// RequireSecondFactor takes members without a second factor to
+	// enrolment after they log in.
+	RequireSecondFactor bool `json:"require_second_factor"`
 }
 
 // SCIM key issuance policies: who may create a workspace's SCIM keys.

@@ -36,6 +36,10 @@ func acctLogin(t *testing.T, v *apitest.Validator, base, email, pw string) *http
 	t.Helper()
 	hc := acctClient(v)
 	got := send(t, hc, "POST", base+"/v1/auth/login", map[string]string{"email": email, "password": pw})
+	if got.status == http.StatusAccepted && got.body["pending"] == "enrolment" {
+		enrolTOTP(t, hc, base)
+		return hc
+	}
 	if got.status != 200 {
 		t.Fatalf("login as %s: %d %s", email, got.status, got.raw)
 	}

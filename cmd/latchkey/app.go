@@ -53,6 +53,8 @@ type Config struct {
 	// PublicURL is the URL people use to reach latchkey (behind a proxy),
 	// for links in the mail it sends.
 	PublicURL string
+	// SignIn configures single sign-on and second factors (signin.go).
+	SignIn SignInConfig
 	// PasswordHashes bounds how many argon2id hashes run at once in the
 	// process (DefaultConcurrency of internal/password when zero).
 	PasswordHashes int
@@ -139,6 +141,10 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
+	signIn, err := cfg.SignIn.signIn(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	st, err := storeFlags{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Migrate: !cfg.SkipMigrate}.open(ctx)
 	if err != nil {
 		return nil, err
@@ -176,7 +182,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	}
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
-		MaxKeysPerMember: cfg.MaxKeysPerMember, MaxKeysPerWorkspace: cfg.MaxKeysPerWorkspace, Vault: sealer,
+		MaxKeysPerMember: cfg.MaxKeysPerMember, MaxKeysPerWorkspace: cfg.MaxKeysPerWorkspace, Vault: sealer, SignIn: signIn,
 	})
 	m.webhooks = webhook.New(webhook.Config{Store: newWebhookStore(m.store, reg), Interval: m.cfg.WebhookInterval,
 		AllowPrivate: m.cfg.WebhooksAllowPrivate, Now: m.cfg.Now, Logger: m.log})

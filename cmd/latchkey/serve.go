@@ -67,6 +67,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver mail over SMTP: smtp://user:password@host:587 (or smtps://); without it mail stays in the console's outbox")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "the URL people reach latchkey at (https://keys.example.com), for links in mail, the console, the API and SCIM; the listening address by default")
 	f.IntVar(&cfg.PasswordHashes, "password-hashes", password.DefaultConcurrency(), "how many password hashes (64 MiB each) may run at once; more logins at once answer 429")
+	signInFlags(f, &cfg.SignIn)
 	f.StringVar(&cfg.MailFrom, "mail-from", "latchkey@localhost", "sender address of the mail latchkey sends")
 	f.IntVar(&cfg.MaxKeysPerMember, "max-keys-per-member", manage.DefaultMaxKeysPerMember, "most personal keys one member may have in a workspace, revoked ones included until deleted (0: no cap)")
 	f.IntVar(&cfg.MaxKeysPerWorkspace, "max-keys-per-workspace", manage.DefaultMaxKeysPerWorkspace, "most keys one workspace may have, revoked ones included until deleted (0: no cap)")
@@ -82,7 +83,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on its own listener at this loopback address (HOST:PORT), for CPU and heap profiles")
 	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics on its own listener at HOST:PORT, and no longer on --addr")
 	f.BoolVar(&cfg.MetricsPprof, "metrics-pprof", false, "also serve net/http/pprof on --metrics-addr (which must then be a loopback address)")
-	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "drain-delay", "smtp-url", "mail-from", "public-url", "webhooks-allow-private", "password-hashes", "jobs-interval", "pprof-addr", "metrics-addr", "metrics-pprof")
+	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "drain-delay", "smtp-url", "mail-from", "public-url", "webhooks-allow-private", "password-hashes", "jobs-interval", "pprof-addr", "metrics-addr", "metrics-pprof", "master-key-file", "dns-resolver")
 	return c
 }
 

@@ -35,6 +35,7 @@ type Service interface {
 	scimRequestService
 	vaultService
 	webhookService
+	signInService
 }
 
 // callerService resolves who is calling, for every authenticated route.
@@ -137,6 +138,17 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/workspaces/{ws}/vaults/{v}/secrets/{s}", a.inWorkspace(a.getSecret))
 	mux.HandleFunc("DELETE /v1/workspaces/{ws}/vaults/{v}/secrets/{s}", a.inWorkspace(a.deleteSecret))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/vaults/{v}/secrets/{s}/reveal", a.inWorkspace(a.revealSecret))
+	// Second factors and single sign-on (signin.go).
+	mux.HandleFunc("POST /v1/auth/break-glass", a.breakGlassLogin)
+	mux.HandleFunc("POST /v1/auth/second-factor", a.secondFactor)
+	mux.HandleFunc("GET /v1/me/mfa", a.enrolling(a.mfaStatus))
+	mux.HandleFunc("POST /v1/me/mfa/totp", a.enrolling(a.startTOTP))
+	mux.HandleFunc("POST /v1/me/mfa/totp/confirm", a.enrolling(a.confirmTOTP))
+	mux.HandleFunc("POST /v1/me/mfa/totp/remove", a.authed(a.removeTOTP))
+	mux.HandleFunc("POST /v1/me/mfa/recovery-codes", a.authed(a.renewRecoveryCodes))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/sso", a.inWorkspace(a.getSSO))
+	mux.HandleFunc("PUT /v1/workspaces/{ws}/sso", a.inWorkspace(a.putSSO))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/sso/domains/{domain}/verify", a.inWorkspace(a.verifySSODomain))
 
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	// Anything else under /v1 answers in the API's error shape, not as a page.
@@ -169,12 +181,11 @@ func (a *API) caller(r *http.Request) (manage.Caller, string, error) {
 	if err != nil {
 		return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "log in, or send a management key as Authorization: Bearer")
 	}
-	u, err := a.svc.SessionUser(r.Context(), ck.Value)
+	sc, err := a.svc.SessionCaller(r.Context(), ck.Value, c.IP)
 	if err != nil {
 		return c, "", err
 	}
-	c.User = u
-	return c, ck.Value, nil
+	return sc, ck.Value, nil
 }
 
 func presentedKey(r *http.Request) string {

@@ -35,7 +35,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	a.startSession(w, r, u, tok)
+	a.answerSignIn(w, r, u, tok)
 }
 
 // startSession sets the session cookie (a new id at every login) and

@@ -151,6 +151,7 @@ func (c *Console) Register(serverMux *http.ServeMux) {
 	mux.HandleFunc("GET /w/{ws}/outbox", c.inWorkspace(c.outbox))
 	c.registerAdmin(mux)
 	c.registerVaults(mux)
+	c.registerSignIn(mux)
 	mux.HandleFunc("POST /w/{ws}/settings/webhook-secret/reveal", c.inWorkspace(c.revealWebhookSecret))
 
 	// Every other path is a console page that does not exist.

@@ -103,6 +103,9 @@ func (e *env) login(t *testing.T, email string) *http.Client {
 	if resp.status != http.StatusSeeOther {
 		t.Fatalf("login as %s: got status %d, want 303; body %s", email, resp.status, resp.body)
 	}
+	if loc := resp.header.Get("Location"); strings.HasPrefix(loc, "/login/enrol") {
+		e.finishEnrolment(t, hc, loc)
+	}
 	return hc
 }
 

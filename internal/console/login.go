@@ -11,6 +11,8 @@ import (
 type loginData struct {
 	Email string
 	Next  string
+	// BreakGlass is an owner's password sign-in past "Require SSO".
+	BreakGlass bool
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -18,16 +20,27 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	c.render(w, r, http.StatusOK, "login", &page{Title: "Log in", Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}})
+	c.render(w, r, http.StatusOK, "login", &page{Title: "Log in", Data: loginData{Next: safeNext(r.URL.Query().Get("next")),
+		BreakGlass: r.URL.Query().Get("break_glass") != ""}})
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	email, pw, next := r.PostFormValue("email"), r.PostFormValue("password"), r.PostFormValue("next")
-	_, tok, err := c.svc.Login(r.Context(), email, pw, c.clientIP(r))
+	breakGlass := r.PostFormValue("break_glass") != ""
+	if !breakGlass && c.startSSO(w, r, email, pw, next) {
+		return
+	}
+	login := c.svc.Login
+	if breakGlass {
+		login = c.svc.BreakGlassLogin
+	}
+	_, tok, err := login(r.Context(), email, pw, c.clientIP(r))
 	if err != nil {
 		status := http.StatusUnauthorized
 		switch latchkey.ErrorCode(err) {
 		case latchkey.EUNAUTHORIZED, latchkey.EINVALID:
+		case latchkey.EFORBIDDEN:
+			status = http.StatusForbidden
 		case latchkey.ERATELIMITED:
 			// Throttled or every password check busy: say when to come
 			// back, on the login page itself.
@@ -37,12 +50,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, &page{}, err)
 			return
 		}
-		pg := &page{Title: "Log in", Error: latchkey.ErrorMessage(err), Data: loginData{Email: email, Next: safeNext(next)}}
+		pg := &page{Title: "Log in", Error: latchkey.ErrorMessage(err), Data: loginData{Email: email, Next: safeNext(next), BreakGlass: breakGlass}}
 		c.render(w, r, status, "login", pg)
 		return
 	}
 	http.SetCookie(w, c.sessionCookie(tok, int(c.svc.SessionTTL().Seconds())))
-	redirect(w, r, safeNext(next))
+	redirect(w, r, c.afterSignIn(r, tok, safeNext(next)))
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {

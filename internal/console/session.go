@@ -17,6 +17,7 @@ type sessionService interface {
 	Login(ctx context.Context, email, pw, ip string) (*latchkey.User, string, error)
 	Logout(ctx context.Context, u *latchkey.User, tok, ip string) error
 	SessionUser(ctx context.Context, tok string) (*latchkey.User, error)
+	signInService
 	SessionTTL() time.Duration
 	Me(ctx context.Context, c manage.Caller) (*manage.Me, error)
 	Principal(ctx context.Context, c manage.Caller, ws string) (latchkey.Principal, error)
@@ -42,14 +43,14 @@ func (c *Console) authenticate(r *http.Request) (*visitor, error) {
 	if err != nil {
 		return nil, nil
 	}
-	u, err := c.svc.SessionUser(r.Context(), ck.Value)
+	caller, err := c.svc.SessionCaller(r.Context(), ck.Value, c.clientIP(r))
 	if latchkey.ErrorCode(err) == latchkey.EUNAUTHORIZED {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	v := &visitor{Caller: manage.Caller{User: u, IP: c.clientIP(r)}, Session: ck.Value}
+	v := &visitor{Caller: caller, Session: ck.Value}
 	if v.Me, err = c.svc.Me(r.Context(), v.Caller); err != nil {
 		return nil, err
 	}
@@ -66,6 +67,10 @@ func (c *Console) user(h userHandler) http.HandlerFunc {
 			return
 		}
 		if v == nil {
+			if step := c.pendingStep(r); step != "" {
+				redirect(w, r, step)
+				return
+			}
 			toLogin(w, r)
 			return
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"io"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -24,7 +22,22 @@ var errBadLogin = latchkey.Errorf(latchkey.EUNAUTHORIZED, "wrong email or passwo
 // check itself is bounded by the process-wide hash limit of
 // internal/password. Either refusal is ERATELIMITED with
 // retry_after_seconds, and both answer the same for every email.
+//
+// The session may still wait for a second factor or an enrolment
+// (PendingSignIn says which); a workspace that requires single sign-on is
+// not reached by it (see passwordSignIn).
 func (s *Service) Login(ctx context.Context, email, pw, ip string) (*latchkey.User, string, error) {
+	return s.login(ctx, email, pw, ip, false)
+}
+
+// BreakGlassLogin is Login for an owner of a workspace that requires
+// single sign-on, when the identity provider is unreachable: the session
+// reaches the workspaces they own, and each records the sign-in.
+func (s *Service) BreakGlassLogin(ctx context.Context, email, pw, ip string) (*latchkey.User, string, error) {
+	return s.login(ctx, email, pw, ip, true)
+}
+
+func (s *Service) login(ctx context.Context, email, pw, ip string, breakGlass bool) (*latchkey.User, string, error) {
 	res, err := s.throttle.reserve("too many failed logins", loginKeys(email, ip)...)
 	if err != nil {
 		return nil, "", err
@@ -53,7 +66,11 @@ func (s *Service) Login(ctx context.Context, email, pw, ip string) (*latchkey.Us
 		return nil, "", err
 	}
 	res.succeed()
-	tok, err := s.newSession(ctx, u.ID)
+	in, err := s.passwordSignIn(ctx, u, ip, breakGlass)
+	if err != nil {
+		return nil, "", err
+	}
+	tok, err := s.openSession(ctx, u, in)
 	if err != nil {
 		return nil, "", err
 	}
@@ -123,36 +140,11 @@ func (s *Service) auditUser(ctx context.Context, u *latchkey.User, action, ip st
 	}
 }
 
-func (s *Service) newSession(ctx context.Context, userID string) (string, error) {
-	b := make([]byte, 32)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", err
-	}
-	tok := base64.RawURLEncoding.EncodeToString(b)
-	now := s.Now()
-	err := s.store.CreateSession(ctx, &latchkey.Session{
-		Hash: sha256.Sum256([]byte(tok)), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(s.ttl),
-	})
-	return tok, err
-}
-
-// SessionUser returns the user of a live session token.
+// SessionUser returns the user of a live, complete session token (see
+// SessionCaller, which also says which workspaces it reaches).
 func (s *Service) SessionUser(ctx context.Context, tok string) (*latchkey.User, error) {
-	if len(tok) == 0 || len(tok) > 100 {
-		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "not logged in")
-	}
-	sess, err := s.store.Session(ctx, sha256.Sum256([]byte(tok)), s.Now())
-	if latchkey.IsNotFound(err) {
-		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "your session has ended; log in again")
-	}
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.store.User(ctx, sess.UserID)
-	if latchkey.IsNotFound(err) {
-		return nil, latchkey.Errorf(latchkey.EUNAUTHORIZED, "your session has ended; log in again")
-	}
-	return u, err
+	c, err := s.SessionCaller(ctx, tok, "")
+	return c.User, err
 }
 
 // Logout ends a session.

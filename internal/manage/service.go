@@ -40,6 +40,8 @@ type Config struct {
 	MaxKeysPerMember, MaxKeysPerWorkspace int
 	// Vault seals vault secrets; nil turns vaults off (422).
 	Vault Sealer
+	// SignIn configures single sign-on and second factors (signin.go).
+	SignIn SignInConfig
 }
 
 // Service performs management operations on behalf of principals.
@@ -55,6 +57,7 @@ type Service struct {
 	throttle *throttle
 	quota    quota
 	vaults   Sealer
+	signin   *signin
 }
 
 // New returns a Service; zero Now, Rand and SessionTTL get real defaults.
@@ -79,6 +82,7 @@ func New(cfg Config) *Service {
 	s.quota = newQuota(cfg.MaxKeysPerMember, cfg.MaxKeysPerWorkspace)
 	s.ids = id.NewGenerator(s.now, s.rand)
 	s.throttle = newThrottle(s.now)
+	s.signin = newSignin(cfg.SignIn)
 	return s
 }
 
@@ -98,6 +102,9 @@ type Caller struct {
 	User *latchkey.User
 	Key  *latchkey.Key
 	IP   string
+	// SignIn is how the user's session signed in; it decides which of
+	// their workspaces the session reaches (see reaches).
+	SignIn *latchkey.SignIn
 }
 
 // Principal resolves c as seen from workspace ws: the user's current role
@@ -131,6 +138,14 @@ func (s *Service) Principal(ctx context.Context, c Caller, ws string) (latchkey.
 		return p, nil
 	case err != nil:
 		return p, err
+	case m.Active && c.Key == nil:
+		ok, err := s.reaches(ctx, c, m)
+		if err != nil {
+			return p, err
+		}
+		if ok {
+			p.Role = m.Role
+		}
 	case m.Active:
 		p.Role = m.Role
 	}

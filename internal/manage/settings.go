@@ -13,6 +13,7 @@ type SettingsPatch struct {
 	ScimCustomAttributes         *bool            `json:"scim_custom_attributes"`
 	ScimKeyIssuance              *string          `json:"scim_key_issuance"`
 	MembersMayCreatePersonalKeys *bool            `json:"members_may_create_personal_keys"`
+	RequireSecondFactor          *bool            `json:"require_second_factor"`
 }
 
 // ExpirationPatch changes some of the expiration policy.
@@ -46,6 +47,7 @@ func (s *Service) UpdateSettings(ctx context.Context, p latchkey.Principal, ws s
 		apply(&st.ScimCustomAttributes, in.ScimCustomAttributes)
 		apply(&st.ScimKeyIssuance, in.ScimKeyIssuance)
 		apply(&st.MembersMayCreatePersonalKeys, in.MembersMayCreatePersonalKeys)
+		apply(&st.RequireSecondFactor, in.RequireSecondFactor)
 		if st.Expiration.Presets == nil {
 			st.Expiration.Presets = []string{}
 		}
@@ -88,6 +90,7 @@ func changedSettings(a, b latchkey.Settings) []string {
 		{"scim_custom_attributes", a.ScimCustomAttributes == b.ScimCustomAttributes},
 		{"scim_key_issuance", a.ScimKeyIssuance == b.ScimKeyIssuance},
 		{"members_may_create_personal_keys", a.MembersMayCreatePersonalKeys == b.MembersMayCreatePersonalKeys},
+		{"require_second_factor", a.RequireSecondFactor == b.RequireSecondFactor},
 	}
 	var changed []string
 	for _, f := range fields {

@@ -144,7 +144,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 // Migrations returns the migrations this store applies: its own and the
 // shared ones, rendered with SQLite's types.
 func Migrations() (fs.FS, error) {
-	return sqlstore.Migrations(migrations, sqlstore.Types{Bytes: "BLOB", Time: "BIGINT", JSON: "TEXT", ID: "TEXT"})
+	return sqlstore.Migrations(migrations, sqlstore.Types{Bytes: "BLOB", Time: "BIGINT", JSON: "TEXT", ID: "TEXT", Serial: "INTEGER PRIMARY KEY"})
 }
 
 // historyTable records the applied migrations, numbered as PostgreSQL's

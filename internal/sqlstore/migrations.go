@@ -28,6 +28,7 @@ type Types struct {
 	Time     string // a timestamp: BIGINT unix microseconds, TIMESTAMPTZ
 	JSON     string // a JSON document: TEXT, JSONB
 	ID       string // an id, ordered byte by byte: TEXT, TEXT COLLATE "C"
+	Serial   string // a generated integer primary key
 }
 
 // Migrations returns the migrations folder of own, a database's embedded

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Lifecycle", testLifecycle},
 		{"Webhooks", testWebhooks},
 		{"Vaults", testVaults},
+		{"SignIn", testSignIn},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
