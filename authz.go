@@ -36,6 +36,9 @@ const (
 	ActOutboxRead Action = "outbox.read"
 	// ActWebhookSecretRead shows the workspace's webhook signing secret.
 	ActWebhookSecretRead Action = "webhook_secret.read"
+	// ActLeaksReport reports tokens found where they should not be (a
+	// company's own secret scanner); the workspace's leak policy decides.
+	ActLeaksReport Action = "leaks.report"
 )
 
 // Grant is how much of an action a role holds.
@@ -106,6 +109,7 @@ var table = map[Action]Rule{
 	ActWorkspacesList:    {No, No, No, No, "", true, false},
 	ActScimProvision:     {No, No, No, No, "", false, true},
 	ActOutboxRead:        {All, All, All, No, "", false, false},
+	ActLeaksReport:       {All, All, All, No, "leaks:report", false, false},
 }
 
 // RuleFor returns the authorization rule of a, and whether a has one.

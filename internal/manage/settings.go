@@ -9,10 +9,11 @@ import (
 
 // SettingsPatch changes some of a workspace's settings; nil fields stay.
 type SettingsPatch struct {
-	Expiration                   *ExpirationPatch `json:"expiration"`
-	ScimCustomAttributes         *bool            `json:"scim_custom_attributes"`
-	ScimKeyIssuance              *string          `json:"scim_key_issuance"`
-	MembersMayCreatePersonalKeys *bool            `json:"members_may_create_personal_keys"`
+	Expiration                   *ExpirationPatch     `json:"expiration"`
+	ScimCustomAttributes         *bool                `json:"scim_custom_attributes"`
+	ScimKeyIssuance              *string              `json:"scim_key_issuance"`
+	MembersMayCreatePersonalKeys *bool                `json:"members_may_create_personal_keys"`
+	OnLeak                       *latchkey.LeakPolicy `json:"on_leak"`
 }
 
 // ExpirationPatch changes some of the expiration policy.
@@ -46,6 +47,7 @@ func (s *Service) UpdateSettings(ctx context.Context, p latchkey.Principal, ws s
 		apply(&st.ScimCustomAttributes, in.ScimCustomAttributes)
 		apply(&st.ScimKeyIssuance, in.ScimKeyIssuance)
 		apply(&st.MembersMayCreatePersonalKeys, in.MembersMayCreatePersonalKeys)
+		apply(&st.OnLeak, in.OnLeak)
 		if st.Expiration.Presets == nil {
 			st.Expiration.Presets = []string{}
 		}
@@ -88,6 +90,7 @@ func changedSettings(a, b latchkey.Settings) []string {
 		{"scim_custom_attributes", a.ScimCustomAttributes == b.ScimCustomAttributes},
 		{"scim_key_issuance", a.ScimKeyIssuance == b.ScimKeyIssuance},
 		{"members_may_create_personal_keys", a.MembersMayCreatePersonalKeys == b.MembersMayCreatePersonalKeys},
+		{"on_leak", a.OnLeak.Revokes() == b.OnLeak.Revokes()},
 	}
 	var changed []string
 	for _, f := range fields {
