@@ -76,6 +76,10 @@ type Config struct {
 	WebhooksAllowPrivate bool
 	// Failures bounds store calls and sets the verify path's outage policy.
 	Failures FailureConfig
+	// LeakVerifierKeys is GitHub's secret-scanning public keys document,
+	// saved as GitHub publishes it: POST /v1/leaks accepts reports signed
+	// by them. "" accepts only reports from scanner keys.
+	LeakVerifierKeys string
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -138,13 +142,26 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		maxAge = cacheMaxAge
 	}
 
+	clients, err := clientip.New(cfg.TrustedProxies)
+	if err != nil {
+		store.Close()
+		return nil, usagef("%v", err)
+	}
+	var leakKeys *api.LeakVerifier
+	if cfg.LeakVerifierKeys != "" {
+		if leakKeys, err = api.NewLeakVerifier(cfg.LeakVerifierKeys); err != nil {
+			store.Close()
+			return nil, usagef("%v", err)
+		}
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.verifier = verify.New(verify.Config{
 		Store: store, Usage: store, Format: format, Now: cfg.Now,
 		Registerer: reg, Logger: cfg.Logger, FlushEvery: cfg.FlushEvery,
 		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge, Verifiable: catalog.Verifiable,
-		ServeStale: cfg.Failures.ServeStaleOnOutage,
+		ServeStale: cfg.Failures.ServeStaleOnOutage, ClientAddr: clients.Addr,
 	})
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
@@ -161,11 +178,6 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		store.Close()
 		return nil, err
 	}
-	clients, err := clientip.New(cfg.TrustedProxies)
-	if err != nil {
-		store.Close()
-		return nil, usagef("%v", err)
-	}
 	// Bind first: without --public-url the links the surfaces build name
 	// the address actually bound (never a request's Host header).
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -181,6 +193,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Listener: ln, Logger: cfg.Logger, Verifier: m.verifier,
 		Surfaces: []server.Mounter{api.New(api.Config{
 			Service: m.service, Keys: m.verifier, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public,
+			LeakKeys: leakKeys,
 		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public}),
 			scim.New(scim.Config{Service: m.service, Keys: m.verifier, Logger: cfg.Logger, ClientIP: clients.IP, BaseURL: public + scim.Prefix})},
 		Ready:          readiness(guarded),

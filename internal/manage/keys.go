@@ -25,6 +25,8 @@ type CreateKey struct {
 	ExpiresAt   *time.Time          `json:"expires_at"`
 	CallbackURL string              `json:"callback_url"`
 	RateLimit   *latchkey.RateLimit `json:"rate_limit"`
+	// AllowedIPs binds the key to networks (CIDRs or addresses).
+	AllowedIPs  []string `json:"allowed_ips"`
 	SaveToVault *struct {
 		VaultID string `json:"vault_id"`
 	} `json:"save_to_vault"`
@@ -68,6 +70,10 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	); err != nil {
 		return nil, "", err
 	}
+	allowed, err := latchkey.ParseAllowedIPs(in.AllowedIPs)
+	if err != nil {
+		return nil, "", err
+	}
 	if in.SaveToVault != nil {
 		return nil, "", latchkey.Errorf(latchkey.EUNPROCESSABLE, "vaults are not available on this server yet; store the secret yourself").WithDetail("field", "save_to_vault")
 	}
@@ -91,7 +97,7 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 		ID: s.ids.New(id.Key), WorkspaceID: ws, Name: in.Name, Description: in.Description,
 		Type: kt.Name, Environment: in.Environment, Owner: owner, Scopes: scopes, Settings: settings,
 		CallbackURL: in.CallbackURL, RateLimit: in.RateLimit, CreatedBy: p.UserID, CreatedAt: now,
-		ExpiresAt: expires, OwnerActive: true,
+		ExpiresAt: expires, OwnerActive: true, AllowedIPs: allowed,
 	}
 	if err := latchkey.AuthorizeKey(p, w.Settings, latchkey.KeyChange{Op: latchkey.OpMake, Type: kt, After: k}); err != nil {
 		return nil, "", err
