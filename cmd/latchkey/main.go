@@ -59,7 +59,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	// Every flag can also come from LATCHKEY_<FLAG> (dashes as underscores),
 	// and every secret from LATCHKEY_<FLAG>_FILE.
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return applyEnv(c) }
-	root.AddCommand(newServeCmd(), newInitCmd(), newMigrateCmd(), newKeysCmd(), newOperatorCmd())
+	root.AddCommand(newServeCmd(), newInitCmd(), newMigrateCmd(), newKeysCmd(), newOperatorCmd(), newScanCmd())
 	return root
 }
 
