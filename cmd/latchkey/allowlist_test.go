@@ -1,8 +1,10 @@
 package main
 
 import (
+	"net/http"
 	"slices"
 	"testing"
+	"time"
 )
 
 func allowedOf(k map[string]any) []string {
@@ -76,4 +78,15 @@ func TestManagementKeyBoundToNetworks(t *testing.T) {
 	_, local := acctCreateKey(t, w.owner, w.wsURL, map[string]any{"name": "ci here", "type": "management", "scopes": []string{"keys:read"}, "allowed_ips": []string{"127.0.0.0/8", "::1"}})
 	expect(t, "from outside its networks", send(t, w.v.Client(nil), "GET", w.wsURL+"/keys", nil, "Authorization: Bearer "+elsewhere), 403, "forbidden")
 	expect(t, "from inside its networks", send(t, w.v.Client(nil), "GET", w.wsURL+"/keys", nil, "Authorization: Bearer "+local), 200, "")
+
+	// SCIM keys too: the identity provider's key works from its networks only.
+	_, scimAway := acctCreateKey(t, w.owner, w.wsURL, map[string]any{"name": "okta away", "type": "scim", "allowed_ips": []string{"203.0.113.0/24"}})
+	_, scimHere := acctCreateKey(t, w.owner, w.wsURL, map[string]any{"name": "okta here", "type": "scim", "allowed_ips": []string{"127.0.0.1"}})
+	plain := &http.Client{Timeout: 10 * time.Second}
+	if got := send(t, plain, "GET", w.s.URL+"/scim/v2/Users", nil, "Authorization: Bearer "+scimAway); got.status != 403 {
+		t.Fatalf("a SCIM key from outside its networks: got %d %s, want 403", got.status, got.raw)
+	}
+	if got := send(t, plain, "GET", w.s.URL+"/scim/v2/Users", nil, "Authorization: Bearer "+scimHere); got.status != 200 {
+		t.Fatalf("a SCIM key from inside its networks: got %d %s, want 200", got.status, got.raw)
+	}
 }

@@ -21,10 +21,6 @@ import (
 	"github.com/latchkey/latchkey/internal/token"
 )
 
-// maxScanLine bounds one line of a scanned file; a longer one (minified
-// code, a binary) is scanned in pieces that overlap by a token's length.
-const maxScanLine = 1 << 20
-
 // found is one token found by scan.
 type found struct {
 	file string
@@ -148,6 +144,9 @@ func scanPath(s *token.Scanner, root string, w io.Writer) ([]found, error) {
 	return out, err
 }
 
+// scanFile reads path in pieces of at most 64 KiB: a longer line
+// (minified code, a binary) is scanned in pieces that overlap by a
+// token's length, so memory stays bounded whatever the file holds.
 func scanFile(s *token.Scanner, path string) ([]found, error) {
 	f, err := os.Open(path)
 	if err != nil {
