@@ -462,11 +462,14 @@ func TestLeakReportOfLookAlikes(t *testing.T) {
 	_, secret := acctCreateKey(t, w.owner, w.wsURL, map[string]any{"name": "Deploy bot"})
 	var leaks []leak
 	for i := range 50 {
-		leaks = append(leaks, leakOf(fmt.Sprintf("%s%c", secret[:len(secret)-1], 'a'+byte(i%26))))
+		// The last character (part of the checksum) changed, never to itself.
+		if alike := fmt.Sprintf("%s%c", secret[:len(secret)-1], 'a'+byte(i%26)); alike != secret {
+			leaks = append(leaks, leakOf(alike))
+		}
 	}
 	got := w.report(t, &w.github, leaks)
 	for i, l := range labels(t, got) {
-		if l != "false_positive" && leaks[i].Token != secret {
+		if l != "false_positive" {
 			t.Fatalf("look-alike %d: got %s, want false_positive", i, l)
 		}
 	}
