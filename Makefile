@@ -13,6 +13,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzParseDuration -fuzztime 30s .
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/token
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/api
+	go test -run '^$$' -fuzz FuzzParseLeakReports -fuzztime 30s ./internal/api
 	go test -run '^$$' -fuzz FuzzPostBody -fuzztime 30s ./internal/verify
 	go test -run '^$$' -fuzz FuzzFilter -fuzztime 30s ./internal/scim
 	go test -run '^$$' -fuzz FuzzPatchPath -fuzztime 30s ./internal/scim

@@ -40,6 +40,9 @@ const (
 	// configures it decides who can sign in, so owners alone.
 	ActSSORead  Action = "sso.read"
 	ActSSOWrite Action = "sso.write"
+	// ActLeaksReport reports tokens found where they should not be (a
+	// company's own secret scanner); the workspace's leak policy decides.
+	ActLeaksReport Action = "leaks.report"
 )
 
 // Grant is how much of an action a role holds.
@@ -116,6 +119,7 @@ var table = map[Action]Rule{
 	ActOutboxRead:        {All, All, All, No, "", false, false},
 	ActSSORead:           {All, No, No, No, "", false, false},
 	ActSSOWrite:          {All, No, No, No, "", false, false},
+	ActLeaksReport:       {All, All, All, No, "leaks:report", false, false},
 }
 
 // RuleFor returns the authorization rule of a, and whether a has one.

@@ -23,7 +23,7 @@ const (
 // authorization table refers to them, so a catalog cannot change them.
 var ManagementScopes = []string{
 	"keys:read", "keys:write", "members:read", "members:write",
-	"events:read", "vaults:read", "vaults:write",
+	"events:read", "vaults:read", "vaults:write", "leaks:report",
 }
 
 //go:embed default_catalog.json

@@ -48,6 +48,10 @@ const (
 	EventKeyExpiring = "key.expiring"
 	// EventKeyExpired is recorded by the jobs once a key's expiry passes.
 	EventKeyExpired = "key.expired"
+	// EventKeyLeaked records a key's secret reported found in public (by
+	// GitHub's secret scanning or a workspace's own scanner): where, never
+	// the secret.
+	EventKeyLeaked = "key.leaked"
 	// EventWebhookSecretRotated records a new signing secret, never the secret.
 	EventWebhookSecretRotated = "webhook_secret.rotated"
 	// EventWebhookSecretRevealed records who was shown the signing secret.

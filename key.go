@@ -1,8 +1,12 @@
 package latchkey
 
 import (
+	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -23,13 +27,17 @@ type Key struct {
 	Settings    map[string]any `json:"settings"`
 	CallbackURL string         `json:"callback_url,omitempty"`
 	RateLimit   *RateLimit     `json:"rate_limit,omitempty"`
-	CreatedBy   string         `json:"created_by"`
-	CreatedAt   time.Time      `json:"created_at"`
-	ExpiresAt   *time.Time     `json:"expires_at"`
-	LastUsedAt  *time.Time     `json:"last_used_at"`
-	RevokedAt   *time.Time     `json:"revoked_at"`
-	RevokedBy   string         `json:"revoked_by,omitempty"`
-	Start       string         `json:"start"`
+	// AllowedIPs binds the key to networks: CIDR prefixes (IPv4 or IPv6,
+	// canonical, see ParseAllowedIPs) its callers must come from. Empty
+	// means anywhere.
+	AllowedIPs []string   `json:"allowed_ips,omitempty"`
+	CreatedBy  string     `json:"created_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	RevokedBy  string     `json:"revoked_by,omitempty"`
+	Start      string     `json:"start"`
 
 	// Hash is SHA-256 of the current secret.
 	Hash [32]byte `json:"-"`
@@ -136,3 +144,116 @@ func ValidateRateLimit(r *RateLimit) error {
 
 // MaxGracePeriod bounds how long a reset key's old secret may keep working.
 const MaxGracePeriod = 7 * Day
+
+// MaxAllowedIPs bounds a key's allowlist: it is checked on every
+// verification, so it stays a handful of prefixes, not a database.
+const MaxAllowedIPs = 64
+
+// ParseAllowedIPs checks an allowlist and returns it in canonical form:
+// each entry a CIDR prefix ("10.0.0.0/8", "2001:db8::/32") or a single
+// address (made a /32 or /128), IPv4-mapped IPv6 forms written as IPv4,
+// duplicates dropped, order kept. A prefix with host bits set
+// ("10.1.2.3/8") is refused rather than silently widened or narrowed:
+// the caller may have meant either. nil for an empty list.
+func ParseAllowedIPs(list []string) ([]string, error) {
+	if len(list) > MaxAllowedIPs {
+		return nil, Errorf(EINVALID, "allowed_ips may hold at most %d networks", MaxAllowedIPs).WithDetail("field", "allowed_ips")
+	}
+	var out []string
+	for _, raw := range list {
+		p, err := parsePrefix(strings.TrimSpace(raw))
+		if err != nil {
+			return nil, Errorf(EINVALID, "allowed_ips: %v", err).WithDetail("field", "allowed_ips")
+		}
+		if s := p.String(); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// AllowedPrefixes parses a stored, canonical allowlist (see ParseAllowedIPs).
+func AllowedPrefixes(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		p, err := parsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if len(s) > 64 {
+		return netip.Prefix{}, fmt.Errorf("an entry is not an address or a CIDR prefix")
+	}
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return netip.Prefix{}, fmt.Errorf("%q is not an address or a CIDR prefix", s)
+		}
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or a CIDR prefix", s)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("%q has bits set after the prefix length; write %s for the network", s, p.Masked())
+	}
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p, nil
+}
+
+// AllowsAddr reports whether an address may use a key with the allowlist
+// list; an empty list allows every address, an invalid address none. The
+// verify path has its own allocation-free copy of this test.
+func AllowsAddr(list []string, addr string) bool {
+	if len(list) == 0 {
+		return true
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.WithZone("").Unmap()
+	prefixes, err := AllowedPrefixes(list)
+	if err != nil {
+		return false
+	}
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// allowlistWithin reports whether the allowlist a admits no address b
+// refuses: b is empty (anywhere), or every prefix of a lies inside one of b.
+func allowlistWithin(a, b []string) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if len(a) == 0 {
+		return false
+	}
+	pa, err1 := AllowedPrefixes(a)
+	pb, err2 := AllowedPrefixes(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	for _, p := range pa {
+		if !slices.ContainsFunc(pb, func(q netip.Prefix) bool {
+			return q.Addr().Is4() == p.Addr().Is4() && q.Bits() <= p.Bits() && q.Contains(p.Addr())
+		}) {
+			return false
+		}
+	}
+	return true
+}

@@ -43,6 +43,8 @@ type KeyPower struct {
 	Scopes    []string
 	Settings  map[string]any
 	RateLimit *RateLimit // nil: unlimited
+	// AllowedIPs are the networks the key works from (nil: anywhere).
+	AllowedIPs []string
 	// Role bounds what the key can do: a management key acts with its
 	// creator's current role, and a SCIM key can deprovision any member,
 	// owners included, so its bound is owner. "" for product keys.
@@ -51,7 +53,7 @@ type KeyPower struct {
 
 // PowerOf returns the power of k, whose creator now holds creatorRole.
 func PowerOf(k *Key, creatorRole Role) KeyPower {
-	kp := KeyPower{Type: k.Type, Owner: k.Owner, Scopes: k.Scopes, Settings: k.Settings, RateLimit: k.RateLimit}
+	kp := KeyPower{Type: k.Type, Owner: k.Owner, Scopes: k.Scopes, Settings: k.Settings, RateLimit: k.RateLimit, AllowedIPs: k.AllowedIPs}
 	switch k.Type {
 	case TypeManagement:
 		kp.Role = creatorRole
@@ -63,11 +65,14 @@ func PowerOf(k *Key, creatorRole Role) KeyPower {
 
 // Within reports whether a opens nothing b does not: the same type and
 // owner, no scope b lacks, no role bound above b's, no setting switched on
-// or changed, and a rate limit at least as tight (a lower or equal limit
-// over a longer or equal period).
+// or changed, a rate limit at least as tight (a lower or equal limit
+// over a longer or equal period), and no network b's allowlist refuses.
 func (a KeyPower) Within(b KeyPower) bool {
 	if a.Type != b.Type || a.Owner != b.Owner || RoleRank(a.Role) > RoleRank(b.Role) {
 		return false
+	}
+	if !allowlistWithin(a.AllowedIPs, b.AllowedIPs) {
+		return false // dropping or widening an allowlist opens the key to more networks
 	}
 	for _, s := range a.Scopes {
 		if !slices.Contains(b.Scopes, s) {

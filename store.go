@@ -26,6 +26,7 @@ type Store interface {
 	WebhookStore
 	VaultStore
 	SignInStore
+	LeakStore
 	Close() error
 }
 

@@ -18,6 +18,9 @@ const (
 	WrongType          VerifyCode = "wrong_type"
 	WrongEnvironment   VerifyCode = "wrong_environment"
 	RateLimited        VerifyCode = "rate_limited"
+	// IPNotAllowed refuses a key bound to networks (Key.AllowedIPs)
+	// presented from an address outside them.
+	IPNotAllowed VerifyCode = "ip_not_allowed"
 	// VerifyUnavailable means the store failed: the key is neither valid
 	// nor invalid, and callers are told to retry rather than treat a
 	// database outage as a bad key.
@@ -27,7 +30,7 @@ const (
 // HTTPStatus is the status a verify endpoint answers with for c.
 func (c VerifyCode) HTTPStatus() int {
 	switch c {
-	case InsufficientScope, WrongType, WrongEnvironment:
+	case InsufficientScope, WrongType, WrongEnvironment, IPNotAllowed:
 		return 403
 	case RateLimited:
 		return 429

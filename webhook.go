@@ -18,6 +18,7 @@ var WebhookEvents = map[string]bool{
 	EventKeyRevoked:  true,
 	EventKeyReset:    true,
 	EventKeyDeleted:  true,
+	EventKeyLeaked:   true,
 }
 
 // WebhookDelivery is a webhook in the outbox: one event for one key's

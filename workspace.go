@@ -27,6 +27,31 @@ type Settings struct {
 	// RequireSecondFactor takes members without a second factor to
 	// enrolment after they log in.
 	RequireSecondFactor bool `json:"require_second_factor"`
+	// OnLeak says what happens to a key reported leaked: revoked at once
+	// (the default) or only reported to the workspace.
+	OnLeak LeakPolicy `json:"on_leak"`
+}
+
+// LeakPolicy is what a workspace does with a key whose secret is reported
+// found in public. Workspaces created before the policy existed hold "",
+// which means LeakRevoke.
+type LeakPolicy string
+
+// Leak policies.
+const (
+	LeakRevoke LeakPolicy = "revoke"
+	LeakNotify LeakPolicy = "notify"
+)
+
+// Revokes reports whether a leaked key is revoked under p.
+func (p LeakPolicy) Revokes() bool { return p != LeakNotify }
+
+// MarshalJSON shows the policy in force, never "".
+func (p LeakPolicy) MarshalJSON() ([]byte, error) {
+	if p.Revokes() {
+		return []byte(`"revoke"`), nil
+	}
+	return []byte(`"notify"`), nil
 }
 
 // SCIM key issuance policies: who may create a workspace's SCIM keys.
@@ -61,6 +86,7 @@ func DefaultSettings() Settings {
 		},
 		ScimKeyIssuance:              IssuanceAdmins,
 		MembersMayCreatePersonalKeys: true,
+		OnLeak:                       LeakRevoke,
 	}
 }
 
@@ -99,6 +125,9 @@ func (s Settings) Validate() error {
 	}
 	if s.ScimKeyIssuance != IssuanceAdmins && s.ScimKeyIssuance != IssuanceOperator {
 		return bad("scim_key_issuance", `scim_key_issuance must be "admins" or "operator"`)
+	}
+	if s.OnLeak != "" && s.OnLeak != LeakRevoke && s.OnLeak != LeakNotify {
+		return bad("on_leak", `on_leak must be "revoke" or "notify"`)
 	}
 	return nil
 }

@@ -89,6 +89,10 @@ type Config struct {
 	// one; MetricsPprof adds net/http/pprof there (loopback only).
 	MetricsAddr  string
 	MetricsPprof bool
+	// LeakVerifierKeys is GitHub's secret-scanning public keys document,
+	// saved as GitHub publishes it: POST /v1/leaks accepts reports signed
+	// by them. "" accepts only reports from scanner keys.
+	LeakVerifierKeys string
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -159,6 +163,19 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		maxAge = cacheMaxAge
 	}
 
+	clients, err := clientip.New(cfg.TrustedProxies)
+	if err != nil {
+		store.Close()
+		return nil, usagef("%v", err)
+	}
+	var leakKeys *api.LeakVerifier
+	if cfg.LeakVerifierKeys != "" {
+		if leakKeys, err = api.NewLeakVerifier(cfg.LeakVerifierKeys); err != nil {
+			store.Close()
+			return nil, usagef("%v", err)
+		}
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg = reg
@@ -169,7 +186,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Store: store, Usage: store, Format: format, Now: cfg.Now,
 		Registerer: reg, Logger: cfg.Logger, FlushEvery: cfg.FlushEvery,
 		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge, Verifiable: catalog.Verifiable,
-		ServeStale: cfg.Failures.ServeStaleOnOutage,
+		ServeStale: cfg.Failures.ServeStaleOnOutage, ClientAddr: clients.Addr,
 	})
 	keyring, err := openVault(ctx, store, cfg.DataDir, cfg.DatabaseURL, cfg.VaultKeyURLs, cfg.Logger)
 	if err != nil {
@@ -189,11 +206,6 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	if err := m.newSender(); err != nil {
 		store.Close()
 		return nil, err
-	}
-	clients, err := clientip.New(cfg.TrustedProxies)
-	if err != nil {
-		store.Close()
-		return nil, usagef("%v", err)
 	}
 	// Bind first: without --public-url the links the surfaces build name
 	// the address actually bound (never a request's Host header).
@@ -224,6 +236,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Listener: ln, Logger: cfg.Logger, Verifier: m.verifier,
 		Surfaces: []server.Mounter{api.New(api.Config{
 			Service: m.service, Keys: m.verifier, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public,
+			LeakKeys: leakKeys,
 		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public}),
 			scim.New(scim.Config{Service: m.service, Keys: m.verifier, Logger: cfg.Logger, ClientIP: clients.IP, BaseURL: public + scim.Prefix})},
 		Ready:          readiness(guarded),

@@ -63,7 +63,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	// and every secret from LATCHKEY_<FLAG>_FILE.
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return applyEnv(c) }
 	root.AddCommand(newServeCmd(), newInitCmd(), newMigrateCmd(), newKeysCmd(), newOperatorCmd(), newOwnerCmd(),
-		newBackupCmd(), newRestoreCmd(), newVersionCmd(), newAuditCmd(), newVaultCmd())
+		newBackupCmd(), newRestoreCmd(), newVersionCmd(), newAuditCmd(), newVaultCmd(), newScanCmd())
 	return root
 }
 

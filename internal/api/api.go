@@ -36,6 +36,7 @@ type Service interface {
 	vaultService
 	webhookService
 	signInService
+	leakService
 }
 
 // callerService resolves who is calling, for every authenticated route.
@@ -57,6 +58,9 @@ type Config struct {
 	// for links in answers such as an invitation's; "" makes them paths on
 	// this site. Links are never built from a request's Host header.
 	PublicURL string
+	// LeakKeys verifies GitHub's secret-scanning reports (POST /v1/leaks);
+	// nil refuses signed reports, leaving the endpoint to scanner keys.
+	LeakKeys *LeakVerifier
 }
 
 // API serves the management endpoints.
@@ -67,12 +71,14 @@ type API struct {
 	secure  bool
 	localIP func(*http.Request) string
 	public  string
+	// leakKeys checks GitHub's signatures on leak reports.
+	leakKeys *LeakVerifier
 }
 
 // New returns the API.
 func New(cfg Config) *API {
 	a := &API{svc: cfg.Service, keys: cfg.Keys, log: cfg.Logger, secure: cfg.SecureCookies, localIP: cfg.ClientIP,
-		public: strings.TrimRight(cfg.PublicURL, "/")}
+		public: strings.TrimRight(cfg.PublicURL, "/"), leakKeys: cfg.LeakKeys}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -149,6 +155,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/workspaces/{ws}/sso", a.inWorkspace(a.getSSO))
 	mux.HandleFunc("PUT /v1/workspaces/{ws}/sso", a.inWorkspace(a.putSSO))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/sso/domains/{domain}/verify", a.inWorkspace(a.verifySSODomain))
+	mux.HandleFunc("POST /v1/leaks", a.reportLeaks)
 
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	// Anything else under /v1 answers in the API's error shape, not as a page.
@@ -173,6 +180,9 @@ func (a *API) caller(r *http.Request) (manage.Caller, string, error) {
 		}
 		if k.Type != latchkey.TypeManagement {
 			return c, "", latchkey.Errorf(latchkey.EUNAUTHORIZED, "a %s key cannot call the management API; use a management key", k.Type).WithDetail("reason", "wrong_type")
+		}
+		if !latchkey.AllowsAddr(k.AllowedIPs, c.IP) {
+			return c, "", latchkey.Errorf(latchkey.EFORBIDDEN, "the key may not be used from this address").WithDetail("reason", string(latchkey.IPNotAllowed))
 		}
 		c.Key = k
 		return c, "", nil

@@ -81,6 +81,12 @@ func (f *failing) Key(context.Context, latchkey.Principal, string, string) (*lat
 func (f *failing) UpdateKey(context.Context, latchkey.Principal, string, string, manage.UpdateKey) (*latchkey.Key, error) {
 	return nil, f.fail(f.err)
 }
+func (f *failing) ReportLeaksFromGitHub(context.Context, []manage.LeakReport) ([]manage.LeakLabel, error) {
+	return nil, f.fail(f.err)
+}
+func (f *failing) ReportLeaks(context.Context, latchkey.Principal, []manage.LeakReport) ([]manage.LeakLabel, error) {
+	return nil, f.fail(f.err)
+}
 func (f *failing) RevokeKey(context.Context, latchkey.Principal, string, string) (*latchkey.Key, error) {
 	return nil, f.fail(f.err)
 }

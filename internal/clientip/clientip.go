@@ -71,6 +71,61 @@ func (res *Resolver) IP(r *http.Request) string {
 	return peer
 }
 
+// PeerAddr is the TCP peer's address, IPv4-mapped addresses unmapped;
+// the zero Addr when RemoteAddr holds none.
+func PeerAddr(r *http.Request) netip.Addr {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap()
+	}
+	a, _ := netip.ParseAddr(r.RemoteAddr)
+	return a.Unmap()
+}
+
+// Addr is IP as a netip.Addr, without allocating (the verify path checks
+// keys bound to networks against it on every forward-auth request): the
+// TCP peer, or, when the peer is a trusted proxy, the right-most address
+// of X-Forwarded-For that is not one. A malformed hop ends the chain
+// there, as in IP.
+func (res *Resolver) Addr(r *http.Request) netip.Addr {
+	peer := PeerAddr(r)
+	if !res.trustedAddr(peer) {
+		return peer
+	}
+	vals := r.Header["X-Forwarded-For"]
+	for i := len(vals) - 1; i >= 0; i-- {
+		for v := vals[i]; ; {
+			hop := v
+			j := strings.LastIndexByte(v, ',')
+			if j >= 0 {
+				hop, v = v[j+1:], v[:j]
+			}
+			a, err := netip.ParseAddr(strings.TrimSpace(hop))
+			if err != nil {
+				return peer
+			}
+			if a = a.Unmap(); !res.trustedAddr(a) {
+				return a
+			}
+			if j < 0 {
+				break
+			}
+		}
+	}
+	return peer
+}
+
+func (res *Resolver) trustedAddr(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	for _, p := range res.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
 func (res *Resolver) isTrusted(s string) bool {
 	a, err := netip.ParseAddr(s)
 	if err != nil {

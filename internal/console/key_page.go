@@ -3,6 +3,7 @@ package console
 import (
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -31,7 +32,8 @@ func (c *Console) keyPage(w http.ResponseWriter, r *http.Request, pg *page) {
 		c.fail(w, r, pg, err)
 		return
 	}
-	f := keyForm{Name: k.Name, Description: k.Description, CallbackURL: k.CallbackURL, Scopes: k.Scopes, Settings: map[string]string{}}
+	f := keyForm{Name: k.Name, Description: k.Description, CallbackURL: k.CallbackURL, Scopes: k.Scopes, Settings: map[string]string{},
+		AllowedIPs: strings.Join(k.AllowedIPs, "\n")}
 	for name, v := range k.Settings {
 		if s, ok := v.(string); ok {
 			f.Settings[name] = s
@@ -85,6 +87,10 @@ func (c *Console) keyUpdate(w http.ResponseWriter, r *http.Request, pg *page) {
 	}
 	f := parseKeyForm(r)
 	in := manage.UpdateKey{Name: &f.Name, Description: &f.Description, CallbackURL: &f.CallbackURL}
+	if f.HasAllowedIPs {
+		allowed := f.allowedIPs()
+		in.AllowedIPs = &allowed
+	}
 	if t, ok := c.svc.Catalog().Type(k.Type); ok {
 		if len(t.Scopes) > 0 {
 			scopes := f.Scopes

@@ -26,6 +26,11 @@ type keyForm struct {
 	Owner    string
 	Scopes   []string
 	Settings map[string]string
+	// AllowedIPs is the key page's allowlist field, one network a line
+	// (or separated by commas); HasAllowedIPs tells a posted empty field
+	// (remove the allowlist) from a form without it (leave it).
+	AllowedIPs    string
+	HasAllowedIPs bool
 }
 
 // customLayout is how <input type="datetime-local"> writes a time.
@@ -40,6 +45,9 @@ func parseKeyForm(r *http.Request) keyForm {
 		Expires: r.PostForm.Get("expires"), ExpiresAt: r.PostForm.Get("expires_at"),
 		CallbackURL: strings.TrimSpace(r.PostForm.Get("callback_url")), Owner: r.PostForm.Get("owner"),
 		Scopes: r.PostForm["scope"], Settings: map[string]string{},
+	}
+	if v, ok := r.PostForm["allowed_ips"]; ok && len(v) > 0 {
+		f.AllowedIPs, f.HasAllowedIPs = v[len(v)-1], true
 	}
 	for k, v := range r.PostForm {
 		if name, ok := strings.CutPrefix(k, "setting."); ok && len(v) > 0 {
@@ -132,4 +140,9 @@ func creatableTypes(p latchkey.Principal, s *latchkey.Settings, c *latchkey.Cata
 		}
 	}
 	return out
+}
+
+// allowedIPs splits the allowlist field into its entries.
+func (f keyForm) allowedIPs() []string {
+	return strings.FieldsFunc(f.AllowedIPs, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
 }

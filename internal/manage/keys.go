@@ -25,7 +25,9 @@ type CreateKey struct {
 	ExpiresAt   *time.Time          `json:"expires_at"`
 	CallbackURL string              `json:"callback_url"`
 	RateLimit   *latchkey.RateLimit `json:"rate_limit"`
-	SaveToVault *SaveToVault        `json:"save_to_vault"`
+	// AllowedIPs binds the key to networks (CIDRs or addresses).
+	AllowedIPs  []string     `json:"allowed_ips"`
+	SaveToVault *SaveToVault `json:"save_to_vault"`
 }
 
 // CreateKey creates a key in ws and returns it with its secret, which is
@@ -68,6 +70,10 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	}
 	var saveTo *latchkey.Vault
 	var sealer Sealer
+	allowed, err := latchkey.ParseAllowedIPs(in.AllowedIPs)
+	if err != nil {
+		return nil, "", err
+	}
 	if in.SaveToVault != nil {
 		if saveTo, sealer, err = s.keyVault(ctx, p, ws, in.SaveToVault); err != nil {
 			return nil, "", err
@@ -93,7 +99,7 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 		ID: s.ids.New(id.Key), WorkspaceID: ws, Name: in.Name, Description: in.Description,
 		Type: kt.Name, Environment: in.Environment, Owner: owner, Scopes: scopes, Settings: settings,
 		CallbackURL: in.CallbackURL, RateLimit: in.RateLimit, CreatedBy: p.UserID, CreatedAt: now,
-		ExpiresAt: expires, OwnerActive: true,
+		ExpiresAt: expires, OwnerActive: true, AllowedIPs: allowed,
 	}
 	if err := latchkey.AuthorizeKey(p, w.Settings, latchkey.KeyChange{Op: latchkey.OpMake, Type: kt, After: k}); err != nil {
 		return nil, "", err

@@ -22,10 +22,12 @@ type UpdateKey struct {
 	// be told from absence in Go without this).
 	RateLimit      *latchkey.RateLimit `json:"rate_limit"`
 	ClearRateLimit bool                `json:"-"`
+	// AllowedIPs replaces the key's allowlist; [] removes it (a widening).
+	AllowedIPs *[]string `json:"allowed_ips"`
 }
 
-// UpdateKey edits a key's name, description, callback URL, scopes, settings
-// or rate limit. A revoked key cannot change.
+// UpdateKey edits a key's name, description, callback URL, scopes, settings,
+// rate limit or allowlist. A revoked key cannot change.
 func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID string, in UpdateKey) (*latchkey.Key, error) {
 	cur, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyUpdate)
 	if err != nil {
@@ -102,6 +104,15 @@ func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID
 			}
 			if k.RateLimit == nil || *k.RateLimit != *in.RateLimit {
 				k.RateLimit, changed = in.RateLimit, append(changed, "rate_limit")
+			}
+		}
+		if in.AllowedIPs != nil {
+			allowed, err := latchkey.ParseAllowedIPs(*in.AllowedIPs)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Equal(allowed, k.AllowedIPs) {
+				k.AllowedIPs, changed = allowed, append(changed, "allowed_ips")
 			}
 		}
 		if len(changed) == 0 {

@@ -9,11 +9,12 @@ import (
 
 // SettingsPatch changes some of a workspace's settings; nil fields stay.
 type SettingsPatch struct {
-	Expiration                   *ExpirationPatch `json:"expiration"`
-	ScimCustomAttributes         *bool            `json:"scim_custom_attributes"`
-	ScimKeyIssuance              *string          `json:"scim_key_issuance"`
-	MembersMayCreatePersonalKeys *bool            `json:"members_may_create_personal_keys"`
-	RequireSecondFactor          *bool            `json:"require_second_factor"`
+	Expiration                   *ExpirationPatch     `json:"expiration"`
+	ScimCustomAttributes         *bool                `json:"scim_custom_attributes"`
+	ScimKeyIssuance              *string              `json:"scim_key_issuance"`
+	MembersMayCreatePersonalKeys *bool                `json:"members_may_create_personal_keys"`
+	RequireSecondFactor          *bool                `json:"require_second_factor"`
+	OnLeak                       *latchkey.LeakPolicy `json:"on_leak"`
 }
 
 // ExpirationPatch changes some of the expiration policy.
@@ -48,6 +49,7 @@ func (s *Service) UpdateSettings(ctx context.Context, p latchkey.Principal, ws s
 		apply(&st.ScimKeyIssuance, in.ScimKeyIssuance)
 		apply(&st.MembersMayCreatePersonalKeys, in.MembersMayCreatePersonalKeys)
 		apply(&st.RequireSecondFactor, in.RequireSecondFactor)
+		apply(&st.OnLeak, in.OnLeak)
 		if st.Expiration.Presets == nil {
 			st.Expiration.Presets = []string{}
 		}
@@ -91,6 +93,7 @@ func changedSettings(a, b latchkey.Settings) []string {
 		{"scim_key_issuance", a.ScimKeyIssuance == b.ScimKeyIssuance},
 		{"members_may_create_personal_keys", a.MembersMayCreatePersonalKeys == b.MembersMayCreatePersonalKeys},
 		{"require_second_factor", a.RequireSecondFactor == b.RequireSecondFactor},
+		{"on_leak", a.OnLeak.Revokes() == b.OnLeak.Revokes()},
 	}
 	var changed []string
 	for _, f := range fields {

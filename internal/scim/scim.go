@@ -184,6 +184,9 @@ func (h *Handler) authenticate(r *http.Request) (latchkey.Principal, error) {
 	if err := code.Err(); err != nil {
 		return latchkey.Principal{}, err
 	}
+	if ip := h.ip(r); !latchkey.AllowsAddr(k.AllowedIPs, ip) {
+		return latchkey.Principal{}, latchkey.Errorf(latchkey.EFORBIDDEN, "the key may not be used from this address").WithDetail("reason", string(latchkey.IPNotAllowed))
+	}
 	return h.svc.ScimPrincipal(k, h.ip(r))
 }
 

@@ -18,7 +18,7 @@ import (
 const keySelect = `SELECT k.id, k.workspace_id, k.name, k.description, k.type, k.environment, k.owner,
 	k.scopes, k.settings, k.callback_url, k.rate_limit, k.rate_period, k.created_by, k.created_at,
 	k.expires_at, k.last_used_at, k.revoked_at, k.revoked_by, k.start,
-	k.hash, k.previous_hash, k.previous_expires_at,
+	k.hash, k.previous_hash, k.previous_expires_at, k.allowed_ips,
 	CASE WHEN k.owner = 'workspace' THEN TRUE ELSE COALESCE(m.active, FALSE) END
 	FROM keys k LEFT JOIN members m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner `
 
@@ -27,7 +27,7 @@ const keySelect = `SELECT k.id, k.workspace_id, k.name, k.description, k.type, k
 var keyColumns = []string{"name", "name_lower", "description", "type", "environment", "owner",
 	"scopes", "settings", "callback_url", "rate_limit", "rate_period", "created_by", "created_at",
 	"expires_at", "last_used_at", "revoked_at", "revoked_by", "start",
-	"hash", "previous_hash", "previous_expires_at"}
+	"hash", "previous_hash", "previous_expires_at", "allowed_ips"}
 
 func keyValues(k *latchkey.Key) ([]any, error) {
 	scopes, err := marshal(k.Scopes, "[]")
@@ -43,6 +43,10 @@ func keyValues(k *latchkey.Key) ([]any, error) {
 		l, p := int64(k.RateLimit.Limit), int64(k.RateLimit.Period)
 		limit, period = &l, &p
 	}
+	allowed, err := marshal(k.AllowedIPs, "[]")
+	if err != nil {
+		return nil, err
+	}
 	var prev any // nil binds NULL; an empty []byte might bind an empty blob
 	if k.PreviousHash != nil {
 		prev = k.PreviousHash[:]
@@ -50,18 +54,18 @@ func keyValues(k *latchkey.Key) ([]any, error) {
 	return []any{k.Name, strings.ToLower(k.Name), k.Description, k.Type, string(k.Environment), k.Owner,
 		scopes, settings, k.CallbackURL, limit, period, k.CreatedBy, k.CreatedAt,
 		k.ExpiresAt, k.LastUsedAt, k.RevokedAt, k.RevokedBy, k.Start,
-		k.Hash[:], prev, k.PreviousExpiresAt}, nil
+		k.Hash[:], prev, k.PreviousExpiresAt, allowed}, nil
 }
 
 func scanKey(row Row) (*latchkey.Key, error) {
 	var k latchkey.Key
-	var scopes, settings []byte
+	var scopes, settings, allowed []byte
 	var limit, period *int64
 	var hash, prev []byte
 	err := row.Scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Description, &k.Type, &k.Environment, &k.Owner,
 		&scopes, &settings, &k.CallbackURL, &limit, &period, &k.CreatedBy, &k.CreatedAt,
 		&k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt, &k.RevokedBy, &k.Start,
-		&hash, &prev, &k.PreviousExpiresAt, &k.OwnerActive)
+		&hash, &prev, &k.PreviousExpiresAt, &allowed, &k.OwnerActive)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +74,12 @@ func scanKey(row Row) (*latchkey.Key, error) {
 	}
 	if err := unmarshal(settings, &k.Settings); err != nil {
 		return nil, err
+	}
+	if err := unmarshal(allowed, &k.AllowedIPs); err != nil {
+		return nil, err
+	}
+	if len(k.AllowedIPs) == 0 {
+		k.AllowedIPs = nil
 	}
 	if limit != nil && period != nil {
 		k.RateLimit = &latchkey.RateLimit{Limit: int(*limit), Period: latchkey.Duration(*period)}

@@ -539,3 +539,23 @@ func (st *Store) VaultKeepers(ctx context.Context) ([]latchkey.VaultKeeper, erro
 func (st *Store) ActivateVaultKeeper(ctx context.Context, k latchkey.VaultKeeper) error {
 	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.ActivateVaultKeeper(ctx, k) })
 }
+
+// RecordLeak calls the store's RecordLeak under the deadline.
+func (st *Store) RecordLeak(ctx context.Context, l latchkey.Leak, revokedBy string, events func(*latchkey.Key) []latchkey.Event, mails func(*latchkey.Key) []*latchkey.Mail) (*latchkey.Key, bool, error) {
+	type result struct {
+		k        *latchkey.Key
+		recorded bool
+	}
+	r, err := guard(st, ctx, st.timeout, true, func(ctx context.Context) (result, error) {
+		k, recorded, err := st.Store.RecordLeak(ctx, l, revokedBy, events, mails)
+		return result{k, recorded}, err
+	})
+	return r.k, r.recorded, err
+}
+
+// Leaks calls the store's Leaks under the deadline.
+func (st *Store) Leaks(ctx context.Context, workspaceID, keyID string) ([]*latchkey.Leak, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]*latchkey.Leak, error) {
+		return st.Store.Leaks(ctx, workspaceID, keyID)
+	})
+}

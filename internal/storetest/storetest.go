@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Webhooks", testWebhooks},
 		{"Vaults", testVaults},
 		{"SignIn", testSignIn},
+		{"Leaks", testLeaks},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })

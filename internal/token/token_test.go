@@ -143,3 +143,31 @@ func TestHashDoesNotAllocate(t *testing.T) {
 		t.Error("Hash differs from SHA-256")
 	}
 }
+
+func TestScannerFindsOnlyRealTokens(t *testing.T) {
+	f, _ := NewFormat(DefaultPrefix)
+	real1, _, _ := f.New(rand.Reader, latchkey.Production)
+	real2, _, _ := f.New(rand.Reader, latchkey.Demo)
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		if b[i] == 'a' {
+			b[i] = 'b'
+		} else {
+			b[i] = 'a'
+		}
+		return string(b)
+	}
+	text := "key=" + real1 + " other: \"" + flip(real1, 20) + "\" example lk_prod_" + strings.Repeat("x", 38) +
+		" longer " + real2 + "Z glued; last " + real2 + "\n" + "mk_prod_" + real1[8:] + " " + flip(real2, len(real2)-1)
+	s := NewScanner(f)
+	var got []string
+	for _, m := range s.Find([]byte(text)) {
+		got = append(got, text[m[0]:m[1]])
+	}
+	if len(got) != 2 || got[0] != real1 || got[1] != real2 {
+		t.Fatalf("Find: got %q, want the two real tokens only", got)
+	}
+	if r := s.Redact(real1); !strings.HasPrefix(real1, strings.TrimSuffix(r, "…")) || len(r) > 20 {
+		t.Fatalf("Redact: got %q", r)
+	}
+}

@@ -133,6 +133,7 @@ var messages = [len(codes)]string{
 	"The API key belongs to another environment.",
 	"The API key has exceeded its rate limit; retry after the number of seconds in Retry-After.",
 	"Verification is temporarily unavailable; retry shortly.",
+	"The API key may not be used from this address: it is bound to other networks.",
 }
 
 // failureBodies are the answers without per-request details, encoded once.

@@ -6,8 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/latchkey/latchkey"
 )
 
 func BenchmarkCheckWarm(b *testing.B) {
@@ -125,5 +128,23 @@ func BenchmarkBareHandler(b *testing.B) {
 			r := httptest.NewRequest("GET", "/bare", nil)
 			benchHandler(b, h, r, "", rec)
 		})
+	}
+}
+
+// BenchmarkCheckWarmBound is BenchmarkCheckWarm for a key bound to
+// networks, presented from an allowed IPv6 address.
+func BenchmarkCheckWarmBound(b *testing.B) {
+	f := newFixture(b)
+	tok, _ := f.key(func(k *latchkey.Key) { k.AllowedIPs = []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"} })
+	req := Request{Scopes: []string{"items:read"}, Type: "public_api", Addr: netip.MustParseAddr("2001:db8::7")}
+	ctx := context.Background()
+	if r := f.v.Check(ctx, tok, req); r.Code != "" {
+		b.Fatalf("Check: got %q, want valid", r.Code)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := f.v.Check(ctx, tok, req); r.Code != "" {
+			b.Fatal(r.Code)
+		}
 	}
 }

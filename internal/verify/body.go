@@ -8,12 +8,13 @@ import (
 )
 
 // postRequest is the POST body. It is decoded by hand rather than with
-// encoding/json: the body has four known fields, and reflection would cost
-// more than the whole decision. Decoding is strict all the same: unknown or
+// encoding/json: the body has five known fields, and reflection would cost
+// more than the whole decision (the ip field is the address of the key's
+// user, for keys bound to networks). Decoding is strict all the same: unknown or
 // repeated fields, wrong types and trailing data are refused.
 type postRequest struct {
-	key, typ, env string
-	seen          uint8
+	key, typ, env, ip string
+	seen              uint8
 }
 
 // parse decodes s and returns a message for the caller when it is not an
@@ -62,6 +63,11 @@ func (p *postRequest) parse(s string, scopes []string) ([]string, string) {
 			if msg := d.optString(&p.env, `environment must be "production" or "demo"`); msg != "" {
 				return scopes, msg
 			}
+		case "ip":
+			bit = 16
+			if msg := d.optString(&p.ip, "ip must be an IPv4 or IPv6 address"); msg != "" {
+				return scopes, msg
+			}
 		case "scopes":
 			bit = 8
 			var msg string
@@ -69,7 +75,7 @@ func (p *postRequest) parse(s string, scopes []string) ([]string, string) {
 				return scopes, msg
 			}
 		default:
-			return scopes, "unknown field in request body: only key, scopes, type and environment are accepted"
+			return scopes, "unknown field in request body: only key, scopes, type, environment and ip are accepted"
 		}
 		if p.seen&bit != 0 {
 			return scopes, "a field appears twice in the request body"

@@ -2,7 +2,9 @@ package verify
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -28,6 +30,7 @@ type entry struct {
 	ownerActive bool
 	demo        bool
 	verifiable  bool // the type is accepted when the request names none
+	bound       bool // the key has an allowlist (partAllow is not empty)
 }
 
 // Parts of entry.data, in order.
@@ -38,6 +41,7 @@ const (
 	partOwner            // "workspace" or a user id
 	partType             // key type
 	partScopes           // scopes joined by single spaces
+	partAllow            // the allowlist, allowEntry bytes per prefix (see appendAllow)
 	numParts
 )
 
@@ -108,6 +112,18 @@ func newEntry(k *latchkey.Key) (entry, error) {
 		}
 		b.WriteString(s)
 	}
+	b.Grow(allowEntry * len(k.AllowedIPs))
+	prefixes, err := latchkey.AllowedPrefixes(k.AllowedIPs)
+	if err != nil {
+		// A stored allowlist the domain cannot read: the lookup fails
+		// (503) rather than let the key through from anywhere.
+		return entry{}, fmt.Errorf("key %s: allowlist: %w", k.ID, err)
+	}
+	e.ends[partScopes] = uint32(b.Len())
+	for _, p := range prefixes {
+		appendAllow(&b, p)
+	}
+	e.bound = len(prefixes) > 0
 	e.data = b.String()
 	if k.ExpiresAt != nil {
 		e.expires = unixNano(*k.ExpiresAt)
@@ -135,4 +151,61 @@ func unixNano(t time.Time) int64 {
 		return math.MinInt64
 	}
 	return t.UnixNano()
+}
+
+// allowEntry is the size of one allowlist prefix in entry.data: the
+// address as 16 bytes, the prefix length, and 4 or 6 for the family. Kept
+// as bytes of the entry's one string rather than a []netip.Prefix, so the
+// cache entry gains no pointer (netip.Addr holds one for IPv6 zones).
+const allowEntry = 18
+
+func appendAllow(b *strings.Builder, p netip.Prefix) {
+	a := p.Addr().As16()
+	b.Write(a[:])
+	family := byte(6)
+	if p.Addr().Is4() {
+		family = 4
+	}
+	b.WriteByte(byte(p.Bits()))
+	b.WriteByte(family)
+}
+
+// allows reports whether addr is inside one of the encoded prefixes. It
+// does not allocate. An IPv6 prefix never holds an IPv4 address, nor the
+// reverse, as with netip.Prefix.Contains; IPv4-mapped addresses count as
+// IPv4. The zero Addr (the caller's address is unknown) is in none.
+func allows(list string, addr netip.Addr) bool {
+	if !addr.IsValid() {
+		return false
+	}
+	addr = addr.Unmap()
+	family := byte(6)
+	bias := 0
+	if addr.Is4() {
+		family, bias = 4, 96 // As16 maps IPv4 into ::ffff:0:0/96
+	}
+	a := addr.As16()
+	for ; len(list) >= allowEntry; list = list[allowEntry:] {
+		if list[17] != family {
+			continue
+		}
+		if prefixHolds(list[:16], &a, int(list[16])+bias) {
+			return true
+		}
+	}
+	return false
+}
+
+func prefixHolds(p string, a *[16]byte, bits int) bool {
+	i := 0
+	for ; bits >= 8; bits, i = bits-8, i+1 {
+		if p[i] != a[i] {
+			return false
+		}
+	}
+	if bits == 0 {
+		return true
+	}
+	mask := byte(0xff) << (8 - bits)
+	return p[i]&mask == a[i]&mask
 }

@@ -2,8 +2,10 @@ package verify
 
 import (
 	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -53,7 +55,21 @@ func (v *Verifier) PostHandler() http.Handler {
 		if req.key == "" {
 			tok, keyID, ok = presented(r.Header)
 		}
-		check := Request{Scopes: scopes, Type: req.typ, Environment: env, KeyID: keyID}
+		var addr netip.Addr
+		if req.ip != "" {
+			var err error
+			// A zone would make ParseAddr allocate, and means nothing here.
+			if strings.IndexByte(req.ip, '%') >= 0 {
+				err = errBadIP
+			} else {
+				addr, err = netip.ParseAddr(req.ip)
+			}
+			if err != nil {
+				writeBadRequest(w, http.StatusBadRequest, latchkey.EINVALID, "ip must be an IPv4 or IPv6 address")
+				return
+			}
+		}
+		check := Request{Scopes: scopes, Type: req.typ, Environment: env, KeyID: keyID, Addr: addr}
 		var res Result
 		if !ok {
 			res.Code = latchkey.KeyMalformed
@@ -89,7 +105,7 @@ func (v *Verifier) ForwardAuthHandler() http.Handler {
 			res.Code = latchkey.KeyMalformed
 			v.metrics.results[codeIndex(res.Code)].Inc()
 		} else {
-			check.KeyID = keyID
+			check.KeyID, check.Addr = keyID, v.clientAddr(r)
 			res = v.Check(r.Context(), tok, check)
 		}
 		if res.Code != "" && nginxMode(r.URL.RawQuery) {
@@ -101,6 +117,8 @@ func (v *Verifier) ForwardAuthHandler() http.Handler {
 }
 
 const maxBody = 1 << 20
+
+var errBadIP = errors.New("bad ip")
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 

@@ -13,6 +13,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/token"
 )
 
@@ -69,6 +72,11 @@ type Config struct {
 	// answered for it at most ServeStale ago and that answer still passes
 	// every check; the Result is then Stale. 0 answers Unavailable.
 	ServeStale time.Duration
+	// ClientAddr tells, for forward-auth, the address of the client the
+	// proxy serves: internal/clientip's Resolver.Addr, which believes
+	// X-Forwarded-For only from trusted proxies. It must not allocate.
+	// Default: the TCP peer.
+	ClientAddr func(*http.Request) netip.Addr
 }
 
 // Request is what a caller requires of a key; empty fields require nothing.
@@ -78,6 +86,9 @@ type Request struct {
 	Environment latchkey.Environment
 	// KeyID is the Basic auth user name; when set it must be the key's id.
 	KeyID string
+	// Addr is the address of the key's user, checked against the key's
+	// allowlist; the zero Addr (unknown) passes only keys without one.
+	Addr netip.Addr
 }
 
 // Result is a decision. Code is "" when the key is valid.
@@ -155,6 +166,7 @@ type Verifier struct {
 	stale     staleMetrics
 	// verifiable is Config.Verifiable, judged once per key on the cold path.
 	verifiable func(keyType string) bool
+	clientAddr func(*http.Request) netip.Addr
 }
 
 // New returns a Verifier for cfg.
@@ -173,6 +185,9 @@ func New(cfg Config) *Verifier {
 	}
 	if v.log == nil {
 		v.log = slog.New(slog.DiscardHandler)
+	}
+	if v.clientAddr = cfg.ClientAddr; v.clientAddr == nil {
+		v.clientAddr = clientip.PeerAddr
 	}
 	if v.flushEvery <= 0 {
 		v.flushEvery = 5 * time.Second
@@ -308,6 +323,10 @@ func (v *Verifier) check(ctx context.Context, tok string, req *Request, r *Resul
 	r.Code = decide(e, &h, now.UnixNano(), req.KeyID)
 	if r.Code == "" {
 		switch {
+		case e.bound && !allows(e.part(partAllow), req.Addr):
+			// First: a caller on another network learns nothing of
+			// the key's type, environment or scopes.
+			r.Code = latchkey.IPNotAllowed
 		case req.Type != "" && req.Type != e.part(partType):
 			r.Code = latchkey.WrongType
 		case req.Type == "" && !e.verifiable:
