@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/internal/vault"
 	"github.com/spf13/cobra"
 )
 
@@ -64,6 +66,19 @@ On PostgreSQL use pg_dump (see docs/backup.md).`,
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "backed up %s to %s (%d bytes, %v)\n", sf.DataDir, out, fi.Size(), time.Since(start).Round(time.Millisecond))
+			// The master keys that seal vault values and SSO secrets live
+			// beside the store, not in it: without them a restored store's
+			// sealed values are lost.
+			for _, name := range keyFiles {
+				src := filepath.Join(sf.DataDir, name)
+				if _, err := os.Stat(src); err != nil {
+					continue
+				}
+				if err := copyFile(src, out+"."+name); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.OutOrStdout(), "copied the master key %s to %s: a secret, keep it apart from the backup\n", name, out+"."+name)
+			}
 			return nil
 		},
 	}
@@ -108,6 +123,15 @@ On PostgreSQL use pg_restore (see docs/backup.md).`,
 			}
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "restored %s from %s (schema version %d)\n", sf.DataDir, from, version)
+			for _, name := range keyFiles {
+				restored, err := restoreKeyFile(from+"."+name, filepath.Join(sf.DataDir, name), force)
+				if err != nil {
+					return err
+				}
+				if restored {
+					fmt.Fprintf(w, "restored the master key %s\n", name)
+				}
+			}
 			if replaced != "" {
 				fmt.Fprintf(w, "the previous store is kept as %s\n", replaced)
 			}
@@ -179,6 +203,37 @@ func restore(ctx context.Context, dataDir, from string, force bool) (string, err
 	}
 	defer d.Close()
 	return replaced, d.Sync()
+}
+
+// keyFiles are the master keys kept in the data directory: the vaults'
+// and the one sealing SSO client secrets and authenticator seeds.
+var keyFiles = []string{vault.KeyFile, "master.key"}
+
+// restoreKeyFile puts the backup's copy of a master key in place. A key
+// already there with other content is replaced only with force, and kept
+// beside it: losing a key loses what it sealed.
+func restoreKeyFile(from, to string, force bool) (bool, error) {
+	want, err := os.ReadFile(from)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	have, err := os.ReadFile(to)
+	switch {
+	case err == nil && bytes.Equal(have, want):
+		return false, nil
+	case err == nil && !force:
+		return false, usagef("%s differs from the backup's %s: add --force to replace it (it is kept beside)", to, from)
+	case err == nil:
+		if err := os.Rename(to, fmt.Sprintf("%s.replaced-%s", to, time.Now().UTC().Format("20060102T150405Z"))); err != nil {
+			return false, err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, err
+	}
+	return true, copyFile(from, to)
 }
 
 func copyFile(from, to string) error {

@@ -103,7 +103,16 @@ func (s *testServer) login(t *testing.T) *http.Client {
 	}
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	in := map[string]string{"email": s.OwnerEmail, "password": s.OwnerPassword}
-	if status := s.call(t, hc, http.MethodPost, "/v1/auth/login", in, nil); status != http.StatusOK {
+	var out struct {
+		Pending string `json:"pending"`
+	}
+	status := s.call(t, hc, http.MethodPost, "/v1/auth/login", in, &out)
+	if status == http.StatusAccepted && out.Pending == "enrolment" {
+		// Operators must enrol a second factor before anything else.
+		enrolTOTP(t, hc, s.URL)
+		return hc
+	}
+	if status != http.StatusOK {
 		t.Fatalf("login: got status %d, want 200", status)
 	}
 	return hc
