@@ -24,6 +24,7 @@ type Store interface {
 	LifecycleStore
 	MailStore
 	WebhookStore
+	PlatformStore
 	Close() error
 }
 
