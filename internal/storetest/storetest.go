@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"PanicInUpdate", testPanic},
 		{"Lifecycle", testLifecycle},
 		{"Webhooks", testWebhooks},
+		{"Platform", testPlatform},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
