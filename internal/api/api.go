@@ -33,6 +33,8 @@ type Service interface {
 	settingsService
 	platformService
 	scimRequestService
+	platformKeyService
+	portalService
 }
 
 // callerService resolves who is calling, for every authenticated route.
@@ -124,6 +126,13 @@ func (a *API) Register(mux *http.ServeMux) {
 	// approves too, and answers no secret.
 	mux.HandleFunc("POST /v1/scim-key-requests/{id}/issue", a.platform(a.approveScimKeyRequest))
 
+	mux.HandleFunc("POST /v1/platform-keys", a.platform(a.createPlatformKey))
+	mux.HandleFunc("GET /v1/platform-keys", a.platform(a.listPlatformKeys))
+	mux.HandleFunc("POST /v1/platform-keys/{id}/revoke", a.platform(a.revokePlatformKey))
+	mux.HandleFunc("PUT /v1/workspaces/{ws}/members/by-external-id/{id}", a.inWorkspace(a.syncPortalMember))
+	mux.HandleFunc("DELETE /v1/workspaces/{ws}/members/by-external-id/{id}", a.inWorkspace(a.removePortalMember))
+	mux.HandleFunc("POST /v1/portal/sessions", a.platform(a.createPortalSession))
+
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	// Anything else under /v1 answers in the API's error shape, not as a page.
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -141,6 +150,10 @@ const SessionCookie = manage.SessionCookie
 func (a *API) caller(r *http.Request) (manage.Caller, string, error) {
 	c := manage.Caller{IP: a.localIP(r)}
 	if tok := presentedKey(r); tok != "" {
+		if a.svc.IsPlatformSecret(tok) {
+			c, err := a.platformCaller(r, c, tok)
+			return c, "", err
+		}
 		k, code := a.keys.Authenticate(r.Context(), tok)
 		if err := code.Err(); err != nil {
 			return c, "", err

@@ -38,6 +38,9 @@ type Config struct {
 	// a workspace's keys (revoked ones count until deleted): zero takes
 	// the defaults, a negative value means no cap.
 	MaxKeysPerMember, MaxKeysPerWorkspace int
+	// PortalOrigins are the product's origins (https://app.example.com)
+	// a portal session's return_url may point to.
+	PortalOrigins []string
 }
 
 // Service performs management operations on behalf of principals.
@@ -52,6 +55,7 @@ type Service struct {
 	ttl      time.Duration
 	throttle *throttle
 	quota    quota
+	portal   portalConfig
 }
 
 // New returns a Service; zero Now, Rand and SessionTTL get real defaults.
@@ -74,6 +78,7 @@ func New(cfg Config) *Service {
 		s.catalog = latchkey.DefaultCatalog()
 	}
 	s.quota = newQuota(cfg.MaxKeysPerMember, cfg.MaxKeysPerWorkspace)
+	s.portal = newPortalConfig(cfg.PortalOrigins)
 	s.ids = id.NewGenerator(s.now, s.rand)
 	s.throttle = newThrottle(s.now)
 	return s
@@ -94,7 +99,9 @@ const SessionCookie = "latchkey_session"
 type Caller struct {
 	User *latchkey.User
 	Key  *latchkey.Key
-	IP   string
+	// Platform is a platform key: the vendor's backend.
+	Platform *latchkey.PlatformKey
+	IP       string
 }
 
 // Principal resolves c as seen from workspace ws: the user's current role
@@ -103,6 +110,8 @@ type Caller struct {
 func (s *Service) Principal(ctx context.Context, c Caller, ws string) (latchkey.Principal, error) {
 	p := latchkey.Principal{IP: c.IP}
 	switch {
+	case c.Platform != nil:
+		return s.platformPrincipal(ctx, c, ws)
 	case c.Key != nil:
 		p.Kind, p.KeyID, p.Name = latchkey.PrincipalKey, c.Key.ID, c.Key.Name
 		p.UserID, p.WorkspaceID, p.Scopes = c.Key.CreatedBy, c.Key.WorkspaceID, c.Key.Scopes
