@@ -41,7 +41,9 @@ func (s *Service) platformMarker() string { return s.format.Prefix() + "_platfor
 
 // IsPlatformSecret reports whether tok has the shape of a platform key's
 // secret, so a caller can tell it from a management key before any lookup.
-func (s *Service) IsPlatformSecret(tok string) bool { return strings.HasPrefix(tok, s.platformMarker()) }
+func (s *Service) IsPlatformSecret(tok string) bool {
+	return strings.HasPrefix(tok, s.platformMarker())
+}
 
 func (s *Service) newPlatformSecret() (secret, start string, err error) {
 	b := make([]byte, 20)

@@ -70,7 +70,9 @@ func (st *Store) PortalIdentity(ctx context.Context, workspaceID, externalID str
 
 // PortalIdentityOf calls the store's PortalIdentityOf under the deadline.
 func (st *Store) PortalIdentityOf(ctx context.Context, userID string) (*latchkey.PortalIdentity, error) {
-	return guard(st, ctx, st.timeout, false, func(ctx context.Context) (*latchkey.PortalIdentity, error) { return st.Store.PortalIdentityOf(ctx, userID) })
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) (*latchkey.PortalIdentity, error) {
+		return st.Store.PortalIdentityOf(ctx, userID)
+	})
 }
 
 // CreatePortalToken calls the store's CreatePortalToken under the deadline.
