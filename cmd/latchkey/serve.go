@@ -70,6 +70,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.IntVar(&cfg.MaxKeysPerWorkspace, "max-keys-per-workspace", manage.DefaultMaxKeysPerWorkspace, "most keys one workspace may have, revoked ones included until deleted (0: no cap)")
 	fromEnv(f, "max-keys-per-member", "max-keys-per-workspace")
 	cfg.Failures.register(f)
+	registerPlatformFlags(f, &cfg)
 	f.BoolVar(&cfg.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks reach loopback, private, link-local and other non-public addresses (receivers on your own network)")
 	f.DurationVar(&cfg.JobsInterval, "jobs-interval", time.Minute, "how often the lifecycle jobs run (expiry notices, deletions)")
 	_ = f.MarkHidden("jobs-interval")

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Registerer receives latchkey_mail_deliveries_total; nil keeps none.
 	Registerer prometheus.Registerer
+	// ProductName brands every mail (the sender's display name, the
+	// subject's "latchkey:" prefix and a signature line); "" keeps latchkey.
+	ProductName string
 }
 
 // Sender delivers the outbox.
@@ -169,14 +173,23 @@ func (s *Sender) SendDue(ctx context.Context) error {
 
 func (s *Sender) send(ctx context.Context, m *latchkey.Mail) error {
 	msg := mail.NewMsg()
-	if err := msg.From(s.cfg.From); err != nil {
+	subject, body := m.Subject, m.Body
+	if name := s.cfg.ProductName; name != "" {
+		if err := msg.FromFormat(name, s.cfg.From); err != nil {
+			return err
+		}
+		if rest, ok := strings.CutPrefix(subject, "latchkey: "); ok {
+			subject = name + ": " + rest
+		}
+		body += "\n-- \n" + name + "\n"
+	} else if err := msg.From(s.cfg.From); err != nil {
 		return err
 	}
 	if err := msg.To(m.To); err != nil {
 		return err
 	}
-	msg.Subject(m.Subject)
-	msg.SetBodyString(mail.TypeTextPlain, m.Body)
+	msg.Subject(subject)
+	msg.SetBodyString(mail.TypeTextPlain, body)
 	msg.SetDate()
 	msg.SetMessageID()
 	return s.client.DialAndSendWithContext(ctx, msg)
