@@ -179,6 +179,17 @@ type PortalLink struct {
 // sign-in link valid PortalLinkTTL. return_url, where "Back to <product>"
 // leads, must be on one of the product's configured origins.
 func (s *Service) CreatePortalSession(ctx context.Context, p latchkey.Principal, in PortalSessionRequest) (*PortalLink, error) {
+	if len(in.WorkspaceID) > 100 {
+		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "workspace not found")
+	}
+	// The workspace is in the body, not the path: resolve the key there.
+	if p.Kind == latchkey.PrincipalPlatform && in.WorkspaceID != "" {
+		var err error
+		if p, err = s.platformPrincipal(ctx, Caller{Platform: &latchkey.PlatformKey{ID: p.KeyID, Name: p.Name,
+			Product: p.Product, Scopes: p.Scopes, MaxRole: p.MaxRole}, IP: p.IP}, in.WorkspaceID); err != nil {
+			return nil, err
+		}
+	}
 	if err := latchkey.Authorize(p, latchkey.ActPortalSessionCreate, latchkey.Target{WorkspaceID: in.WorkspaceID}); err != nil {
 		return nil, err
 	}
