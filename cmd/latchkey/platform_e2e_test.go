@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/client"
 )
 
 // TestPlatformProvisionsAWorkspaceOnceAndSyncsItsPeople: a retried signup
@@ -388,5 +392,99 @@ func TestBadBrandingFlagsAreRefusedAtStart(t *testing.T) {
 	}
 	if code := run([]string{"operator", "platform-key", "--data-dir", t.TempDir(), "--name", "x"}, &out, &errb); code != 2 {
 		t.Errorf("platform-key without a scope: exit %d, want 2", code)
+	}
+}
+
+// TestOperatorPlatformKeysPage: an operator creates a platform key in the
+// console (its secret shown once), sees it listed without the secret and
+// revokes it; a workspace owner finds no such page.
+func TestOperatorPlatformKeysPage(t *testing.T) {
+	t.Parallel()
+	w := newPlatformWorld(t, nil)
+	acctOperator(t, w.s.DataDir, "support@vendor.example", acctPassword)
+	opAPI := acctLogin(t, w.v, w.s.URL, "support@vendor.example", acctPassword)
+	op := browser(t) // the console's pages are not the API's document
+	op.Jar = opAPI.Jar
+	form := "name=Billing+backend&product=acme-cloud&scopes=workspaces%3Aread&scopes=portal%3Awrite&max_role=member"
+	req, _ := http.NewRequest("POST", w.s.URL+"/operator/platform-keys", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := op.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := new(strings.Builder)
+	_, _ = io.Copy(b, resp.Body)
+	resp.Body.Close()
+	i := strings.Index(b.String(), `value="lk_platform_`)
+	if resp.StatusCode != 200 || i < 0 {
+		t.Fatalf("creating a platform key in the console: %d\n%s", resp.StatusCode, b)
+	}
+	secret := b.String()[i+len(`value="`):]
+	secret = secret[:strings.IndexByte(secret, '"')]
+	w.keys["console"] = secret
+	if got := w.as(t, "console", "GET", "/v1/workspaces", nil); got.status != 200 {
+		t.Fatalf("the console's key: %d %s", got.status, got.raw)
+	}
+	status, _, page := open(t, op, w.s.URL+"/operator/platform-keys")
+	if status != 200 || strings.Contains(page, secret) || !strings.Contains(page, "Billing backend") {
+		t.Fatalf("the platform keys page: %d, want the key listed without its secret", status)
+	}
+	list := send(t, opAPI, "GET", w.s.URL+"/v1/platform-keys", nil)
+	var id string
+	for _, k := range list.body["data"].([]any) {
+		if acctStr(k, "name") == "Billing backend" {
+			id = acctStr(k, "id")
+		}
+	}
+	req, _ = http.NewRequest("POST", w.s.URL+"/operator/platform-keys/"+id+"/revoke", nil)
+	if resp, err = op.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoking in the console: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	if got := w.as(t, "console", "GET", "/v1/workspaces", nil); got.status != 401 {
+		t.Fatalf("the revoked console key: %d", got.status)
+	}
+	owner := browser(t)
+	ownerAPI := acctLogin(t, w.v, w.s.URL, w.s.OwnerEmail, w.s.OwnerPassword)
+	owner.Jar = ownerAPI.Jar
+	if status, _, _ := open(t, owner, w.s.URL+"/operator/platform-keys"); status != 404 {
+		t.Fatalf("a workspace owner on the platform keys page: %d, want 404", status)
+	}
+}
+
+// TestClientPlatformCalls drives the platform endpoints through the Go client.
+func TestClientPlatformCalls(t *testing.T) {
+	t.Parallel()
+	w := newPlatformWorld(t, nil)
+	lk := client.New(w.s.URL, client.WithToken(w.keys["full"]))
+	ctx := t.Context()
+	p, created, err := lk.ProvisionWorkspace(ctx, "Globex", "cust-1")
+	if err != nil || !created {
+		t.Fatalf("ProvisionWorkspace: %v %v", created, err)
+	}
+	if got, err := lk.WorkspaceByExternalID(ctx, "cust-1"); err != nil || got.ID != p.ID {
+		t.Fatalf("WorkspaceByExternalID: %+v %v", got, err)
+	}
+	if _, err := lk.WorkspaceByExternalID(ctx, "cust-none"); !client.IsNotFound(err) {
+		t.Fatalf("WorkspaceByExternalID of an unknown id: %v, want not found", err)
+	}
+	m, err := lk.SyncMember(ctx, p.ID, client.PortalUser{ExternalID: "u-1", Email: "f@globex.example", Role: "admin"})
+	if err != nil || m.Role != "admin" {
+		t.Fatalf("SyncMember: %+v %v", m, err)
+	}
+	_, err = lk.CreatePortalSession(ctx, p.ID, client.PortalUser{ExternalID: "u-1", Email: "f@globex.example"}, "https://evil.example/")
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Status != 400 || ce.Details["field"] != "return_url" {
+		t.Fatalf("CreatePortalSession to a foreign return_url: %v, want 400 on return_url", err)
+	}
+	s, err := lk.CreatePortalSession(ctx, p.ID, client.PortalUser{ExternalID: "u-1", Email: "f@globex.example", Role: "admin"}, productOrigin+"/x")
+	if err != nil || !strings.HasPrefix(s.URL, w.s.URL+"/portal?token=") || s.ExpiresAt.Sub(w.clock.Now()) != 5*time.Minute {
+		t.Fatalf("CreatePortalSession: %+v %v", s, err)
+	}
+	if err := lk.RemoveMember(ctx, p.ID, "u-1"); err != nil {
+		t.Fatalf("RemoveMember: %v", err)
+	}
+	if status, _, _ := open(t, browser(t), s.URL); status != 404 {
+		t.Fatalf("a removed person's unused portal URL: %d, want 404", status)
 	}
 }
