@@ -488,3 +488,30 @@ func TestClientPlatformCalls(t *testing.T) {
 		t.Fatalf("a removed person's unused portal URL: %d, want 404", status)
 	}
 }
+
+// TestAttackPlatformKeyDemotesAnOwnerAboveItsMaxRole: a key of the same
+// product whose max_role is admin can neither demote nor remove an owner
+// (made by a stronger key or by the workspace itself); the owner stays.
+func TestAttackPlatformKeyDemotesAnOwnerAboveItsMaxRole(t *testing.T) {
+	t.Parallel()
+	w := newPlatformWorld(t, nil)
+	w.keys["weak"], _ = platformKeyCLI(t, []string{"--data-dir", w.s.DataDir}, "weak", "other-app", "admin", allPlatformScopes...)
+	created := w.as(t, "other", "POST", "/v1/workspaces", map[string]string{"name": "Hooli", "external_id": "c-1"})
+	ws := acctStr(created.body, "workspace", "id")
+	path := "/v1/workspaces/" + ws + "/members/by-external-id/"
+	if got := w.as(t, "other", "PUT", path+"u-1", map[string]string{"email": "own@hooli.example", "role": "owner"}); got.status != 200 {
+		t.Fatalf("syncing the owner: %d %s", got.status, got.raw)
+	}
+	if got := w.as(t, "weak", "PUT", path+"u-1", map[string]string{"email": "own@hooli.example", "role": "member"}); got.status != 403 {
+		t.Errorf("the weak key demoting the owner: got %d %s, want 403", got.status, got.raw)
+	}
+	if got := w.as(t, "weak", "DELETE", path+"u-1", nil); got.status != 403 {
+		t.Errorf("the weak key removing the owner: got %d %s, want 403", got.status, got.raw)
+	}
+	if got := w.as(t, "weak", "PUT", path+"u-2", map[string]string{"email": "adm@hooli.example", "role": "admin"}); got.status != 200 {
+		t.Errorf("the weak key within its max_role: got %d %s, want 200", got.status, got.raw)
+	}
+	if got := w.as(t, "other", "PUT", path+"u-1", map[string]string{"email": "own@hooli.example", "role": "owner"}); got.status != 200 || acctStr(got.body, "role") != "owner" {
+		t.Fatalf("the owner after the attempts: %d %s", got.status, got.raw)
+	}
+}

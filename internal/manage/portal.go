@@ -111,6 +111,12 @@ func (s *Service) syncPortalMember(ctx context.Context, p latchkey.Principal, ws
 	}
 	u := &latchkey.User{ID: s.ids.New(id.User), Email: in.Email, Name: in.Name, CreatedAt: s.Now()}
 	m, err := s.store.SyncPortalMember(ctx, ws, in.ExternalID, u, in.Role, func(prev *latchkey.Member) (*latchkey.Event, error) {
+		// A person the workspace's own owners raised above the key's
+		// max_role is out of the product's reach: it may not demote them.
+		if prev != nil && latchkey.RoleRank(prev.Role) > latchkey.RoleRank(p.MaxRole) {
+			return nil, latchkey.Errorf(latchkey.EFORBIDDEN, "this platform key may manage roles up to %s, and this member is %s", p.MaxRole, prev.Role).
+				WithDetail("max_role", p.MaxRole)
+		}
 		data := map[string]any{"email": in.Email, "role": in.Role, "external_id": in.ExternalID}
 		switch {
 		case prev == nil:
