@@ -187,6 +187,15 @@ func TestPortalSessionSignsInOnceIntoOneWorkspace(t *testing.T) {
 			t.Errorf("return_url %q: got %d %s, want 400", bad, got.status, got.raw)
 		}
 	}
+	for _, bad := range []string{`{}`, `{"workspace_id":"` + ws + `"}`, `{"workspace_id":"` + ws + `","user":{"external_id":"u-7"}}`,
+		`{"workspace_id":"` + ws + `","user":{"external_id":"u-7","email":"b@globex.example","role":"god"}}`,
+		`{"workspace_id":"` + ws + `","user":{"external_id":"` + strings.Repeat("x", 300) + `","email":"b@globex.example"}}`,
+		`{"workspace_id":"` + ws + `","user":{"external_id":"u-7","email":"b@globex.example","name":"a` + "\u202e" + `b"}}`,
+		`{"workspace_id":7}`, `[]`} {
+		if got := w.as(t, "full", "POST", "/v1/portal/sessions", bad); got.status != 400 {
+			t.Errorf("POST /v1/portal/sessions %s: got %d %s, want 400", bad, got.status, got.raw)
+		}
+	}
 	link := w.portalURL(t, "full", ws, bob, productOrigin+"/settings/api")
 	if link.status != 201 {
 		t.Fatalf("creating a portal session: %d %s", link.status, link.raw)

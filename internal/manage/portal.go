@@ -185,6 +185,9 @@ type PortalLink struct {
 // sign-in link valid PortalLinkTTL. return_url, where "Back to <product>"
 // leads, must be on one of the product's configured origins.
 func (s *Service) CreatePortalSession(ctx context.Context, p latchkey.Principal, in PortalSessionRequest) (*PortalLink, error) {
+	if in.WorkspaceID == "" {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "workspace_id is required").WithDetail("field", "workspace_id")
+	}
 	if len(in.WorkspaceID) > 100 {
 		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "workspace not found")
 	}
