@@ -523,4 +523,28 @@ func TestAttackPlatformKeyDemotesAnOwnerAboveItsMaxRole(t *testing.T) {
 	if got := w.as(t, "other", "PUT", path+"u-1", map[string]string{"email": "own@hooli.example", "role": "owner"}); got.status != 200 || acctStr(got.body, "role") != "owner" {
 		t.Fatalf("the owner after the attempts: %d %s", got.status, got.raw)
 	}
+	// The workspace's own log, read by its owner through a portal session,
+	// names the platform keys that acted, including the refused ones' none.
+	link := w.portalURL(t, "other", ws, map[string]string{"external_id": "u-1", "email": "own@hooli.example", "role": "owner"}, "")
+	hc := browser(t)
+	if status, _, _ := open(t, hc, acctStr(link.body, "url")); status != http.StatusSeeOther {
+		t.Fatalf("the owner's portal sign-in: %d", status)
+	}
+	api := w.v.Client(hc)
+	api.CheckRedirect = nil
+	evs := send(t, api, "GET", w.s.URL+"/v1/workspaces/"+ws+"/events?limit=100", nil)
+	if evs.status != 200 {
+		t.Fatalf("the owner reading the log: %d %s", evs.status, evs.raw)
+	}
+	seen := map[string]bool{}
+	for _, e := range evs.body["data"].([]any) {
+		if acctStr(e, "actor", "type") == "platform_key" {
+			seen[acctStr(e, "action")] = true
+		}
+	}
+	for _, a := range []string{"workspace.created", "member.added", "portal.session_created"} {
+		if !seen[a] {
+			t.Errorf("the log has no %s by a platform key: %s", a, evs.raw)
+		}
+	}
 }
