@@ -43,6 +43,14 @@ const (
 	// ActLeaksReport reports tokens found where they should not be (a
 	// company's own secret scanner); the workspace's leak policy decides.
 	ActLeaksReport Action = "leaks.report"
+	// ActPlatformKeysManage creates, lists and revokes platform keys.
+	ActPlatformKeysManage Action = "platform_keys.manage"
+	// ActPortalMembersSync adds, updates and removes a product's people by
+	// the product's own user id (platform keys only).
+	ActPortalMembersSync Action = "portal_members.sync"
+	// ActPortalSessionCreate mints a one-time console sign-in link for a
+	// product's person (platform keys only).
+	ActPortalSessionCreate Action = "portal_sessions.create"
 )
 
 // Grant is how much of an action a role holds.
@@ -120,6 +128,35 @@ var table = map[Action]Rule{
 	ActSSORead:           {All, No, No, No, "", false, false},
 	ActSSOWrite:          {All, No, No, No, "", false, false},
 	ActLeaksReport:       {All, All, All, No, "leaks:report", false, false},
+	// Platform keys' actions: operators manage the keys; what the keys
+	// themselves may do is platformTable.
+	ActPlatformKeysManage:  {No, No, No, No, "", true, false},
+	ActPortalMembersSync:   {No, No, No, No, "", false, false},
+	ActPortalSessionCreate: {No, No, No, No, "", false, false},
+}
+
+// platformTable is the platform keys' column of the table: the scope a
+// platform key needs for each action it may take at all. Inside a
+// workspace it acts only where its product provisioned the workspace
+// (Principal.WorkspaceID is set only there). It holds no action on keys,
+// events, settings or vaults: a platform key provisions and signs people
+// in, and whoever it signs in acts with their own, bounded, role. Reading
+// a workspace's audit log is deliberately not granted, not even for the
+// workspaces the product created: the log names the workspace's people,
+// their addresses and what they did, which is the customer's, not the
+// vendor backend's.
+var platformTable = map[Action]string{
+	ActWorkspacesList:      ScopeWorkspacesRead,
+	ActWorkspacesCreate:    ScopeWorkspacesWrite,
+	ActPortalMembersSync:   ScopeMembersWrite,
+	ActPortalSessionCreate: ScopePortalWrite,
+}
+
+// PlatformScopeFor returns the platform scope action a needs, and whether
+// platform keys may take it at all.
+func PlatformScopeFor(a Action) (string, bool) {
+	s, ok := platformTable[a]
+	return s, ok
 }
 
 // RuleFor returns the authorization rule of a, and whether a has one.
@@ -143,6 +180,8 @@ const (
 	PrincipalKey       PrincipalKind = "key" // a management key
 	PrincipalOperator  PrincipalKind = "operator"
 	PrincipalSCIM      PrincipalKind = "scim" // a SCIM key: its identity provider
+	// PrincipalPlatform is a platform key: the vendor's backend.
+	PrincipalPlatform PrincipalKind = "platform"
 )
 
 // Principal is an authenticated caller as seen from one workspace.
@@ -161,6 +200,11 @@ type Principal struct {
 	Scopes []string
 	// IP is the caller's address, recorded in the audit log.
 	IP string
+	// Product is a platform key's product; WorkspaceID is then the path's
+	// workspace only when that product provisioned it.
+	Product string
+	// MaxRole is the highest role a platform key may give a person.
+	MaxRole Role
 }
 
 // Actor describes the principal for the audit log.
@@ -170,6 +214,8 @@ func (p Principal) Actor() Actor {
 		return Actor{Type: ActorKey, ID: p.KeyID, Label: p.Name}
 	case PrincipalOperator:
 		return Actor{Type: ActorOperator, ID: p.UserID, Label: p.Email}
+	case PrincipalPlatform:
+		return Actor{Type: ActorPlatformKey, ID: p.KeyID, Label: p.Name}
 	case PrincipalUser:
 		return Actor{Type: ActorUser, ID: p.UserID, Label: p.Email}
 	}
@@ -194,6 +240,9 @@ func Authorize(p Principal, a Action, t Target) error {
 	}
 	if p.Kind == PrincipalAnonymous {
 		return Errorf(EUNAUTHORIZED, "authentication required")
+	}
+	if p.Kind == PrincipalPlatform {
+		return authorizePlatform(p, a, t)
 	}
 	if p.Kind == PrincipalOperator {
 		if rule.Operator {
@@ -244,8 +293,31 @@ func Authorize(p Principal, a Action, t Target) error {
 	return Errorf(EFORBIDDEN, "your role (%s) may not do this", p.Role)
 }
 
+// authorizePlatform decides for a platform key: the action must be in
+// platformTable, the key must hold its scope, and inside a workspace the
+// workspace must be its product's.
+func authorizePlatform(p Principal, a Action, t Target) error {
+	need, ok := platformTable[a]
+	if !ok {
+		return Errorf(EFORBIDDEN, "platform keys may not do this")
+	}
+	if t.WorkspaceID != "" && p.WorkspaceID != t.WorkspaceID {
+		return Errorf(ENOTFOUND, "workspace not found")
+	}
+	if !slices.Contains(p.Scopes, need) {
+		return Errorf(EFORBIDDEN, "this platform key lacks the scope %s", need).WithDetail("missing_scopes", []string{need})
+	}
+	return nil
+}
+
 // Grant reports what role r holds of a, for listings that filter rather than refuse.
 func (p Principal) Grant(a Action) Grant {
+	if p.Kind == PrincipalPlatform {
+		if Authorize(p, a, Target{WorkspaceID: p.WorkspaceID}) == nil {
+			return All
+		}
+		return No
+	}
 	if p.Kind == PrincipalOperator {
 		if table[a].Operator {
 			return All

@@ -27,6 +27,7 @@ type Store interface {
 	VaultStore
 	SignInStore
 	LeakStore
+	PlatformStore
 	Close() error
 }
 

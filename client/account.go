@@ -56,7 +56,7 @@ type Event struct {
 
 // Actor is who caused an event.
 type Actor struct {
-	Type  string `json:"type"` // user, key, operator or system
+	Type  string `json:"type"` // user, key, operator, platform_key or system
 	ID    string `json:"id,omitempty"`
 	Label string `json:"label,omitempty"`
 }

@@ -93,6 +93,11 @@ type Config struct {
 	// saved as GitHub publishes it: POST /v1/leaks accepts reports signed
 	// by them. "" accepts only reports from scanner keys.
 	LeakVerifierKeys string
+	// Brand is the product's name, logo and accent colour, and the origins
+	// that may frame the console.
+	Brand console.Brand
+	// PortalOrigins are the product's origins portal sessions return to.
+	PortalOrigins []string
 
 	Logger *slog.Logger
 	// Stdout receives the bootstrap message (URL and one-time password).
@@ -134,6 +139,9 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	}
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 15 * time.Second
+	}
+	if err := checkPlatformConfig(cfg); err != nil {
+		return nil, err
 	}
 	m := &Main{cfg: cfg, log: cfg.Logger}
 	password.SetConcurrency(cfg.PasswordHashes)
@@ -200,6 +208,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
 		MaxKeysPerMember: cfg.MaxKeysPerMember, MaxKeysPerWorkspace: cfg.MaxKeysPerWorkspace, Vault: sealer, SignIn: signIn,
+		PortalOrigins: cfg.PortalOrigins,
 	})
 	m.webhooks = webhook.New(webhook.Config{Store: newWebhookStore(m.store, reg), Interval: m.cfg.WebhookInterval,
 		AllowPrivate: m.cfg.WebhooksAllowPrivate, Now: m.cfg.Now, Logger: m.log})
@@ -237,7 +246,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Surfaces: []server.Mounter{api.New(api.Config{
 			Service: m.service, Keys: m.verifier, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public,
 			LeakKeys: leakKeys,
-		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public}),
+		}), console.New(console.Config{Service: m.service, Logger: cfg.Logger, SecureCookies: cfg.SecureCookies, ClientIP: clients.IP, PublicURL: public, Brand: cfg.Brand}),
 			scim.New(scim.Config{Service: m.service, Keys: m.verifier, Logger: cfg.Logger, ClientIP: clients.IP, BaseURL: public + scim.Prefix})},
 		Ready:          readiness(guarded),
 		Gatherer:       gatherer,

@@ -34,7 +34,8 @@ func (m *Main) newSender() error {
 	if from == "" {
 		from = "latchkey@localhost"
 	}
-	s, err := notify.New(notify.Config{Store: m.store, URL: m.cfg.SMTPURL, From: from, Interval: m.cfg.MailInterval, Now: m.cfg.Now, Logger: m.log, Registerer: m.reg})
+	s, err := notify.New(notify.Config{Store: m.store, URL: m.cfg.SMTPURL, From: from, Interval: m.cfg.MailInterval, Now: m.cfg.Now, Logger: m.log, Registerer: m.reg,
+		ProductName: m.cfg.Brand.Name})
 	if err != nil {
 		return usagef("%v", err)
 	}

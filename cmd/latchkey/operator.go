@@ -14,7 +14,7 @@ func newOperatorCmd() *cobra.Command {
 		Use:   "operator",
 		Short: "Platform operator accounts and SCIM key issuance (run on the server, against the store)",
 	}
-	c.AddCommand(newOperatorCreateCmd(), newOperatorScimKeyCmd())
+	c.AddCommand(newOperatorCreateCmd(), newOperatorScimKeyCmd(), newOperatorPlatformKeyCmd())
 	return c
 }
 

@@ -75,6 +75,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringVar(&cfg.LeakVerifierKeys, "leak-verifier-keys", "", "GitHub's secret-scanning public keys (the JSON of api.github.com/meta/public_keys/secret_scanning, saved as is): POST /v1/leaks accepts reports they sign")
 	fromEnv(f, "leak-verifier-keys")
 	cfg.Failures.register(f)
+	registerPlatformFlags(f, &cfg)
 	f.BoolVar(&cfg.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks reach loopback, private, link-local and other non-public addresses (receivers on your own network)")
 	f.DurationVar(&cfg.JobsInterval, "jobs-interval", time.Minute, "how often the lifecycle jobs run (expiry notices, deletions)")
 	_ = f.MarkHidden("jobs-interval")

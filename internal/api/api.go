@@ -37,6 +37,8 @@ type Service interface {
 	webhookService
 	signInService
 	leakService
+	platformKeyService
+	portalService
 }
 
 // callerService resolves who is calling, for every authenticated route.
@@ -156,6 +158,12 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /v1/workspaces/{ws}/sso", a.inWorkspace(a.putSSO))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/sso/domains/{domain}/verify", a.inWorkspace(a.verifySSODomain))
 	mux.HandleFunc("POST /v1/leaks", a.reportLeaks)
+	mux.HandleFunc("POST /v1/platform-keys", a.platform(a.createPlatformKey))
+	mux.HandleFunc("GET /v1/platform-keys", a.platform(a.listPlatformKeys))
+	mux.HandleFunc("POST /v1/platform-keys/{id}/revoke", a.platform(a.revokePlatformKey))
+	mux.HandleFunc("PUT /v1/workspaces/{ws}/members/by-external-id/{id}", a.inWorkspace(a.syncPortalMember))
+	mux.HandleFunc("DELETE /v1/workspaces/{ws}/members/by-external-id/{id}", a.inWorkspace(a.removePortalMember))
+	mux.HandleFunc("POST /v1/portal/sessions", a.platform(a.createPortalSession))
 
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	// Anything else under /v1 answers in the API's error shape, not as a page.
@@ -174,6 +182,10 @@ const SessionCookie = manage.SessionCookie
 func (a *API) caller(r *http.Request) (manage.Caller, string, error) {
 	c := manage.Caller{IP: a.localIP(r)}
 	if tok := presentedKey(r); tok != "" {
+		if a.svc.IsPlatformSecret(tok) {
+			c, err := a.platformCaller(r, c, tok)
+			return c, "", err
+		}
 		k, code := a.keys.Authenticate(r.Context(), tok)
 		if err := code.Err(); err != nil {
 			return c, "", err

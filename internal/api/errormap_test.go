@@ -202,6 +202,12 @@ var routes = []struct{ method, path, body string }{
 	{"POST", "/v1/workspaces/ws_1/scim-key-requests/req_1/pickup", ""},
 	{"POST", "/v1/scim-key-requests/req_1/approve", ""},
 	{"POST", "/v1/scim-key-requests/req_1/issue", ""},
+	{"POST", "/v1/platform-keys", `{"name":"backend","scopes":["portal:write"]}`},
+	{"GET", "/v1/platform-keys", ""},
+	{"POST", "/v1/platform-keys/pk_1/revoke", ""},
+	{"PUT", "/v1/workspaces/ws_1/members/by-external-id/u-1", `{"email":"a@acme.test","role":"member"}`},
+	{"DELETE", "/v1/workspaces/ws_1/members/by-external-id/u-1", ""},
+	{"POST", "/v1/portal/sessions", `{"workspace_id":"ws_1","user":{"external_id":"u-1","email":"a@acme.test"}}`},
 }
 
 // errorCase is an error the service may return and the answer it must get.

@@ -35,6 +35,10 @@ type workspaceCreated struct {
 }
 
 func (a *API) createWorkspace(w http.ResponseWriter, r *http.Request, p latchkey.Principal, _ string) {
+	if p.Kind == latchkey.PrincipalPlatform {
+		a.provisionWorkspace(w, r, p)
+		return
+	}
 	var in manage.NewWorkspace
 	if err := decode(w, r, &in, false); err != nil {
 		a.fail(w, r, err)
@@ -53,6 +57,10 @@ func (a *API) createWorkspace(w http.ResponseWriter, r *http.Request, p latchkey
 }
 
 func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request, p latchkey.Principal, _ string) {
+	if p.Kind == latchkey.PrincipalPlatform {
+		a.provisionedWorkspaces(w, r, p)
+		return
+	}
 	wss, err := a.svc.Workspaces(r.Context(), p)
 	if err != nil {
 		a.fail(w, r, err)

@@ -30,6 +30,8 @@ type Service interface {
 	scimRequestService
 	platformService
 	vaultService
+	portalService
+	platformKeyService
 }
 
 // Config configures the console.
@@ -46,6 +48,8 @@ type Config struct {
 	// without it they are paths on this site. Links are never built from
 	// a request's Host header.
 	PublicURL string
+	// Brand is the product's name, logo, accent colour and framing origins.
+	Brand Brand
 }
 
 // Console serves the web console's pages and assets.
@@ -56,20 +60,21 @@ type Console struct {
 	clientIP func(*http.Request) string
 	pages    map[string]*template.Template
 	public   string
+	brand    Brand
 }
 
 // New parses the embedded templates and returns the console. A template
 // that does not parse is a build defect, so New panics on it; a test runs it.
 func New(cfg Config) *Console {
 	c := &Console{svc: cfg.Service, log: cfg.Logger, secure: cfg.SecureCookies, clientIP: cfg.ClientIP,
-		public: strings.TrimRight(cfg.PublicURL, "/")}
+		public: strings.TrimRight(cfg.PublicURL, "/"), brand: cfg.Brand}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
 	if c.clientIP == nil {
 		c.clientIP = clientip.Peer
 	}
-	pages, err := parsePages()
+	pages, err := parsePages(c.brandFuncs())
 	if err != nil {
 		panic("console: " + err.Error())
 	}
@@ -126,6 +131,11 @@ func (c *Console) readForm(h http.HandlerFunc) http.HandlerFunc {
 func (c *Console) Register(serverMux *http.ServeMux) {
 	mux := forms{c: c, mux: serverMux}
 	mux.HandleFunc("GET /assets/{file}", serveAsset)
+	mux.HandleFunc("GET /assets/brand.css", c.brandCSS)
+	mux.HandleFunc("GET /portal", c.portalLanding)
+	mux.HandleFunc("GET /operator/platform-keys", c.operator(c.platformKeys))
+	mux.HandleFunc("POST /operator/platform-keys", c.operator(c.createPlatformKey))
+	mux.HandleFunc("POST /operator/platform-keys/{id}/revoke", c.operator(c.revokePlatformKey))
 	mux.HandleFunc("GET /{$}", c.home)
 	mux.HandleFunc("GET /login", c.loginPage)
 	mux.HandleFunc("POST /login", c.login)

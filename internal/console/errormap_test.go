@@ -181,7 +181,7 @@ var pages = []string{
 	"/w/ws_1/keys", "/w/ws_1/keys/key_1", "/w/ws_1/keys/key_1/reset", "/w/ws_1/keys/key_1/revoke",
 	"/w/ws_1/keys/key_1/delete", "/w/ws_1/profile/keys", "/w/ws_1/activity", "/w/ws_1/outbox",
 	"/w/ws_1/members", "/w/ws_1/settings", "/w/ws_1/scim", "/operator/workspaces", "/operator/scim-requests",
-	"/invite?token=t", "/w/ws_1/vaults", "/w/ws_1/vaults/vlt_1", "/w/ws_1/vaults/vlt_1/secrets/sec_1/reveal",
+	"/invite?token=t", "/w/ws_1/vaults", "/w/ws_1/vaults/vlt_1", "/w/ws_1/vaults/vlt_1/secrets/sec_1/reveal", "/operator/platform-keys", "/portal?token=t",
 }
 
 // actions is every form whose failure leaves the form (the service did
@@ -207,6 +207,8 @@ var actions = []struct {
 	{"/w/ws_1/scim/requests/req_1/pickup", nil},
 	{"/operator/workspaces", url.Values{"name": {"New"}, "owner_email": {"o@new.test"}}},
 	{"/operator/scim-requests/req_1/approve", nil},
+	{"/operator/platform-keys", url.Values{"name": {"backend"}, "scopes": {"portal:write"}}},
+	{"/operator/platform-keys/pk_1/revoke", nil},
 	{"/invite", url.Values{"token": {"t"}, "password": {"correct horse battery"}, "confirm": {"correct horse battery"}}},
 	{"/w/ws_1/vaults", url.Values{"name": {"Team"}}},
 	{"/w/ws_1/vaults/vlt_1/secrets", url.Values{"name": {"n"}, "value": {"v"}}},
@@ -222,6 +224,7 @@ var inline = map[string]int{
 	"GET /w/ws_1/profile/keys invalid_request": http.StatusOK,
 	"GET /w/ws_1/activity invalid_request":     http.StatusOK,
 	"GET /invite?token=t not_found":            http.StatusNotFound,
+	"GET /portal?token=t not_found":            http.StatusNotFound,
 	"POST /invite not_found":                   http.StatusUnprocessableEntity,
 }
 

@@ -18,10 +18,6 @@ import (
 //go:embed all:templates
 var templateFS embed.FS
 
-// csp allows only this origin's own scripts and styles: no inline script,
-// no inline style, no framing.
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
 // page is what every template receives: who is looking, where, and the
 // page's own data.
 type page struct {
@@ -38,6 +34,9 @@ type page struct {
 	Error  string
 	Fields map[string]string
 	Data   any
+	// Back is where "Back to <product>" leads a person the product's
+	// portal signed in; "" for everyone else.
+	Back string
 }
 
 // Can reports whether the visitor may do action a in this workspace at
@@ -63,7 +62,7 @@ func (p *page) Base() string {
 
 // parsePages parses each page template together with the layout and the
 // shared partials, so every page defines its own "content" block.
-func parsePages() (map[string]*template.Template, error) {
+func parsePages(extra ...template.FuncMap) (map[string]*template.Template, error) {
 	shared, err := fs.Glob(templateFS, "templates/_*.html")
 	if err != nil {
 		return nil, err
@@ -78,7 +77,11 @@ func parsePages() (map[string]*template.Template, error) {
 		if strings.HasPrefix(name, "_") {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, append([]string{f}, shared...)...)
+		t := template.New(name).Funcs(funcs)
+		for _, fm := range extra {
+			t = t.Funcs(fm)
+		}
+		t, err := t.ParseFS(templateFS, append([]string{f}, shared...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -87,16 +90,19 @@ func parsePages() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// setPageHeaders sets the headers of every console page: the CSP, and
-// no-store so that no page (above all the one showing a secret) is kept
-// by the browser or a proxy.
-func setPageHeaders(h http.Header) {
+// setPageHeaders sets the headers of every console page: the CSP (see
+// Brand.csp), and no-store so that no page (above all the one showing a
+// secret) is kept by the browser or a proxy. X-Frame-Options cannot name
+// origins, so it is sent only where nobody may frame the console.
+func (c *Console) setPageHeaders(h http.Header) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", csp)
+	h.Set("Content-Security-Policy", c.brand.csp())
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
+	if !c.brand.framed() {
+		h.Set("X-Frame-Options", "DENY")
+	}
 }
 
 // render writes the page template name with status.
@@ -107,15 +113,18 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		status, t = http.StatusInternalServerError, c.pages["error"]
 		pg = &page{V: pg.V, Title: "Something went wrong", Error: "This page could not be shown."}
 	}
+	if pg.V != nil {
+		pg.Back = c.backLink(r)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
 		c.log.Error("console: rendering failed", "template", name, "path", r.URL.Path, "err", err.Error())
-		setPageHeaders(w.Header())
+		c.setPageHeaders(w.Header())
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte("<!doctype html><title>Error</title><p>This page could not be shown.</p>"))
 		return
 	}
-	setPageHeaders(w.Header())
+	c.setPageHeaders(w.Header())
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

@@ -141,10 +141,8 @@ func safeNext(next string) string {
 	return next
 }
 
-// sessionCookie is the session cookie shared with the API.
+// sessionCookie is the session cookie shared with the API; see
+// Console.cookie for its attributes.
 func (c *Console) sessionCookie(value string, maxAge int) *http.Cookie {
-	return &http.Cookie{
-		Name: manage.SessionCookie, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secure,
-	}
+	return c.cookie(manage.SessionCookie, value, maxAge)
 }

@@ -42,6 +42,9 @@ type Config struct {
 	Vault Sealer
 	// SignIn configures single sign-on and second factors (signin.go).
 	SignIn SignInConfig
+	// PortalOrigins are the product's origins (https://app.example.com)
+	// a portal session's return_url may point to.
+	PortalOrigins []string
 }
 
 // Service performs management operations on behalf of principals.
@@ -58,6 +61,7 @@ type Service struct {
 	quota    quota
 	vaults   Sealer
 	signin   *signin
+	portal   portalConfig
 }
 
 // New returns a Service; zero Now, Rand and SessionTTL get real defaults.
@@ -80,6 +84,7 @@ func New(cfg Config) *Service {
 		s.catalog = latchkey.DefaultCatalog()
 	}
 	s.quota = newQuota(cfg.MaxKeysPerMember, cfg.MaxKeysPerWorkspace)
+	s.portal = newPortalConfig(cfg.PortalOrigins)
 	s.ids = id.NewGenerator(s.now, s.rand)
 	s.throttle = newThrottle(s.now)
 	s.signin = newSignin(cfg.SignIn)
@@ -105,6 +110,8 @@ type Caller struct {
 	// SignIn is how the user's session signed in; it decides which of
 	// their workspaces the session reaches (see reaches).
 	SignIn *latchkey.SignIn
+	// Platform is a platform key: the vendor's backend.
+	Platform *latchkey.PlatformKey
 }
 
 // Principal resolves c as seen from workspace ws: the user's current role
@@ -113,6 +120,8 @@ type Caller struct {
 func (s *Service) Principal(ctx context.Context, c Caller, ws string) (latchkey.Principal, error) {
 	p := latchkey.Principal{IP: c.IP}
 	switch {
+	case c.Platform != nil:
+		return s.platformPrincipal(ctx, c, ws)
 	case c.Key != nil:
 		p.Kind, p.KeyID, p.Name = latchkey.PrincipalKey, c.Key.ID, c.Key.Name
 		p.UserID, p.WorkspaceID, p.Scopes = c.Key.CreatedBy, c.Key.WorkspaceID, c.Key.Scopes

@@ -47,6 +47,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Registerer receives latchkey_mail_deliveries_total; nil keeps none.
 	Registerer prometheus.Registerer
+	// ProductName brands every mail (the sender's display name, the
+	// subject's "latchkey:" prefix and a signature line); "" keeps latchkey.
+	ProductName string
 }
 
 // Sender delivers the outbox.
@@ -226,14 +229,23 @@ func (s *Sender) release(ctx context.Context, mails []*latchkey.Mail) {
 
 func (s *Sender) send(ctx context.Context, m *latchkey.Mail) error {
 	msg := mail.NewMsg()
-	if err := msg.From(s.cfg.From); err != nil {
+	subject, body := m.Subject, m.Body
+	if name := s.cfg.ProductName; name != "" {
+		if err := msg.FromFormat(name, s.cfg.From); err != nil {
+			return err
+		}
+		if rest, ok := strings.CutPrefix(subject, "latchkey: "); ok {
+			subject = name + ": " + rest
+		}
+		body += "\n-- \n" + name + "\n"
+	} else if err := msg.From(s.cfg.From); err != nil {
 		return err
 	}
 	if err := msg.To(m.To); err != nil {
 		return err
 	}
-	msg.Subject(m.Subject)
-	msg.SetBodyString(mail.TypeTextPlain, m.Body)
+	msg.Subject(subject)
+	msg.SetBodyString(mail.TypeTextPlain, body)
 	msg.SetDate()
 	// The Message-ID is the mail's: the rare second copy (after a crash
 	// between the server's acceptance and the record) is recognisably

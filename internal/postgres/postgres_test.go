@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"path"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -99,9 +100,10 @@ func TestMigrate(t *testing.T) {
 	}
 	all, _ := Migrations()
 	files, _ := fs.Glob(all, "*.sql")
-	var version int64
-	if err := db.pool.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil || version != int64(len(files)) {
-		t.Fatalf("schema version: got %d, %v, want %d", version, err, len(files))
+	var version, last int64
+	fmt.Sscanf(path.Base(files[len(files)-1]), "%05d", &last) // the newest file's number
+	if err := db.pool.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil || version != last {
+		t.Fatalf("schema version: got %d, %v, want %d", version, err, last)
 	}
 
 	if _, err := Open(ctx, "postgres://user:secret@127.0.0.1:1/x?connect_timeout=1"); err == nil || strings.Contains(err.Error(), "secret") {

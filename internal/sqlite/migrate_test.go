@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -76,9 +77,12 @@ func TestLegacyHistoryRenumbered(t *testing.T) {
 			versions = append(versions, v)
 		}
 		rows.Close()
+		// The files' own numbers: a number reserved for a migration not
+		// merged yet leaves a gap.
 		want := []int64{0}
-		for v := range int64(len(files)) {
-			want = append(want, v+1)
+		for _, f := range files {
+			v, _ := strconv.ParseInt(filepath.Base(f)[:5], 10, 64)
+			want = append(want, v)
 		}
 		if !slices.Equal(versions, want) {
 			t.Errorf("from version %d: history %v, want %v", old, versions, want)

@@ -26,6 +26,15 @@ func (s *Store) insertInvite(ctx context.Context, tx Conn, inv *latchkey.Invite)
 	if claimed {
 		return latchkey.Errorf(latchkey.ECONFLICT, "the user has claimed their account already")
 	}
+	// A portal identity is its product's person: no invitation may give it
+	// a password or merge it into an account.
+	var portal bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM portal_identities WHERE user_id = ?)`, inv.UserID).Scan(&portal); err != nil {
+		return s.wrap(err, "portal identity")
+	}
+	if portal {
+		return latchkey.Errorf(latchkey.ECONFLICT, "this member signs in through their product and cannot be invited").WithDetail("reason", "portal_identity")
+	}
 	_, err = tx.Exec(ctx, `INSERT INTO invites (hash, user_id, workspace_id, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?)`, inv.Hash[:], inv.UserID, inv.WorkspaceID, inv.CreatedAt, inv.ExpiresAt)
 	switch {

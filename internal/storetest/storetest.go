@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Vaults", testVaults},
 		{"SignIn", testSignIn},
 		{"Leaks", testLeaks},
+		{"Platform", testPlatform},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
