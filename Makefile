@@ -1,8 +1,8 @@
-# Developer shortcuts. The test command of record is the README's `go test ./...`.
+# Developer shortcuts. The test command of record is the README's `go test -timeout 30m ./...`.
 .PHONY: test bench fuzz lint image
 
 test:
-	go test ./...
+	go test -timeout 30m ./...
 
 # Load harness: throughput and latency of verify against a bare net/http
 # handler measured in the same run.
