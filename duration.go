@@ -87,3 +87,36 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	*d = v
 	return nil
 }
+
+// Spell writes d as people say it: "1 hour", "29 days", "2 hours 30
+// minutes", "1 day 4 hours", "less than a minute"; never Go's "1h0m0s".
+// From two days on it counts whole days, rounded to the nearest; below,
+// hours and minutes, rounded to the nearest minute.
+func Spell(d time.Duration) string {
+	unit := func(n int64, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.FormatInt(n, 10) + " " + many
+	}
+	d = d.Abs()
+	if d >= 2*Day {
+		return unit(int64((d+Day/2)/Day), "day", "days")
+	}
+	m := int64((d + time.Minute/2) / time.Minute)
+	if m == 0 {
+		return "less than a minute"
+	}
+	days, hours, mins := m/(24*60), m/60%24, m%60
+	var parts []string
+	if days > 0 {
+		parts = append(parts, unit(days, "day", "days"))
+	}
+	if hours > 0 {
+		parts = append(parts, unit(hours, "hour", "hours"))
+	}
+	if mins > 0 && days == 0 {
+		parts = append(parts, unit(mins, "minute", "minutes"))
+	}
+	return strings.Join(parts, " ")
+}

@@ -77,18 +77,41 @@ func (s Status) Valid() bool {
 	return false
 }
 
-// Status derives the key's status at now; notice is the workspace's widest
-// expiry notice window.
+// Status derives the key's status at now; notice is the expiry notice
+// window that applies to it (see NoticeWindow). A key created inside the
+// window is not expiring on that account: its expiry is no news to anyone,
+// so a 30-day key stays active under a 30-day window.
 func (k *Key) Status(now time.Time, notice time.Duration) Status {
 	switch {
 	case k.RevokedAt != nil:
 		return StatusRevoked
 	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
 		return StatusExpired
-	case k.ExpiresAt != nil && k.ExpiresAt.Sub(now) <= notice:
+	case k.ExpiresAt != nil && k.ExpiresAt.Sub(now) <= notice && !k.CreatedInside(notice):
 		return StatusExpiring
 	}
 	return StatusActive
+}
+
+// CreatedInside reports whether the key was created inside the notice
+// window before its expiry: such a window tells nobody anything new, so it
+// neither marks the key expiring nor sends mail. A key without a creation
+// time (or expiry) is taken as created before every window.
+func (k *Key) CreatedInside(window time.Duration) bool {
+	return k.ExpiresAt != nil && !k.CreatedAt.IsZero() && k.ExpiresAt.Sub(k.CreatedAt) <= window
+}
+
+// NoticeWindow is the widest of the workspace's notice windows the key was
+// not created inside, or 0 when there is none: the window that decides
+// when the key shows as expiring.
+func (k *Key) NoticeWindow(windows []Duration) time.Duration {
+	var widest time.Duration
+	for _, w := range windows {
+		if d := time.Duration(w); d > widest && !k.CreatedInside(d) {
+			widest = d
+		}
+	}
+	return widest
 }
 
 // Personal reports whether the key belongs to one member rather than the workspace.

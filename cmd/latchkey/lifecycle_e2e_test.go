@@ -85,7 +85,13 @@ func TestLifecycleJobsAndMailWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := m.service.CreateKey(ctx, p, wss[0].ID, manage.CreateKey{Name: "soon", Owner: latchkey.OwnerWorkspace, ExpiresIn: "1h"}); err != nil {
+	// A key is not noticed for a window it was created inside, so the
+	// window is a second shorter than the key's minute of life.
+	windows := []latchkey.Duration{latchkey.Duration(59 * time.Second)}
+	if _, err := m.service.UpdateSettings(ctx, p, wss[0].ID, manage.SettingsPatch{Expiration: &manage.ExpirationPatch{NoticeBefore: &windows}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.service.CreateKey(ctx, p, wss[0].ID, manage.CreateKey{Name: "soon", Owner: latchkey.OwnerWorkspace, ExpiresIn: "1m"}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)

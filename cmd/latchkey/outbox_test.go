@@ -219,10 +219,11 @@ func (in *instance) stop() error {
 	return in.err
 }
 
-// expiringKey sets the notice windows to 30d, 7d and 1d and creates, as
-// the owner, a key with the receiver as callback URL that expires in an
-// hour: inside every window, so the jobs enqueue one digest mail and one
-// key.expiring webhook for the three at once.
+// expiringKey sets the notice windows to 30d, 7d and 1d, creates, as
+// the owner, a 40-day key with the receiver as callback URL, and moves the
+// clock to an hour before its expiry, as if nothing had run meanwhile:
+// inside every window, none of which it was created in, so the jobs enqueue
+// one digest mail and one key.expiring webhook for the three at once.
 func (w *outboxWorld) expiringKey(t *testing.T, in *instance) *latchkey.Key {
 	t.Helper()
 	ctx := context.Background()
@@ -235,10 +236,11 @@ func (w *outboxWorld) expiringKey(t *testing.T, in *instance) *latchkey.Key {
 		t.Fatal(err)
 	}
 	k, _, err := in.m.service.CreateKey(ctx, p, w.ts.WorkspaceID, manage.CreateKey{Name: "soon", Owner: latchkey.OwnerWorkspace,
-		ExpiresIn: "1h", CallbackURL: w.hooks.srv.URL + "/hook"})
+		ExpiresIn: "40d", CallbackURL: w.hooks.srv.URL + "/hook"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.clock.Add(40*latchkey.Day - time.Hour)
 	return k
 }
 

@@ -33,6 +33,9 @@ type keyRow struct {
 	Status     latchkey.Status
 	TypeLabel  string
 	OwnerLabel string
+	// ExpiresIn says when the key expires as people say it: "in 29
+	// days", "2 hours ago"; "" without an expiry.
+	ExpiresIn string
 }
 
 // keyListData is the keys table with its filters.
@@ -120,9 +123,16 @@ func (c *Console) renderKeyTable(w http.ResponseWriter, r *http.Request, pg *pag
 
 // row derives what a table shows of k.
 func (c *Console) row(k *latchkey.Key, pg *page, notice durationNotice, names map[string]string) keyRow {
-	row := keyRow{Key: k, Status: k.Status(c.svc.Now(), notice.d), TypeLabel: k.Type}
+	row := keyRow{Key: k, Status: notice.status(k, c.svc.Now()), TypeLabel: k.Type}
 	if t, ok := c.svc.Catalog().Type(k.Type); ok {
 		row.TypeLabel = t.Label
+	}
+	if k.ExpiresAt != nil {
+		if left := k.ExpiresAt.Sub(c.svc.Now()); left > 0 {
+			row.ExpiresIn = "in " + latchkey.Spell(left)
+		} else {
+			row.ExpiresIn = latchkey.Spell(left) + " ago"
+		}
 	}
 	switch {
 	case k.Owner == latchkey.OwnerWorkspace:

@@ -7,16 +7,21 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-// durationNotice is the workspace's widest expiry notice window, which
-// decides when a key shows as expiring.
-type durationNotice struct{ d time.Duration }
+// durationNotice is the workspace's expiry notice windows, which decide
+// when a key shows as expiring (see latchkey.Key.NoticeWindow).
+type durationNotice struct{ windows []latchkey.Duration }
+
+// status is k's status at now under the windows.
+func (n durationNotice) status(k *latchkey.Key, now time.Time) latchkey.Status {
+	return k.Status(now, k.NoticeWindow(n.windows))
+}
 
 func (c *Console) notice(r *http.Request, pg *page) durationNotice {
 	s, err := c.svc.Settings(r.Context(), pg.P, pg.WS.ID)
 	if err != nil {
 		return durationNotice{}
 	}
-	return durationNotice{s.Expiration.NoticeWindow()}
+	return durationNotice{s.Expiration.NoticeBefore}
 }
 
 // members lists the workspace's members when the visitor may read them,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
@@ -48,6 +49,9 @@ type membersData struct {
 	Add     manage.AddMember
 	// Invite is the one-time link of a member just invited.
 	Invite string
+	// InviteExpires says when each invited member's latest invitation
+	// expires (or expired), by user id.
+	InviteExpires map[string]string
 }
 
 func (c *Console) membersPage(w http.ResponseWriter, r *http.Request, pg *page) {
@@ -61,7 +65,14 @@ func (c *Console) renderMembers(w http.ResponseWriter, r *http.Request, pg *page
 		c.fail(w, r, pg, err)
 		return
 	}
-	d := membersData{Members: ms, Add: add, Invite: invite}
+	d := membersData{Members: ms, Add: add, Invite: invite, InviteExpires: map[string]string{}}
+	for id, at := range c.inviteExpiries(r, pg, ms) {
+		if at.After(c.svc.Now()) {
+			d.InviteExpires[id] = "Invitation expires " + formatDate(at)
+		} else {
+			d.InviteExpires[id] = "Invitation expired " + formatDate(at)
+		}
+	}
 	for _, role := range latchkey.Roles {
 		if role != latchkey.RoleOwner || pg.Can(string(latchkey.ActOwnersWrite)) {
 			d.Roles = append(d.Roles, role)
@@ -69,6 +80,32 @@ func (c *Console) renderMembers(w http.ResponseWriter, r *http.Request, pg *page
 	}
 	pg.Title, pg.Nav, pg.Data = "Members", "members", d
 	c.render(w, r, status, "members", pg)
+}
+
+// inviteExpiries says when each invited member's invitation expires: a
+// week after they were added, or after their latest new invite link when
+// the visitor may read the activity that records it.
+func (c *Console) inviteExpiries(r *http.Request, pg *page, ms []*latchkey.Member) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, m := range ms {
+		if m.Invited {
+			out[m.UserID] = m.CreatedAt.Add(manage.InviteTTL)
+		}
+	}
+	if len(out) == 0 || !pg.Can(string(latchkey.ActEventsRead)) {
+		return out
+	}
+	from := c.svc.Now().Add(-manage.InviteTTL)
+	evs, _, err := c.svc.Events(r.Context(), pg.P, pg.WS.ID, latchkey.EventFilter{Action: latchkey.EventMemberInvited, From: &from, Limit: 200})
+	if err != nil {
+		return out
+	}
+	for _, ev := range evs {
+		if at, ok := out[ev.Target]; ok && ev.At.Add(manage.InviteTTL).After(at) {
+			out[ev.Target] = ev.At.Add(manage.InviteTTL)
+		}
+	}
+	return out
 }
 
 // addMember invites a member and shows their invite link once.

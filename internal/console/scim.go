@@ -59,7 +59,7 @@ func (c *Console) renderScim(w http.ResponseWriter, r *http.Request, pg *page, s
 		c.fail(w, r, pg, err)
 		return
 	}
-	notice, names := durationNotice{s.Expiration.NoticeWindow()}, c.memberNames(r, pg)
+	notice, names := durationNotice{s.Expiration.NoticeBefore}, c.memberNames(r, pg)
 	for _, k := range keys {
 		d.Rows = append(d.Rows, c.row(k, pg, notice, names))
 	}

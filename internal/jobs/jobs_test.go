@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,22 @@ func (e *env) create(p latchkey.Principal, name, expiresIn string) (*latchkey.Ke
 		e.t.Fatalf("CreateKey(%s): %v", name, err)
 	}
 	return k, secret
+}
+
+// windows sets the workspace's expiry notice windows.
+func (e *env) windows(ws ...time.Duration) {
+	e.t.Helper()
+	_, err := e.store.UpdateSettings(e.ctx, e.ws, func(s *latchkey.Settings) (*latchkey.Event, error) {
+		s.Expiration.NoticeBefore = nil
+		for _, w := range ws {
+			s.Expiration.NoticeBefore = append(s.Expiration.NoticeBefore, latchkey.Duration(w))
+		}
+		return &latchkey.Event{ID: "evt_01JD00000000000000000000W" + strconv.Itoa(len(ws)), At: e.clock.Now(),
+			Actor: latchkey.Actor{Type: latchkey.ActorSystem}, Action: latchkey.EventSettingsUpdated}, nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // tick sets the clock and runs one tick.
@@ -209,69 +226,69 @@ func TestNoticePerWindow(t *testing.T) {
 		t.Fatalf("key.expiring events: got %d, want 2", len(evs))
 	}
 
-	// A key created inside both windows gets one mail, not two.
-	short, _ := e.create(e.owner, "short", "5d")
-	e.tick(e.clock.Now())
+	// A key that entered both windows while nobody ran the jobs (the
+	// service was down) gets one mail, not two.
+	late, _ := e.create(e.owner, "late", "1y")
+	e.tick(late.ExpiresAt.Add(-5 * latchkey.Day))
 	if got := len(e.recipients()); got != 3 {
-		t.Fatalf("a key created inside both windows: got %d mails in all, want 3", got)
+		t.Fatalf("a key inside both windows at once: got %d mails in all, want 3", got)
 	}
-	if evs := e.events(short.ID, latchkey.EventKeyExpiring); len(evs) != 2 {
-		t.Fatalf("key.expiring events of the short key: got %d, want 2 (one per window)", len(evs))
+	if evs := e.events(late.ID, latchkey.EventKeyExpiring); len(evs) != 2 {
+		t.Fatalf("key.expiring events of the late key: got %d, want 2 (one per window)", len(evs))
+	}
+
+	// A key created inside both windows tells nobody anything new.
+	short, _ := e.create(e.owner, "short", "5d")
+	e.tick(e.clock.Now().Add(time.Minute))
+	if got := len(e.recipients()); got != 3 {
+		t.Fatalf("a key created inside both windows: got %d mails in all, want still 3", got)
+	}
+	if evs := e.events(short.ID, latchkey.EventKeyExpiring); len(evs) != 0 {
+		t.Fatalf("key.expiring events of the short key: got %d, want none", len(evs))
 	}
 }
 
-func TestExpiredKeyDeletedAfterRetention(t *testing.T) {
+// TestNoNoticeForTheWindowAKeyWasCreatedIn: under the default 30-day window
+// a 30-day key is neither expiring nor mailed about when it is made; under
+// windows of 30 days and 1 hour it is mailed once, an hour before, in words.
+func TestNoNoticeForTheWindowAKeyWasCreatedIn(t *testing.T) {
 	e := newEnv(t)
-	k, secret := e.create(e.owner, "Zapier", "1y")
-	e.tick(*k.ExpiresAt)
-	if got := e.v.Check(e.ctx, secret, verify.Request{}).Code; got != latchkey.KeyExpired {
-		t.Fatalf("at expiry: got %q, want key_expired", got)
+	k, _ := e.create(e.owner, "thirty days", "30d")
+	notice := 30 * latchkey.Day
+	if got := k.Status(e.clock.Now(), k.NoticeWindow([]latchkey.Duration{latchkey.Duration(notice)})); got != latchkey.StatusActive {
+		t.Fatalf("a new 30-day key under a 30-day window: status %s, want active", got)
 	}
-	e.tick(k.ExpiresAt.Add(90*latchkey.Day - time.Second))
-	if _, err := e.store.Key(e.ctx, e.ws, k.ID); err != nil {
-		t.Fatalf("a second before expiry+90d: got %v, want the key kept", err)
+	for _, at := range []time.Time{e.clock.Now(), e.clock.Now().Add(time.Hour), k.ExpiresAt.Add(-2 * time.Hour)} {
+		e.tick(at)
+		if got := e.recipients(); len(got) != 0 {
+			t.Fatalf("at expiry%v: got mails to %v, want none (the key was made inside the window)", at.Sub(*k.ExpiresAt), got)
+		}
 	}
-	e.tick(k.ExpiresAt.Add(90 * latchkey.Day))
-	if _, err := e.store.Key(e.ctx, e.ws, k.ID); latchkey.ErrorCode(err) != latchkey.ENOTFOUND {
-		t.Fatalf("at expiry+90d: got %v, want ENOTFOUND", err)
-	}
-	evs := e.events(k.ID, latchkey.EventKeyDeleted)
-	if len(evs) != 1 || evs[0].Actor.Type != latchkey.ActorSystem || evs[0].Data["reason"] != "expired" {
-		t.Fatalf("key.deleted events: got %+v, want one by the system with reason expired", evs)
-	}
-	if got := e.v.Check(e.ctx, secret, verify.Request{}).Code; got != latchkey.KeyInvalid {
-		t.Fatalf("after deletion: got %q, want key_invalid", got)
-	}
-}
 
-func TestRevokedKeyDeletedAfterRetention(t *testing.T) {
-	e := newEnv(t)
-	k, secret := e.create(e.owner, "Zapier", "1y")
-	revoked, err := e.svc.RevokeKey(e.ctx, e.owner, e.ws, k.ID)
+	_, err := e.store.UpdateSettings(e.ctx, e.ws, func(s *latchkey.Settings) (*latchkey.Event, error) {
+		s.Expiration.NoticeBefore = []latchkey.Duration{latchkey.Duration(30 * latchkey.Day), latchkey.Duration(time.Hour)}
+		return &latchkey.Event{ID: "evt_01JD0000000000000000000002", At: e.clock.Now(),
+			Actor: latchkey.Actor{Type: latchkey.ActorSystem}, Action: latchkey.EventSettingsUpdated}, nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.tick(revoked.RevokedAt.Add(90*latchkey.Day - time.Second))
-	if got := e.v.Check(e.ctx, secret, verify.Request{}).Code; got != latchkey.KeyRevoked {
-		t.Fatalf("before retention: got %q, want key_revoked", got)
+	windows := []latchkey.Duration{latchkey.Duration(30 * latchkey.Day), latchkey.Duration(time.Hour)}
+	if got := k.Status(k.ExpiresAt.Add(-2*time.Hour), k.NoticeWindow(windows)); got != latchkey.StatusActive {
+		t.Fatalf("two hours before expiry under windows of 30 days and 1 hour: status %s, want active", got)
 	}
-	e.tick(revoked.RevokedAt.Add(90 * latchkey.Day))
-	evs := e.events(k.ID, latchkey.EventKeyDeleted)
-	if len(evs) != 1 || evs[0].Data["reason"] != "revoked_retention" {
-		t.Fatalf("key.deleted events: got %+v, want one with reason revoked_retention", evs)
+	if got := k.Status(k.ExpiresAt.Add(-time.Hour), k.NoticeWindow(windows)); got != latchkey.StatusExpiring {
+		t.Fatalf("an hour before expiry: status %s, want expiring", got)
 	}
-	if got := e.v.Check(e.ctx, secret, verify.Request{}).Code; got != latchkey.KeyInvalid {
-		t.Fatalf("after retention: got %q, want key_invalid", got)
+	e.tick(k.ExpiresAt.Add(-time.Hour))
+	mails, _, err := e.store.Mails(e.ctx, e.ws, 200, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestRunStopsOnCancel(t *testing.T) {
-	e := newEnv(t)
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error)
-	go func() { done <- jobs.New(jobs.Config{Store: e.store, Interval: time.Hour}).Run(ctx) }()
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run: got %v, want nil", err)
+	if len(mails) != 1 {
+		t.Fatalf("an hour before expiry: got %d mails, want 1", len(mails))
+	}
+	if body := mails[0].Body; !strings.Contains(body, ", in 1 hour\n") || strings.Contains(body, "0s") {
+		t.Fatalf("mail: got %q, want the time left spelled \"in 1 hour\"", body)
 	}
 }

@@ -16,6 +16,7 @@ import (
 // with the attacker's words (and a header injection) as its Subject.
 func TestAttackKeyNameAsMailSubject(t *testing.T) {
 	e := newEnv(t)
+	e.windows(30*latchkey.Day, 30*time.Minute)
 	member := e.member("mallory@acme.test", latchkey.RoleMember)
 	name := "ACTION REQUIRED: re-login at https://acme-login.example\r\nBcc: victim@elsewhere.test\u202e"
 	k, _, err := e.svc.CreateKey(e.ctx, member, e.ws, manage.CreateKey{Name: name, Owner: "me", ExpiresIn: "1h"})
@@ -27,7 +28,7 @@ func TestAttackKeyNameAsMailSubject(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.tick(e.clock.Now())
+	e.tick(k.ExpiresAt.Add(-30 * time.Minute))
 	mails, _, err := e.store.Mails(e.ctx, e.ws, 50, "")
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +60,7 @@ func TestAttackKeyNameAsMailSubject(t *testing.T) {
 // super admin gets one expiry mail per key.
 func TestAttackExpiryMailFlood(t *testing.T) {
 	e := newEnv(t)
+	e.windows(30*latchkey.Day, 30*time.Minute)
 	e.member("super@acme.test", latchkey.RoleSuperAdmin)
 	member := e.member("mallory@acme.test", latchkey.RoleMember)
 	var keys []*latchkey.Key
@@ -73,6 +75,7 @@ func TestAttackExpiryMailFlood(t *testing.T) {
 		}
 		keys = append(keys, k)
 	}
+	e.clock.Set(e.clock.Now().Add(30 * time.Minute))
 	for range 3 {
 		e.tick(e.clock.Now().Add(time.Minute))
 	}

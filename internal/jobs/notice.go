@@ -22,6 +22,9 @@ const digestKeys = 500
 // a window since the last tick: a member who makes two hundred short-lived
 // keys costs each owner one mail per tick, not two hundred.
 //
+// A window the key was created inside is skipped: a 30-day key under a
+// 30-day window is noticed by the narrower windows only, if any.
+//
 // Every (key, window) pair due is recorded with its key.expiring event and
 // webhook, but a key inside several windows at once (created with a short
 // lifetime, or the service was down) is listed once. The notices, events
@@ -49,6 +52,11 @@ func (r *Runner) notices(ctx context.Context, ws *latchkey.Workspace) error {
 			}
 			more = more || len(list) == digestKeys
 			for _, k := range list {
+				if k.CreatedInside(time.Duration(w)) {
+					// Its owners knew the expiry when they made it:
+					// a notice for this window would tell them nothing.
+					continue
+				}
 				keys[k.ID] = k
 				due = append(due, latchkey.Notice{KeyID: k.ID, WorkspaceID: ws.ID, Window: w, ExpiresAt: *k.ExpiresAt, At: now})
 			}
@@ -167,11 +175,6 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-// left says how long until an expiry: days, or hours and minutes under two
-// days.
-func left(d time.Duration) string {
-	if d < 2*latchkey.Day {
-		return d.Round(time.Minute).String()
-	}
-	return fmt.Sprintf("%d days", int(d/latchkey.Day))
-}
+// left says how long until an expiry as people say it: "29 days",
+// "1 hour", "3 hours 20 minutes".
+func left(d time.Duration) string { return latchkey.Spell(d) }
