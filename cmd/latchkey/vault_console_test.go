@@ -119,7 +119,7 @@ func TestConsoleSaveInVaultAndReveal(t *testing.T) {
 	acctAccept(t, acctClient(v2), s.URL, acctStr(evil.body, "invite_token"), acctPassword)
 	eve := acctLogin(t, v2, s.URL, "eve@evil.example", acctPassword)
 	for who, hc := range map[string]*http.Client{"a member the vault does not name": meg, "another workspace's owner": eve} {
-		if status, page = consoleGet(t, hc, base+"/vaults/"+vaultID); status != 404 {
+		if status, _ = consoleGet(t, hc, base+"/vaults/"+vaultID); status != 404 {
 			t.Errorf("%s opening the vault: got %d, want 404", who, status)
 		}
 		if status, page = consoleForm(t, hc, reveal, url.Values{"reason": {"curious"}}); status != 404 || strings.Contains(page, secret) {
