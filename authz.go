@@ -43,6 +43,9 @@ const (
 	// ActLeaksReport reports tokens found where they should not be (a
 	// company's own secret scanner); the workspace's leak policy decides.
 	ActLeaksReport Action = "leaks.report"
+	// ActKeyDisable suspends a key and resumes it: held as revoke is,
+	// since a disable stops a key as surely, for a while.
+	ActKeyDisable Action = "keys.disable"
 )
 
 // Grant is how much of an action a role holds.
@@ -97,6 +100,7 @@ var table = map[Action]Rule{
 	ActKeyCreate:         {All, All, All, Own, "keys:write", false, false},
 	ActKeyUpdate:         {All, All, All, Own, "keys:write", false, false},
 	ActKeyRevoke:         {All, All, All, Own, "keys:write", false, false},
+	ActKeyDisable:        {All, All, All, Own, "keys:write", false, false},
 	ActKeyReset:          {All, All, All, Own, "keys:write", false, false},
 	ActKeyDelete:         {All, All, All, Own, "keys:write", false, false},
 	ActEventsRead:        {All, All, All, No, "events:read", false, false},

@@ -158,7 +158,7 @@ func (s *Service) ListKeys(ctx context.Context, p latchkey.Principal, ws string,
 		f.Owner = p.UserID
 	}
 	if f.Status != "" && !f.Status.Valid() {
-		return nil, "", latchkey.Errorf(latchkey.EINVALID, "status must be active, expiring, expired or revoked").WithDetail("field", "status")
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, "status must be active, expiring, expired, revoked or disabled").WithDetail("field", "status")
 	}
 	if f.Environment != "" && !f.Environment.Valid() {
 		return nil, "", latchkey.Errorf(latchkey.EINVALID, `environment must be "production" or "demo"`).WithDetail("field", "environment")

@@ -134,6 +134,7 @@ var messages = [len(codes)]string{
 	"The API key has exceeded its rate limit; retry after the number of seconds in Retry-After.",
 	"Verification is temporarily unavailable; retry shortly.",
 	"The API key may not be used from this address: it is bound to other networks.",
+	"The API key is disabled: it is refused until it is enabled again.",
 }
 
 // failureBodies are the answers without per-request details, encoded once.

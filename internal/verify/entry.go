@@ -27,6 +27,7 @@ type entry struct {
 	rateLimit   int32
 	hasPrev     bool
 	revoked     bool
+	disabled    bool
 	ownerActive bool
 	demo        bool
 	verifiable  bool // the type is accepted when the request names none
@@ -97,7 +98,7 @@ func newEntry(k *latchkey.Key) (entry, error) {
 	var b strings.Builder
 	b.Grow(len(bodyPrefix) + len(js) + 1 + len(k.ID) + len(k.WorkspaceID) + len(k.Owner) + len(k.Type) + 16*len(k.Scopes))
 	e := entry{hash: k.Hash, expires: math.MaxInt64, prevExpires: math.MinInt64,
-		revoked: k.RevokedAt != nil, ownerActive: k.OwnerActive, demo: k.Environment == latchkey.Demo}
+		revoked: k.RevokedAt != nil, disabled: k.DisabledAt != nil, ownerActive: k.OwnerActive, demo: k.Environment == latchkey.Demo}
 	b.WriteString(bodyPrefix)
 	b.Write(js)
 	b.WriteByte('}')
