@@ -51,6 +51,9 @@ const (
 	// ActPortalSessionCreate mints a one-time console sign-in link for a
 	// product's person (platform keys only).
 	ActPortalSessionCreate Action = "portal_sessions.create"
+	// ActKeyDisable suspends a key and resumes it: held as revoke is,
+	// since a disable stops a key as surely, for a while.
+	ActKeyDisable Action = "keys.disable"
 )
 
 // Grant is how much of an action a role holds.
@@ -105,6 +108,7 @@ var table = map[Action]Rule{
 	ActKeyCreate:         {All, All, All, Own, "keys:write", false, false},
 	ActKeyUpdate:         {All, All, All, Own, "keys:write", false, false},
 	ActKeyRevoke:         {All, All, All, Own, "keys:write", false, false},
+	ActKeyDisable:        {All, All, All, Own, "keys:write", false, false},
 	ActKeyReset:          {All, All, All, Own, "keys:write", false, false},
 	ActKeyDelete:         {All, All, All, Own, "keys:write", false, false},
 	ActEventsRead:        {All, All, All, No, "events:read", false, false},

@@ -44,6 +44,9 @@ const (
 	EventKeyReset   = "key.reset"
 	EventKeyRevoked = "key.revoked"
 	EventKeyDeleted = "key.deleted"
+	// EventKeyDisabled and EventKeyEnabled suspend a key and resume it.
+	EventKeyDisabled = "key.disabled"
+	EventKeyEnabled  = "key.enabled"
 	// EventKeyExpiring is recorded by the jobs when a key enters a notice window.
 	EventKeyExpiring = "key.expiring"
 	// EventKeyExpired is recorded by the jobs once a key's expiry passes.

@@ -1,6 +1,8 @@
 package latchkey
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -37,7 +39,17 @@ type Key struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 	RevokedBy  string     `json:"revoked_by,omitempty"`
+	// DisabledAt suspends the key until it is enabled again: unlike a
+	// revocation, a disable can be undone.
+	DisabledAt *time.Time `json:"disabled_at"`
+	DisabledBy string     `json:"disabled_by,omitempty"`
 	Start      string     `json:"start"`
+	// ExternalID is the product's own id for the key's customer or user
+	// (see ValidateKeyExternalID), returned by verification.
+	ExternalID string `json:"external_id,omitempty"`
+	// Meta is a JSON object the product keeps with the key (see
+	// ParseMeta), returned by verification; nil when none.
+	Meta json.RawMessage `json:"meta,omitempty"`
 
 	// Hash is SHA-256 of the current secret.
 	Hash [32]byte `json:"-"`
@@ -66,12 +78,14 @@ const (
 	StatusExpiring Status = "expiring"
 	StatusExpired  Status = "expired"
 	StatusRevoked  Status = "revoked"
+	// StatusDisabled is a key suspended by a disable, until enabled again.
+	StatusDisabled Status = "disabled"
 )
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
 	switch s {
-	case StatusActive, StatusExpiring, StatusExpired, StatusRevoked:
+	case StatusActive, StatusExpiring, StatusExpired, StatusRevoked, StatusDisabled:
 		return true
 	}
 	return false
@@ -87,6 +101,9 @@ func (k *Key) Status(now time.Time, notice time.Duration) Status {
 		return StatusRevoked
 	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
 		return StatusExpired
+	// After revoked and expired: those are for good, a disable is not.
+	case k.DisabledAt != nil:
+		return StatusDisabled
 	case k.ExpiresAt != nil && k.ExpiresAt.Sub(now) <= notice && !k.CreatedInside(notice):
 		return StatusExpiring
 	}
@@ -163,6 +180,51 @@ func ValidateRateLimit(r *RateLimit) error {
 		return Errorf(EINVALID, "rate_limit.period must be between 1s and 1d").WithDetail("field", "rate_limit.period")
 	}
 	return nil
+}
+
+// MaxExternalID bounds a key's external id, in characters.
+const MaxExternalID = 256
+
+// MaxMeta bounds a key's metadata, in bytes of compact JSON: it is sent
+// with every verification answer.
+const MaxMeta = 4096
+
+// ValidateKeyExternalID checks a key's external id: at most 256 characters
+// of one line, "" for none.
+func ValidateKeyExternalID(id string) error {
+	if id == "" {
+		return nil
+	}
+	return ValidateName("external_id", id, MaxExternalID)
+}
+
+// ParseMeta checks a key's metadata and returns it compacted: a JSON
+// object of at most MaxMeta bytes. nil (or JSON null) means none, and so
+// does an empty object.
+func ParseMeta(raw json.RawMessage) (json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	bad := func(msg string) error { return Errorf(EINVALID, "meta %s", msg).WithDetail("field", "meta") }
+	if raw[0] != '{' {
+		return nil, bad("must be a JSON object")
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return nil, bad("is not valid JSON")
+	}
+	if b.Len() > MaxMeta {
+		return nil, bad(fmt.Sprintf("may be at most %d bytes of JSON", MaxMeta))
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(b.Bytes(), &probe); err != nil {
+		return nil, bad("must be a JSON object")
+	}
+	if len(probe) == 0 {
+		return nil, nil
+	}
+	return b.Bytes(), nil
 }
 
 // MaxGracePeriod bounds how long a reset key's old secret may keep working.

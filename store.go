@@ -157,6 +157,7 @@ type KeyFilter struct {
 	Environment Environment
 	Owner       string // OwnerWorkspace, a user id, or "" for any
 	Query       string // case-insensitive substring of the name
+	ExternalID  string // the product's id for the key's customer, exactly; "" for any
 	Limit       int
 	Cursor      string
 	// Now and Notice decide the derived status filter.

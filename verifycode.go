@@ -21,6 +21,9 @@ const (
 	// IPNotAllowed refuses a key bound to networks (Key.AllowedIPs)
 	// presented from an address outside them.
 	IPNotAllowed VerifyCode = "ip_not_allowed"
+	// KeyDisabled refuses a suspended key (Key.DisabledAt); enabling it
+	// again lifts the refusal.
+	KeyDisabled VerifyCode = "key_disabled"
 	// VerifyUnavailable means the store failed: the key is neither valid
 	// nor invalid, and callers are told to retry rather than treat a
 	// database outage as a bad key.
@@ -30,7 +33,7 @@ const (
 // HTTPStatus is the status a verify endpoint answers with for c.
 func (c VerifyCode) HTTPStatus() int {
 	switch c {
-	case InsufficientScope, WrongType, WrongEnvironment, IPNotAllowed:
+	case InsufficientScope, WrongType, WrongEnvironment, IPNotAllowed, KeyDisabled:
 		return 403
 	case RateLimited:
 		return 429

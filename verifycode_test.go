@@ -14,7 +14,7 @@ func TestVerifyCodeErr(t *testing.T) {
 		t.Fatalf("a valid key: got %v, want nil", err)
 	}
 	refusals := []VerifyCode{KeyMissing, KeyMalformed, KeyInvalid, KeyExpired, KeyRevoked, OwnerDeprovisioned,
-		InsufficientScope, WrongType, WrongEnvironment, RateLimited, IPNotAllowed}
+		InsufficientScope, WrongType, WrongEnvironment, RateLimited, IPNotAllowed, KeyDisabled}
 	for _, c := range refusals {
 		t.Run(string(c), func(t *testing.T) {
 			err := c.Err()

@@ -19,6 +19,8 @@ var WebhookEvents = map[string]bool{
 	EventKeyReset:    true,
 	EventKeyDeleted:  true,
 	EventKeyLeaked:   true,
+	EventKeyDisabled: true,
+	EventKeyEnabled:  true,
 }
 
 // WebhookDelivery is a webhook in the outbox: one event for one key's
@@ -68,6 +70,7 @@ type webhookKey struct {
 	Owner       string      `json:"owner"`
 	ExpiresAt   *time.Time  `json:"expires_at"`
 	RevokedAt   *time.Time  `json:"revoked_at"`
+	DisabledAt  *time.Time  `json:"disabled_at"`
 }
 
 // NewWebhookDelivery returns the delivery that ev about k calls for, or
@@ -95,7 +98,7 @@ func NewWebhookDelivery(ev Event, k *Key) (*WebhookDelivery, error) {
 		Data      webhookKey     `json:"data"`
 	}{ev.Action, ev.At.UTC().Format(time.RFC3339), notice, webhookKey{
 		ID: k.ID, WorkspaceID: k.WorkspaceID, Name: k.Name, Type: k.Type, Environment: k.Environment,
-		Owner: k.Owner, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt}})
+		Owner: k.Owner, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, DisabledAt: k.DisabledAt}})
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,9 @@ type Key struct {
 	LastUsedAt  *time.Time          `json:"last_used_at"`
 	RevokedAt   *time.Time          `json:"revoked_at"`
 	RevokedBy   string              `json:"revoked_by,omitempty"`
+	// DisabledAt is set while the key is suspended (DisableKey).
+	DisabledAt *time.Time `json:"disabled_at"`
+	DisabledBy string     `json:"disabled_by,omitempty"`
 	// Start is the display form of the secret: its prefix and first four
 	// random characters, enough to recognise a key, useless to use it.
 	Start  string          `json:"start"`
@@ -205,6 +208,18 @@ func (c *Client) UpdateKey(ctx context.Context, ws, id string, in UpdateKeyReque
 // retry is safe. Verification refuses the key before this returns.
 func (c *Client) RevokeKey(ctx context.Context, ws, id string) (*Key, error) {
 	return c.keyCall(ctx, http.MethodPost, wsPath(ws, "keys", id, "revoke"), nil)
+}
+
+// DisableKey suspends a key: verification answers key_disabled until
+// EnableKey. Disabling a disabled key succeeds; a revoked key is a conflict.
+func (c *Client) DisableKey(ctx context.Context, ws, id string) (*Key, error) {
+	return c.keyCall(ctx, http.MethodPost, wsPath(ws, "keys", id, "disable"), nil)
+}
+
+// EnableKey resumes a disabled key. Enabling an enabled key succeeds; a
+// revoked key cannot be resumed.
+func (c *Client) EnableKey(ctx context.Context, ws, id string) (*Key, error) {
+	return c.keyCall(ctx, http.MethodPost, wsPath(ws, "keys", id, "enable"), nil)
 }
 
 // ResetKey gives a key a new secret, keeping its id, scopes and settings.

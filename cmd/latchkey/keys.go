@@ -65,7 +65,7 @@ it, the management key's own workspace.`,
 	pf.StringVar(&o.workspace, "workspace", "", "workspace id (default: the management key's workspace)")
 	pf.BoolVar(&o.json, "json", false, "print the API's JSON answer")
 	fromEnv(pf, "url", "token", "token-file", "workspace")
-	c.AddCommand(o.createCmd(), o.listCmd(), o.getCmd(), o.revokeCmd(), o.resetCmd(), o.deleteCmd())
+	c.AddCommand(o.createCmd(), o.listCmd(), o.getCmd(), o.revokeCmd(), o.disableCmd(), o.enableCmd(), o.resetCmd(), o.deleteCmd())
 	return c
 }
 

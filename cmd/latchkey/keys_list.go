@@ -26,7 +26,7 @@ func (o *keysOptions) listCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if opts.Status = latchkey.Status(status); status != "" && !opts.Status.Valid() {
-				return usagef("--status %q: want active, expiring, expired or revoked", status)
+				return usagef("--status %q: want active, expiring, expired, revoked or disabled", status)
 			}
 			var err error
 			if opts.Environment, err = keyEnvironment(env); err != nil {
@@ -69,7 +69,7 @@ func (o *keysOptions) listCmd() *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&status, "status", "", "active, expiring, expired or revoked")
+	f.StringVar(&status, "status", "", "active, expiring, expired, revoked or disabled")
 	f.StringVar(&opts.Type, "type", "", "key type, such as public_api")
 	f.StringVar(&env, "environment", "", "production or demo")
 	f.StringVar(&opts.Owner, "owner", "", `"workspace", "me" or a user id`)
@@ -198,6 +198,9 @@ func printKey(w io.Writer, k *client.Key) {
 	row("Last used", keyTime(k.LastUsedAt, "never"))
 	if k.RevokedAt != nil {
 		row("Revoked", keyTime(k.RevokedAt, "")+" by "+k.RevokedBy)
+	}
+	if k.DisabledAt != nil {
+		row("Disabled", keyTime(k.DisabledAt, "")+" by "+k.DisabledBy)
 	}
 	row("Callback URL", k.CallbackURL)
 	if k.RateLimit != nil {

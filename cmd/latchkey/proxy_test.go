@@ -230,7 +230,7 @@ func TestForwardAuthBehindProxies(t *testing.T) {
 
 			forged := []string{"X-Latchkey-Key-Id: forged", "X-Latchkey-Workspace-Id: forged", "X-Latchkey-Owner: forged",
 				"X-Latchkey-Scopes: admin", "X-Latchkey-Environment: production", "X-Latchkey-Stale: 1",
-				"X-Latchkey-Status: 200", "X-Latchkey-Code: forged"}
+				"X-Latchkey-Status: 200", "X-Latchkey-Code: forged", "X-Latchkey-External-Id: forged"}
 			checkUpstream := func(what string, wantID string) {
 				t.Helper()
 				_, h := up.requests()
@@ -242,6 +242,9 @@ func TestForwardAuthBehindProxies(t *testing.T) {
 				}
 				if got := h.Get("X-Latchkey-Workspace-Id"); got != s.WorkspaceID {
 					t.Errorf("%s: upstream got X-Latchkey-Workspace-Id %q, want %q", what, got, s.WorkspaceID)
+				}
+				if got := h.Get("X-Latchkey-External-Id"); got != "" {
+					t.Errorf("%s: upstream got X-Latchkey-External-Id %q, want none (the key has no external id)", what, got)
 				}
 				if got := h.Get("X-Latchkey-Scopes"); got != "items:read" {
 					t.Errorf("%s: upstream got X-Latchkey-Scopes %q, want items:read", what, got)

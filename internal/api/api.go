@@ -109,6 +109,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH /v1/workspaces/{ws}/keys/{id}", a.inWorkspace(a.patchKey))
 	mux.HandleFunc("DELETE /v1/workspaces/{ws}/keys/{id}", a.inWorkspace(a.deleteKey))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/keys/{id}/revoke", a.inWorkspace(a.revokeKey))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/keys/{id}/disable", a.inWorkspace(a.disableKey))
+	mux.HandleFunc("POST /v1/workspaces/{ws}/keys/{id}/enable", a.inWorkspace(a.enableKey))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/keys/{id}/reset", a.inWorkspace(a.resetKey))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/keys/{id}/usage", a.inWorkspace(a.keyUsage))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/events", a.inWorkspace(a.listEvents))

@@ -87,6 +87,12 @@ func (f *failing) ReportLeaksFromGitHub(context.Context, []manage.LeakReport) ([
 func (f *failing) ReportLeaks(context.Context, latchkey.Principal, []manage.LeakReport) ([]manage.LeakLabel, error) {
 	return nil, f.fail(f.err)
 }
+func (f *failing) DisableKey(context.Context, latchkey.Principal, string, string) (*latchkey.Key, error) {
+	return nil, f.fail(f.err)
+}
+func (f *failing) EnableKey(context.Context, latchkey.Principal, string, string) (*latchkey.Key, error) {
+	return nil, f.fail(f.err)
+}
 func (f *failing) RevokeKey(context.Context, latchkey.Principal, string, string) (*latchkey.Key, error) {
 	return nil, f.fail(f.err)
 }

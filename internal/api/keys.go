@@ -20,6 +20,8 @@ type keyService interface {
 	Key(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error)
 	UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID string, in manage.UpdateKey) (*latchkey.Key, error)
 	RevokeKey(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error)
+	DisableKey(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error)
+	EnableKey(ctx context.Context, p latchkey.Principal, ws, keyID string) (*latchkey.Key, error)
 	ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID string, grace time.Duration) (*latchkey.Key, string, error)
 	DeleteKey(ctx context.Context, p latchkey.Principal, ws, keyID string) error
 	KeyUsage(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) ([]latchkey.UsageDay, error)
@@ -92,7 +94,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p latchkey.Princi
 	f := latchkey.KeyFilter{
 		Status: latchkey.Status(q.Get("status")), Type: q.Get("type"),
 		Environment: latchkey.Environment(q.Get("environment")), Owner: q.Get("owner"),
-		Query: q.Get("q"), Limit: limit, Cursor: q.Get("cursor"),
+		Query: q.Get("q"), ExternalID: q.Get("external_id"), Limit: limit, Cursor: q.Get("cursor"),
 	}
 	keys, next, err := a.svc.ListKeys(r.Context(), p, ws, f)
 	if err != nil {
@@ -182,6 +184,28 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, p latchkey.Princ
 		return
 	}
 	k, err := a.svc.RevokeKey(r.Context(), p, ws, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.keyAnswer(w, r, http.StatusOK, ws, k, "")
+}
+
+func (a *API) disableKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	a.switchKey(w, r, p, ws, a.svc.DisableKey)
+}
+
+func (a *API) enableKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	a.switchKey(w, r, p, ws, a.svc.EnableKey)
+}
+
+func (a *API) switchKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string,
+	fn func(context.Context, latchkey.Principal, string, string) (*latchkey.Key, error)) {
+	if err := decode(w, r, &struct{}{}, true); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	k, err := fn(r.Context(), p, ws, r.PathValue("id"))
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -31,6 +31,7 @@ var funcs = template.FuncMap{
 		return map[latchkey.Status]string{
 			latchkey.StatusActive: "Active", latchkey.StatusExpiring: "Expiring",
 			latchkey.StatusExpired: "Expired", latchkey.StatusRevoked: "Revoked",
+			latchkey.StatusDisabled: "Disabled",
 		}[s]
 	},
 	"envLabel": func(e any) string {

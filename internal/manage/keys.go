@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -28,6 +29,10 @@ type CreateKey struct {
 	// AllowedIPs binds the key to networks (CIDRs or addresses).
 	AllowedIPs  []string     `json:"allowed_ips"`
 	SaveToVault *SaveToVault `json:"save_to_vault"`
+	// ExternalID and Meta are the product's: its customer's id and a JSON
+	// object, both returned by verification.
+	ExternalID string          `json:"external_id"`
+	Meta       json.RawMessage `json:"meta"`
 }
 
 // CreateKey creates a key in ws and returns it with its secret, which is
@@ -65,7 +70,12 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 		latchkey.ValidateDescription(in.Description),
 		latchkey.ValidateCallbackURL(in.CallbackURL),
 		latchkey.ValidateRateLimit(in.RateLimit),
+		latchkey.ValidateKeyExternalID(in.ExternalID),
 	); err != nil {
+		return nil, "", err
+	}
+	meta, err := latchkey.ParseMeta(in.Meta)
+	if err != nil {
 		return nil, "", err
 	}
 	var saveTo *latchkey.Vault
@@ -99,7 +109,7 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 		ID: s.ids.New(id.Key), WorkspaceID: ws, Name: in.Name, Description: in.Description,
 		Type: kt.Name, Environment: in.Environment, Owner: owner, Scopes: scopes, Settings: settings,
 		CallbackURL: in.CallbackURL, RateLimit: in.RateLimit, CreatedBy: p.UserID, CreatedAt: now,
-		ExpiresAt: expires, OwnerActive: true, AllowedIPs: allowed,
+		ExpiresAt: expires, OwnerActive: true, AllowedIPs: allowed, ExternalID: in.ExternalID, Meta: meta,
 	}
 	if err := latchkey.AuthorizeKey(p, w.Settings, latchkey.KeyChange{Op: latchkey.OpMake, Type: kt, After: k}); err != nil {
 		return nil, "", err
@@ -158,7 +168,7 @@ func (s *Service) ListKeys(ctx context.Context, p latchkey.Principal, ws string,
 		f.Owner = p.UserID
 	}
 	if f.Status != "" && !f.Status.Valid() {
-		return nil, "", latchkey.Errorf(latchkey.EINVALID, "status must be active, expiring, expired or revoked").WithDetail("field", "status")
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, "status must be active, expiring, expired, revoked or disabled").WithDetail("field", "status")
 	}
 	if f.Environment != "" && !f.Environment.Valid() {
 		return nil, "", latchkey.Errorf(latchkey.EINVALID, `environment must be "production" or "demo"`).WithDetail("field", "environment")

@@ -1,7 +1,9 @@
 package manage
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -24,10 +26,15 @@ type UpdateKey struct {
 	ClearRateLimit bool                `json:"-"`
 	// AllowedIPs replaces the key's allowlist; [] removes it (a widening).
 	AllowedIPs *[]string `json:"allowed_ips"`
+	// ExternalID replaces the product's id for the key's customer; ""
+	// removes it.
+	ExternalID *string `json:"external_id"`
+	// Meta replaces the key's metadata; {} or null removes it.
+	Meta json.RawMessage `json:"meta"`
 }
 
 // UpdateKey edits a key's name, description, callback URL, scopes, settings,
-// rate limit or allowlist. A revoked key cannot change.
+// rate limit, allowlist, external id or metadata. A revoked key cannot change.
 func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID string, in UpdateKey) (*latchkey.Key, error) {
 	cur, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeyUpdate)
 	if err != nil {
@@ -113,6 +120,23 @@ func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID
 			}
 			if !slices.Equal(allowed, k.AllowedIPs) {
 				k.AllowedIPs, changed = allowed, append(changed, "allowed_ips")
+			}
+		}
+		if in.ExternalID != nil {
+			if err := latchkey.ValidateKeyExternalID(*in.ExternalID); err != nil {
+				return nil, err
+			}
+			if *in.ExternalID != k.ExternalID {
+				k.ExternalID, changed = *in.ExternalID, append(changed, "external_id")
+			}
+		}
+		if in.Meta != nil {
+			meta, err := latchkey.ParseMeta(in.Meta)
+			if err != nil {
+				return nil, err
+			}
+			if !bytes.Equal(meta, k.Meta) {
+				k.Meta, changed = meta, append(changed, "meta")
 			}
 		}
 		if len(changed) == 0 {

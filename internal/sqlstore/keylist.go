@@ -14,7 +14,7 @@ import (
 // (the current time when zero) with f.Notice, exactly as Key.Status does.
 // EINVALID for an unknown status or a malformed cursor.
 func (s *Store) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key, string, error) {
-	if unmatchable(f.WorkspaceID, f.Type, string(f.Environment), f.Owner, f.Query) {
+	if unmatchable(f.WorkspaceID, f.Type, string(f.Environment), f.Owner, f.Query, f.ExternalID) {
 		return []*latchkey.Key{}, "", nil
 	}
 	var c conds
@@ -33,10 +33,12 @@ func (s *Store) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key
 			c.add("k.revoked_at IS NOT NULL")
 		case latchkey.StatusExpired:
 			c.add("k.revoked_at IS NULL AND k.expires_at <= ?", now)
+		case latchkey.StatusDisabled:
+			c.add("k.revoked_at IS NULL AND k.disabled_at IS NOT NULL AND (k.expires_at IS NULL OR k.expires_at > ?)", now)
 		case latchkey.StatusExpiring:
-			c.add("k.revoked_at IS NULL AND k.expires_at > ? AND k.expires_at <= ?", now, soon)
+			c.add("k.revoked_at IS NULL AND k.disabled_at IS NULL AND k.expires_at > ? AND k.expires_at <= ?", now, soon)
 		case latchkey.StatusActive:
-			c.add("k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)", soon)
+			c.add("k.revoked_at IS NULL AND k.disabled_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)", soon)
 		default:
 			return nil, "", latchkey.Errorf(latchkey.EINVALID, "unknown status %q", f.Status).WithDetail("field", "status")
 		}
@@ -49,6 +51,9 @@ func (s *Store) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key
 	}
 	if f.Owner != "" {
 		c.add("k.owner = ?", f.Owner)
+	}
+	if f.ExternalID != "" {
+		c.add("k.external_id = ?", f.ExternalID)
 	}
 	if f.Query != "" {
 		// name_lower was folded by strings.ToLower, as the query is here:

@@ -19,6 +19,7 @@ const keySelect = `SELECT k.id, k.workspace_id, k.name, k.description, k.type, k
 	k.scopes, k.settings, k.callback_url, k.rate_limit, k.rate_period, k.created_by, k.created_at,
 	k.expires_at, k.last_used_at, k.revoked_at, k.revoked_by, k.start,
 	k.hash, k.previous_hash, k.previous_expires_at, k.allowed_ips,
+	k.disabled_at, k.disabled_by, k.external_id, k.meta,
 	CASE WHEN k.owner = 'workspace' THEN TRUE ELSE COALESCE(m.active, FALSE) END
 	FROM keys k LEFT JOIN members m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner `
 
@@ -27,7 +28,8 @@ const keySelect = `SELECT k.id, k.workspace_id, k.name, k.description, k.type, k
 var keyColumns = []string{"name", "name_lower", "description", "type", "environment", "owner",
 	"scopes", "settings", "callback_url", "rate_limit", "rate_period", "created_by", "created_at",
 	"expires_at", "last_used_at", "revoked_at", "revoked_by", "start",
-	"hash", "previous_hash", "previous_expires_at", "allowed_ips"}
+	"hash", "previous_hash", "previous_expires_at", "allowed_ips",
+	"disabled_at", "disabled_by", "external_id", "meta"}
 
 func keyValues(k *latchkey.Key) ([]any, error) {
 	scopes, err := marshal(k.Scopes, "[]")
@@ -51,21 +53,27 @@ func keyValues(k *latchkey.Key) ([]any, error) {
 	if k.PreviousHash != nil {
 		prev = k.PreviousHash[:]
 	}
+	meta := "{}"
+	if len(k.Meta) > 0 {
+		meta = string(k.Meta)
+	}
 	return []any{k.Name, strings.ToLower(k.Name), k.Description, k.Type, string(k.Environment), k.Owner,
 		scopes, settings, k.CallbackURL, limit, period, k.CreatedBy, k.CreatedAt,
 		k.ExpiresAt, k.LastUsedAt, k.RevokedAt, k.RevokedBy, k.Start,
-		k.Hash[:], prev, k.PreviousExpiresAt, allowed}, nil
+		k.Hash[:], prev, k.PreviousExpiresAt, allowed,
+		k.DisabledAt, k.DisabledBy, k.ExternalID, meta}, nil
 }
 
 func scanKey(row Row) (*latchkey.Key, error) {
 	var k latchkey.Key
-	var scopes, settings, allowed []byte
+	var scopes, settings, allowed, meta []byte
 	var limit, period *int64
 	var hash, prev []byte
 	err := row.Scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Description, &k.Type, &k.Environment, &k.Owner,
 		&scopes, &settings, &k.CallbackURL, &limit, &period, &k.CreatedBy, &k.CreatedAt,
 		&k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt, &k.RevokedBy, &k.Start,
-		&hash, &prev, &k.PreviousExpiresAt, &allowed, &k.OwnerActive)
+		&hash, &prev, &k.PreviousExpiresAt, &allowed,
+		&k.DisabledAt, &k.DisabledBy, &k.ExternalID, &meta, &k.OwnerActive)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +88,11 @@ func scanKey(row Row) (*latchkey.Key, error) {
 	}
 	if len(k.AllowedIPs) == 0 {
 		k.AllowedIPs = nil
+	}
+	// Compacted again: JSONB answers with its own spacing. An empty
+	// object is no metadata.
+	if k.Meta, err = latchkey.ParseMeta(meta); err != nil {
+		return nil, fmt.Errorf("key %s has malformed meta: %w", k.ID, err)
 	}
 	if limit != nil && period != nil {
 		k.RateLimit = &latchkey.RateLimit{Limit: int(*limit), Period: latchkey.Duration(*period)}

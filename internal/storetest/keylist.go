@@ -20,6 +20,7 @@ func testKeyList(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		return func(k *latchkey.Key) { k.ExpiresAt = ptr(now.Add(d)) }
 	}
 	revoked := func(k *latchkey.Key) { k.RevokedAt, k.RevokedBy = ptr(now.Add(-time.Hour)), "usr_x" }
+	disabled := func(k *latchkey.Key) { k.DisabledAt, k.DisabledBy = ptr(now.Add(-time.Hour)), "usr_x" }
 	// In creation order; Keys answers newest first.
 	fixtures := []struct {
 		name string
@@ -41,6 +42,10 @@ func testKeyList(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"ZAPIER Integration", nil},
 		{"zapier", nil},
 		{"Ärger Schlüssel", nil},
+		{"Disabled", []func(*latchkey.Key){disabled}},
+		{"Disabled and expired", []func(*latchkey.Key){disabled, expires(-time.Hour)}},
+		{"Disabled and revoked", []func(*latchkey.Key){disabled, revoked}},
+		{"Customer 42", []func(*latchkey.Key){func(k *latchkey.Key) { k.ExternalID = "cus_42" }}},
 	}
 	var all []string // newest first
 	for _, fx := range fixtures {
@@ -60,7 +65,8 @@ func testKeyList(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		mod(&kf)
 		return kf
 	}
-	notActive := []string{"Expiring", "Expiring boundary", "Expired", "Expired boundary", "Revoked", "Revoked and expired"}
+	notActive := []string{"Expiring", "Expiring boundary", "Expired", "Expired boundary", "Revoked", "Revoked and expired",
+		"Disabled", "Disabled and expired", "Disabled and revoked"}
 
 	tests := []struct {
 		name string
@@ -72,17 +78,21 @@ func testKeyList(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"expiring", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusExpiring }), only("Expiring", "Expiring boundary")},
 		{"expiring without notice", filter(func(kf *latchkey.KeyFilter) { kf.Status, kf.Notice = latchkey.StatusExpiring, 0 }), nil},
 		{"active without notice", filter(func(kf *latchkey.KeyFilter) { kf.Status, kf.Notice = latchkey.StatusActive, 0 }),
-			except("Expired", "Expired boundary", "Revoked", "Revoked and expired")},
-		{"expired", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusExpired }), only("Expired", "Expired boundary")},
-		{"revoked", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusRevoked }), only("Revoked", "Revoked and expired")},
+			except("Expired", "Expired boundary", "Revoked", "Revoked and expired", "Disabled", "Disabled and expired", "Disabled and revoked")},
+		{"expired", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusExpired }), only("Expired", "Expired boundary", "Disabled and expired")},
+		{"revoked", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusRevoked }), only("Revoked", "Revoked and expired", "Disabled and revoked")},
+		{"disabled", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusDisabled }), only("Disabled")},
+		{"disabled a year later", filter(func(kf *latchkey.KeyFilter) { kf.Status, kf.Now = latchkey.StatusDisabled, now.Add(latchkey.Year) }), nil},
+		{"external id", filter(func(kf *latchkey.KeyFilter) { kf.ExternalID = "cus_42" }), only("Customer 42")},
+		{"external id is exact", filter(func(kf *latchkey.KeyFilter) { kf.ExternalID = "cus_4" }), nil},
 		{"expired a year later", filter(func(kf *latchkey.KeyFilter) { kf.Status, kf.Now = latchkey.StatusExpired, now.Add(latchkey.Year) }),
-			except("Never", "Revoked", "Revoked and expired")},
+			except("Never", "Revoked", "Revoked and expired", "Disabled and revoked")},
 		{"type", filter(func(kf *latchkey.KeyFilter) { kf.Type = "scim" }), only("Demo scim")},
 		{"environment", filter(func(kf *latchkey.KeyFilter) { kf.Environment = latchkey.Demo }), only("Demo scim")},
 		{"owner user", filter(func(kf *latchkey.KeyFilter) { kf.Owner = ownerA.ID }), only("Personal")},
 		{"owner workspace", filter(func(kf *latchkey.KeyFilter) { kf.Owner = latchkey.OwnerWorkspace }), except("Personal")},
 		{"query any case", filter(func(kf *latchkey.KeyFilter) { kf.Query = "zaPIer" }), only("ZAPIER Integration", "zapier")},
-		{"query substring", filter(func(kf *latchkey.KeyFilter) { kf.Query = "pir" }), only("Expiring", "Expiring boundary", "Expired", "Expired boundary", "Revoked and expired")},
+		{"query substring", filter(func(kf *latchkey.KeyFilter) { kf.Query = "pir" }), only("Expiring", "Expiring boundary", "Expired", "Expired boundary", "Revoked and expired", "Disabled and expired")},
 		{"query percent is literal", filter(func(kf *latchkey.KeyFilter) { kf.Query = "100%" }), only("100% off_sale")},
 		{"query underscore is literal", filter(func(kf *latchkey.KeyFilter) { kf.Query = "off_sale" }), only("100% off_sale")},
 		{"query backslash is literal", filter(func(kf *latchkey.KeyFilter) { kf.Query = `\` }), nil},

@@ -28,6 +28,9 @@ func testKeys(t *testing.T, open func(t *testing.T) latchkey.Store) {
 				k.RevokedAt, k.RevokedBy = ptr(now.Add(-time.Minute)), "usr_revoker"
 				k.PreviousHash = ptr(sha256.Sum256([]byte("previous")))
 				k.PreviousExpiresAt = ptr(now.Add(time.Hour))
+				k.DisabledAt, k.DisabledBy = ptr(now.Add(-2*time.Minute)), "usr_disabler"
+				k.ExternalID = "cus_Ärger 42"
+				k.Meta = []byte(`{"a":1,"plan":"pro","tags":["x","y"]}`)
 			}},
 			{"never expires", func(k *latchkey.Key) { k.ExpiresAt = nil }},
 			{"sub-microsecond times are truncated", func(k *latchkey.Key) {

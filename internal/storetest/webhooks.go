@@ -63,7 +63,7 @@ func testWebhooks(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatalf("payload: %v", err)
 		}
 		if body.Type != "key.deleted" || body.Timestamp != now.Format(time.RFC3339) || body.Data["id"] != hooked.ID ||
-			body.Data["name"] != "renamed" || body.Data["revoked_at"] == nil || len(body.Data) != 8 {
+			body.Data["name"] != "renamed" || body.Data["revoked_at"] == nil || len(body.Data) != 9 {
 			t.Fatalf("payload: got %s", d.Payload)
 		}
 	})

@@ -46,13 +46,17 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 	if res.Code == "" {
 		e := &res.Key.e
 		if forward {
-			vals := make([]string, 5)
+			vals := make([]string, 6)
 			vals[0], vals[1], vals[2], vals[3], vals[4] = e.id(), e.part(partWorkspace), string(e.environment()), e.part(partScopes), e.part(partOwner)
+			vals[5] = e.part(partExternal)
 			h["X-Latchkey-Key-Id"] = vals[0:1:1]
 			h["X-Latchkey-Workspace-Id"] = vals[1:2:2]
 			h["X-Latchkey-Environment"] = vals[2:3:3]
 			h["X-Latchkey-Scopes"] = vals[3:4:4]
 			h["X-Latchkey-Owner"] = vals[4:5:5]
+			// Sent empty when the key has none, so that a proxy copying
+			// it replaces whatever the client sent under that name.
+			h["X-Latchkey-External-Id"] = vals[5:6:6]
 			w.WriteHeader(http.StatusOK)
 			return
 		}
@@ -134,6 +138,7 @@ var messages = [len(codes)]string{
 	"The API key has exceeded its rate limit; retry after the number of seconds in Retry-After.",
 	"Verification is temporarily unavailable; retry shortly.",
 	"The API key may not be used from this address: it is bound to other networks.",
+	"The API key is disabled: it is refused until it is enabled again.",
 }
 
 // failureBodies are the answers without per-request details, encoded once.

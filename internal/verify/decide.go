@@ -29,6 +29,8 @@ func decide(e *entry, h *[32]byte, now int64, keyID string) latchkey.VerifyCode 
 		return latchkey.KeyRevoked
 	case now >= e.expires:
 		return latchkey.KeyExpired
+	case e.disabled:
+		return latchkey.KeyDisabled
 	case !e.ownerActive:
 		return latchkey.OwnerDeprovisioned
 	}
@@ -63,7 +65,7 @@ func hasScope(have, s string) bool {
 }
 
 // Authenticate runs the checks that do not depend on a request (key found,
-// grace period, revoked, expired, owner active, rate limit) and returns the
+// grace period, revoked, expired, disabled, owner active, rate limit) and returns the
 // whole key. The management API uses it for management and SCIM keys. The
 // code is Unavailable when the store failed.
 func (v *Verifier) Authenticate(ctx context.Context, tok string) (*latchkey.Key, latchkey.VerifyCode) {

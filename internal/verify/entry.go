@@ -27,6 +27,7 @@ type entry struct {
 	rateLimit   int32
 	hasPrev     bool
 	revoked     bool
+	disabled    bool
 	ownerActive bool
 	demo        bool
 	verifiable  bool // the type is accepted when the request names none
@@ -41,6 +42,7 @@ const (
 	partOwner            // "workspace" or a user id
 	partType             // key type
 	partScopes           // scopes joined by single spaces
+	partExternal         // the product's id for the key's customer
 	partAllow            // the allowlist, allowEntry bytes per prefix (see appendAllow)
 	numParts
 )
@@ -79,11 +81,14 @@ type keyView struct {
 	Scopes      []string             `json:"scopes"`
 	Settings    map[string]any       `json:"settings"`
 	ExpiresAt   *time.Time           `json:"expires_at"`
+	ExternalID  string               `json:"external_id,omitempty"`
+	Meta        json.RawMessage      `json:"meta,omitempty"`
 }
 
 // newEntry encodes k once, on the cold path, so every warm answer is a copy.
 func newEntry(k *latchkey.Key) (entry, error) {
-	view := keyView{k.ID, k.WorkspaceID, k.Name, k.Type, k.Environment, k.Owner, k.Scopes, k.Settings, k.ExpiresAt}
+	view := keyView{k.ID, k.WorkspaceID, k.Name, k.Type, k.Environment, k.Owner, k.Scopes, k.Settings, k.ExpiresAt,
+		k.ExternalID, k.Meta}
 	if view.Scopes == nil {
 		view.Scopes = []string{}
 	}
@@ -95,9 +100,9 @@ func newEntry(k *latchkey.Key) (entry, error) {
 		return entry{}, err
 	}
 	var b strings.Builder
-	b.Grow(len(bodyPrefix) + len(js) + 1 + len(k.ID) + len(k.WorkspaceID) + len(k.Owner) + len(k.Type) + 16*len(k.Scopes))
+	b.Grow(len(bodyPrefix) + len(js) + 1 + len(k.ID) + len(k.WorkspaceID) + len(k.Owner) + len(k.Type) + 16*len(k.Scopes) + len(k.ExternalID))
 	e := entry{hash: k.Hash, expires: math.MaxInt64, prevExpires: math.MinInt64,
-		revoked: k.RevokedAt != nil, ownerActive: k.OwnerActive, demo: k.Environment == latchkey.Demo}
+		revoked: k.RevokedAt != nil, disabled: k.DisabledAt != nil, ownerActive: k.OwnerActive, demo: k.Environment == latchkey.Demo}
 	b.WriteString(bodyPrefix)
 	b.Write(js)
 	b.WriteByte('}')
@@ -120,6 +125,8 @@ func newEntry(k *latchkey.Key) (entry, error) {
 		return entry{}, fmt.Errorf("key %s: allowlist: %w", k.ID, err)
 	}
 	e.ends[partScopes] = uint32(b.Len())
+	b.WriteString(k.ExternalID)
+	e.ends[partExternal] = uint32(b.Len())
 	for _, p := range prefixes {
 		appendAllow(&b, p)
 	}

@@ -14,7 +14,7 @@ import (
 var codes = [...]latchkey.VerifyCode{"", latchkey.KeyMissing, latchkey.KeyMalformed,
 	latchkey.KeyInvalid, latchkey.KeyExpired, latchkey.KeyRevoked, latchkey.OwnerDeprovisioned,
 	latchkey.InsufficientScope, latchkey.WrongType, latchkey.WrongEnvironment,
-	latchkey.RateLimited, Unavailable, latchkey.IPNotAllowed}
+	latchkey.RateLimited, Unavailable, latchkey.IPNotAllowed, latchkey.KeyDisabled}
 
 // codeIndex is a switch rather than a map so the hot path hashes nothing.
 func codeIndex(c latchkey.VerifyCode) int {
@@ -43,6 +43,8 @@ func codeIndex(c latchkey.VerifyCode) int {
 		return 10
 	case latchkey.IPNotAllowed:
 		return 12
+	case latchkey.KeyDisabled:
+		return 13
 	}
 	return 11
 }
