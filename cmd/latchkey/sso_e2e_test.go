@@ -123,8 +123,6 @@ func TestSSODomainVerificationAndLoginOfScimUser(t *testing.T) {
 	})
 
 	t.Run("replayed state", func(t *testing.T) {
-		jar := alice.hc.Jar
-		_ = jar
 		req, _ := http.NewRequest("GET", alice.callback.String(), nil)
 		req.AddCookie(&http.Cookie{Name: "latchkey_sso_state", Value: alice.state})
 		resp, err := http.DefaultClient.Do(req)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -262,11 +264,22 @@ func ssoLogin(t *testing.T, base, email string) *ssoAttempt {
 	if err != nil {
 		t.Fatalf("SSO login of %s: %v", email, err)
 	}
-	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The answer moves on to the provider by itself (a browser follows
+	// its refresh); this client follows its link.
+	if m := continueLink.FindStringSubmatch(string(b)); m != nil {
+		if resp, err = a.hc.Get(html.UnescapeString(m[1])); err != nil {
+			t.Fatalf("SSO login of %s at the provider: %v", email, err)
+		}
+		b, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
 	a.status, a.body, a.final = resp.StatusCode, string(b), resp.Request.URL
 	return a
 }
+
+var continueLink = regexp.MustCompile(`<a id="sso-continue" href="([^"]+)"`)
 
 // ssoEvents lists the reasons of the sso.refused events of a workspace.
 func refusalReasons(t *testing.T, hc *http.Client, wsURL string) []string {
