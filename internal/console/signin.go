@@ -1,7 +1,9 @@
 package console
 
 import (
+	"bytes"
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -120,11 +122,37 @@ func (c *Console) startSSO(w http.ResponseWriter, r *http.Request, email, pw, ne
 		c.render(w, r, status, "login", &page{Title: "Log in", Error: msg, Data: loginData{Email: email, Next: safeNext(next)}})
 		return true
 	}
+	if u, err := url.Parse(authURL); err != nil || u.Scheme != "https" && u.Scheme != "http" {
+		c.render(w, r, http.StatusBadGateway, "login", &page{Title: "Log in", Error: "Your identity provider answered an unusable address.",
+			Data: loginData{Email: email, Next: safeNext(next)}})
+		return true
+	}
 	http.SetCookie(w, &http.Cookie{Name: ssoStateCookie, Value: state, Path: ssoCallback, MaxAge: 600,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secure})
-	http.Redirect(w, r, authURL, http.StatusSeeOther)
+	// Not a redirect: the console's CSP (form-action 'self') makes
+	// browsers drop a form post's redirect to another origin, and htmx
+	// cannot follow one; the answer is a page that moves on to the
+	// provider by itself.
+	var buf bytes.Buffer
+	if err := toProvider.Execute(&buf, authURL); err != nil {
+		c.fail(w, r, &page{}, err)
+		return true
+	}
+	setPageHeaders(w.Header())
+	// The login form is boosted by htmx, which leaves the page for this
+	// address by itself.
+	w.Header().Set("HX-Redirect", authURL)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
 	return true
 }
+
+// toProvider sends the browser on to the identity provider.
+var toProvider = template.Must(template.New("sso").Funcs(funcs).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Single sign-on</title>
+<script src="{{asset "signin.js"}}" defer></script></head>
+<body><p>Continuing to your identity provider… <a id="sso-continue" href="{{.}}">Continue</a></p></body></html>
+`))
 
 func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()

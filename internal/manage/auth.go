@@ -171,7 +171,8 @@ type MemberWorkspace struct {
 }
 
 // Me returns the caller and their workspaces. For a management key it is
-// the key's creator in the key's workspace only.
+// the key's creator in the key's workspace only; for a session, the
+// workspaces it reaches (see reaches).
 func (s *Service) Me(ctx context.Context, c Caller) (*Me, error) {
 	uid := ""
 	switch {
@@ -194,6 +195,15 @@ func (s *Service) Me(ctx context.Context, c Caller) (*Me, error) {
 	for _, m := range ms {
 		if c.Key != nil && m.WorkspaceID != c.Key.WorkspaceID {
 			continue
+		}
+		// A session lists only the workspaces it reaches: one opened by a
+		// workspace's single sign-on names no other workspace of the account.
+		if c.Key == nil {
+			if ok, err := s.reaches(ctx, c, m); err != nil {
+				return nil, err
+			} else if !ok {
+				continue
+			}
 		}
 		w, err := s.store.Workspace(ctx, m.WorkspaceID)
 		if err != nil {
