@@ -138,7 +138,7 @@ func (c *Console) startSSO(w http.ResponseWriter, r *http.Request, email, pw, ne
 		c.fail(w, r, &page{}, err)
 		return true
 	}
-	setPageHeaders(w.Header())
+	c.setPageHeaders(w.Header())
 	// The login form is boosted by htmx, which leaves the page for this
 	// address by itself.
 	w.Header().Set("HX-Redirect", authURL)
