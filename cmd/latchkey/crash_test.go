@@ -198,14 +198,19 @@ func TestInitRefusesAnInitialisedStore(t *testing.T) {
 		t.Fatalf("second init: exit %d, stderr %q; want 2 and a clear message", code, errb.String())
 	}
 	for name, bad := range map[string][]string{
-		"weak password":   {"init", "--data-dir", filepath.Join(dir, "other"), "--workspace", "Acme", "--email", "a@example.com", "--password-file", "/nonexistent"},
-		"missing email":   {"init", "--data-dir", filepath.Join(dir, "other"), "--workspace", "Acme", "--password-file", pw},
-		"unknown flag":    {"init", "--colour", "red"},
-		"unknown command": {"frobnicate"},
+		"weak password":            {"init", "--data-dir", filepath.Join(dir, "other"), "--workspace", "Acme", "--email", "a@example.com", "--password-file", "/nonexistent"},
+		"missing email":            {"init", "--data-dir", filepath.Join(dir, "other"), "--workspace", "Acme", "--password-file", pw},
+		"unknown flag":             {"init", "--colour", "red"},
+		"unknown command":          {"frobnicate"},
+		"unknown keys subcommand":  {"keys", "lst"},
+		"unknown vault subcommand": {"vault", "rotat"},
 	} {
 		errb.Reset()
 		if code := run(bad, &out, &errb); code != 2 || errb.Len() == 0 {
 			t.Errorf("%s: exit %d, stderr %q; want 2 and a message", name, code, errb.String())
+		}
+		if strings.Contains(name, "subcommand") && !strings.Contains(errb.String(), "Did you mean this?") {
+			t.Errorf("%s: stderr %q; want a suggestion", name, errb.String())
 		}
 	}
 }

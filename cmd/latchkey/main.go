@@ -64,7 +64,33 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return applyEnv(c) }
 	root.AddCommand(newServeCmd(), newInitCmd(), newMigrateCmd(), newKeysCmd(), newOperatorCmd(), newOwnerCmd(),
 		newBackupCmd(), newRestoreCmd(), newVersionCmd(), newAuditCmd(), newVaultCmd(), newScanCmd())
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every group of commands (keys, operator,
+// vault…) answer a mistyped subcommand with a usage error and cobra's
+// suggestions, exit 2, as the root does; cobra would print the group's
+// help and exit 0, and a script would take the typo for success.
+func refuseUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if c == c.Root() || !c.HasSubCommands() || c.Run != nil || c.RunE != nil {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.SuggestionsMinimumDistance = 2
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+		}
+		return usagef("%s", msg)
+	}
 }
 
 func isFlagError(err error) bool {
