@@ -36,7 +36,20 @@ type testServer struct {
 
 // startServer initialises a store with `latchkey init`, as a scripted
 // deployment would, then serves it until the test ends.
-func startServer(t *testing.T) *testServer {
+func startServer(t *testing.T) *testServer { return startServerWith(t, nil) }
+
+// startServerWith is startServer with mod applied to the configuration.
+func startServerWith(t *testing.T, mod func(*Config)) *testServer {
+	t.Helper()
+	s := initStore(t)
+	m := serveDataDirWith(t, s, mod)
+	s.Main, s.URL = m, m.URL()
+	return s
+}
+
+// initStore runs `latchkey init` in a new data directory: one workspace
+// "Acme" whose owner can log in.
+func initStore(t *testing.T) *testServer {
 	t.Helper()
 	s := &testServer{
 		DataDir:       t.TempDir(),
@@ -60,22 +73,26 @@ func startServer(t *testing.T) *testServer {
 		t.Fatalf("latchkey init --json printed %q: %v", out.String(), err)
 	}
 	s.WorkspaceID, s.OwnerID = ids.WorkspaceID, ids.UserID
-
-	m := serveDataDir(t, s)
-	s.Main, s.URL = m, m.URL()
 	return s
 }
 
 // serveDataDir runs an instance on s's store until the test ends; a
 // second call gives another instance with an empty cache, as a restart.
-func serveDataDir(t *testing.T, s *testServer) *Main {
+func serveDataDir(t *testing.T, s *testServer) *Main { return serveDataDirWith(t, s, nil) }
+
+// serveDataDirWith is serveDataDir with mod applied to the configuration.
+func serveDataDirWith(t *testing.T, s *testServer, mod func(*Config)) *Main {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	m, err := NewMain(ctx, Config{
+	cfg := Config{
 		DataDir: s.DataDir, Addr: "127.0.0.1:0", OwnerEmail: s.OwnerEmail, TokenPrefix: token.DefaultPrefix,
 		Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard,
 		FlushEvery: 50 * time.Millisecond, ShutdownGrace: 5 * time.Second,
-	})
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m, err := NewMain(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatalf("NewMain: %v", err)

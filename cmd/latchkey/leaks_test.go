@@ -13,7 +13,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -87,49 +86,6 @@ func newLeakWorld(t *testing.T) *leakWorld {
 	w.anon = w.v.Client(&http.Client{Timeout: 10 * time.Second})
 	w.wsURL = w.s.URL + "/v1/workspaces/" + w.s.WorkspaceID
 	return w
-}
-
-// startServerWith is startServer with a changed configuration.
-func startServerWith(t *testing.T, mod func(*Config)) *testServer {
-	t.Helper()
-	s := &testServer{DataDir: t.TempDir(), OwnerEmail: "owner@example.com", OwnerPassword: "Tabby-Lantern-Orbit-42"}
-	pwFile := filepath.Join(t.TempDir(), "password")
-	if err := os.WriteFile(pwFile, []byte(s.OwnerPassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out, errb bytes.Buffer
-	if code := run([]string{"init", "--data-dir", s.DataDir, "--workspace", "Acme", "--email", s.OwnerEmail,
-		"--password-file", pwFile, "--json"}, &out, &errb); code != 0 {
-		t.Fatalf("latchkey init: exit code %d, stderr %q", code, errb.String())
-	}
-	var ids struct {
-		WorkspaceID string `json:"workspace_id"`
-		UserID      string `json:"user_id"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &ids); err != nil {
-		t.Fatal(err)
-	}
-	s.WorkspaceID, s.OwnerID = ids.WorkspaceID, ids.UserID
-	cfg := Config{DataDir: s.DataDir, Addr: "127.0.0.1:0", OwnerEmail: s.OwnerEmail, TokenPrefix: token.DefaultPrefix,
-		Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard, FlushEvery: 50 * time.Millisecond, ShutdownGrace: 5 * time.Second}
-	mod(&cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	m, err := NewMain(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("NewMain: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Main.Run: %v", err)
-		}
-		m.Close()
-	})
-	s.Main, s.URL = m, m.URL()
-	return s
 }
 
 type leak struct {

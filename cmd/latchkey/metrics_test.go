@@ -2,15 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
-	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,51 +15,6 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/token"
 )
-
-// startConfigured initialises a store as startServer does and serves it
-// with cfg adjusted by adjust.
-func startConfigured(t *testing.T, adjust func(*Config)) *testServer {
-	t.Helper()
-	s := &testServer{DataDir: t.TempDir(), OwnerEmail: "owner@example.com", OwnerPassword: "Tabby-Lantern-Orbit-42"}
-	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte(s.OwnerPassword), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out, errb bytes.Buffer
-	if code := run([]string{"init", "--data-dir", s.DataDir, "--workspace", "Acme", "--email", s.OwnerEmail, "--password-file", pw, "--json"}, &out, &errb); code != 0 {
-		t.Fatalf("init: %d %s", code, errb.String())
-	}
-	var ids struct {
-		WorkspaceID string `json:"workspace_id"`
-		UserID      string `json:"user_id"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &ids); err != nil {
-		t.Fatal(err)
-	}
-	s.WorkspaceID, s.OwnerID = ids.WorkspaceID, ids.UserID
-	cfg := Config{
-		DataDir: s.DataDir, Addr: "127.0.0.1:0", TokenPrefix: token.DefaultPrefix,
-		Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard, FlushEvery: 50 * time.Millisecond, ShutdownGrace: 5 * time.Second,
-	}
-	adjust(&cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	m, err := NewMain(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("NewMain: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		m.Close()
-	})
-	s.Main, s.URL = m, m.URL()
-	return s
-}
 
 func scrape(t *testing.T, url string) (int, string) {
 	t.Helper()
@@ -91,7 +41,7 @@ func metricValue(body, series string) string {
 // of the main address gets no /metrics; the metrics listener has them,
 // including the cache, job and delivery series, and no pprof unless asked.
 func TestMetricsOnTheirOwnListener(t *testing.T) {
-	s := startConfigured(t, func(c *Config) { c.MetricsAddr = "127.0.0.1:0" })
+	s := startServerWith(t, func(c *Config) { c.MetricsAddr = "127.0.0.1:0" })
 	if st, _ := scrape(t, s.URL+"/metrics"); st != http.StatusNotFound {
 		t.Errorf("/metrics on the main listener with --metrics-addr: got %d, want 404", st)
 	}
@@ -161,7 +111,7 @@ func addStr(a, b string) string {
 }
 
 func TestMetricsPprofOnlyOnLoopback(t *testing.T) {
-	s := startConfigured(t, func(c *Config) { c.MetricsAddr = "127.0.0.1:0"; c.MetricsPprof = true })
+	s := startServerWith(t, func(c *Config) { c.MetricsAddr = "127.0.0.1:0"; c.MetricsPprof = true })
 	if st, _ := scrape(t, s.Main.MetricsURL()+"/debug/pprof/"); st != http.StatusOK {
 		t.Errorf("pprof with --metrics-pprof: got %d, want 200", st)
 	}
@@ -191,7 +141,7 @@ func TestWebhookDeliveriesAreCounted(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer receiver.Close()
-	s := startConfigured(t, func(c *Config) {
+	s := startServerWith(t, func(c *Config) {
 		c.MetricsAddr = "127.0.0.1:0"
 		c.WebhooksAllowPrivate = true
 		c.WebhookInterval = 50 * time.Millisecond

@@ -2,21 +2,16 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/api/apitest"
-	"github.com/latchkey/latchkey/internal/token"
 )
 
 // productOrigin is the vendor's product in these tests: the only origin a
@@ -78,22 +73,7 @@ var allPlatformScopes = []string{"workspaces:read", "workspaces:write", "members
 
 func newPlatformWorld(t *testing.T, mod func(*Config)) *platformWorld {
 	t.Helper()
-	s := &testServer{DataDir: t.TempDir(), OwnerEmail: "owner@example.com", OwnerPassword: "Tabby-Lantern-Orbit-42"}
-	pwFile := filepath.Join(t.TempDir(), "password")
-	if err := os.WriteFile(pwFile, []byte(s.OwnerPassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out, errb bytes.Buffer
-	if code := run([]string{"init", "--data-dir", s.DataDir, "--workspace", "Acme", "--email", s.OwnerEmail, "--password-file", pwFile, "--json"}, &out, &errb); code != 0 {
-		t.Fatalf("latchkey init: exit %d, stderr %q", code, errb.String())
-	}
-	var ids struct {
-		WorkspaceID string `json:"workspace_id"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &ids); err != nil {
-		t.Fatal(err)
-	}
-	s.WorkspaceID = ids.WorkspaceID
+	s := initStore(t)
 	w := &platformWorld{s: s, v: apitest.New(t), clock: &testClock{now: time.Now().UTC().Truncate(time.Second)},
 		keys: map[string]string{}, ids: map[string]string{}}
 	store := []string{"--data-dir", s.DataDir}
@@ -101,28 +81,12 @@ func newPlatformWorld(t *testing.T, mod func(*Config)) *platformWorld {
 	w.keys["portal"], w.ids["portal"] = platformKeyCLI(t, store, "portal only", "acme-cloud", "admin", "portal:write")
 	w.keys["other"], w.ids["other"] = platformKeyCLI(t, store, "Other product", "other-app", "owner", allPlatformScopes...)
 
-	cfg := Config{DataDir: s.DataDir, Addr: "127.0.0.1:0", OwnerEmail: s.OwnerEmail, TokenPrefix: token.DefaultPrefix,
-		Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard, FlushEvery: 50 * time.Millisecond, ShutdownGrace: 5 * time.Second,
-		Now: w.clock.Now, PortalOrigins: []string{productOrigin}}
-	cfg.Brand.Name = "Acme Cloud"
-	cfg.Brand.Accent = "#0f766e"
-	if mod != nil {
-		mod(&cfg)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m, err := NewMain(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("NewMain: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Main.Run: %v", err)
+	m := serveDataDirWith(t, s, func(cfg *Config) {
+		cfg.Now, cfg.PortalOrigins = w.clock.Now, []string{productOrigin}
+		cfg.Brand.Name, cfg.Brand.Accent = "Acme Cloud", "#0f766e"
+		if mod != nil {
+			mod(cfg)
 		}
-		m.Close()
 	})
 	s.Main, s.URL = m, m.URL()
 	return w

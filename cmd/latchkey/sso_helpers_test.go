@@ -1,18 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"html"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,8 +16,6 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/oauth2-proxy/mockoidc"
-
-	"github.com/latchkey/latchkey/internal/token"
 )
 
 // txtServer is a DNS server on 127.0.0.1 answering TXT questions from a
@@ -154,48 +146,7 @@ func (idp *testIdP) setTamper(f func(q url.Values)) {
 // verification.
 func startSSOServer(t *testing.T, dnsAddr string) *testServer {
 	t.Helper()
-	s := &testServer{DataDir: t.TempDir(), OwnerEmail: "owner@example.com", OwnerPassword: "Tabby-Lantern-Orbit-42"}
-	pwFile := filepath.Join(t.TempDir(), "password")
-	if err := os.WriteFile(pwFile, []byte(s.OwnerPassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out, errb bytes.Buffer
-	args := []string{"init", "--data-dir", s.DataDir, "--workspace", "Acme", "--email", s.OwnerEmail, "--password-file", pwFile, "--json"}
-	if code := run(args, &out, &errb); code != 0 {
-		t.Fatalf("latchkey init: exit code %d, stderr %q", code, errb.String())
-	}
-	var ids struct {
-		WorkspaceID string `json:"workspace_id"`
-		UserID      string `json:"user_id"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &ids); err != nil || ids.WorkspaceID == "" {
-		t.Fatalf("latchkey init --json printed %q: %v", out.String(), err)
-	}
-	s.WorkspaceID, s.OwnerID = ids.WorkspaceID, ids.UserID
-	ctx, cancel := context.WithCancel(context.Background())
-	m, err := NewMain(ctx, Config{
-		DataDir: s.DataDir, Addr: "127.0.0.1:0", OwnerEmail: s.OwnerEmail, TokenPrefix: token.DefaultPrefix,
-		Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard,
-		FlushEvery: 50 * time.Millisecond, ShutdownGrace: 5 * time.Second,
-		SignIn: SignInConfig{DNSResolver: dnsAddr},
-	})
-	if err != nil {
-		cancel()
-		t.Fatalf("NewMain: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Main.Run: %v", err)
-		}
-		if err := m.Close(); err != nil {
-			t.Errorf("Main.Close: %v", err)
-		}
-	})
-	s.Main, s.URL = m, m.URL()
-	return s
+	return startServerWith(t, func(c *Config) { c.SignIn = SignInConfig{DNSResolver: dnsAddr} })
 }
 
 // setUpSSO configures idp for the workspace at wsURL with hc (an owner's
