@@ -50,6 +50,11 @@ type Key struct {
 	// Meta is a JSON object the product keeps with the key (see
 	// ParseMeta), returned by verification; nil when none.
 	Meta json.RawMessage `json:"meta,omitempty"`
+	// Credits are what the key may still spend (nil: unlimited).
+	Credits *Credits `json:"credits"`
+	// RateLimits are the key's named limits, held across every instance
+	// (RateLimit above is the cheaper per-instance one).
+	RateLimits []NamedLimit `json:"ratelimits,omitempty"`
 
 	// Hash is SHA-256 of the current secret.
 	Hash [32]byte `json:"-"`

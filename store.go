@@ -28,6 +28,7 @@ type Store interface {
 	SignInStore
 	LeakStore
 	PlatformStore
+	LeaseStore
 	Close() error
 }
 

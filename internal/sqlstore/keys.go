@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/latchkey/latchkey"
@@ -19,9 +20,11 @@ const keySelect = `SELECT k.id, k.workspace_id, k.name, k.description, k.type, k
 	k.scopes, k.settings, k.callback_url, k.rate_limit, k.rate_period, k.created_by, k.created_at,
 	k.expires_at, k.last_used_at, k.revoked_at, k.revoked_by, k.start,
 	k.hash, k.previous_hash, k.previous_expires_at, k.allowed_ips,
-	k.disabled_at, k.disabled_by, k.external_id, k.meta,
+	k.disabled_at, k.disabled_by, k.external_id, k.meta, k.ratelimits,
+	c.remaining + c.leased, c.period_start, c.refill_interval, c.refill_amount,
 	CASE WHEN k.owner = 'workspace' THEN TRUE ELSE COALESCE(m.active, FALSE) END
-	FROM keys k LEFT JOIN members m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner `
+	FROM keys k LEFT JOIN members m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner
+	LEFT JOIN key_budgets c ON c.key_id = k.id AND c.name = '' `
 
 // keyColumns are the columns a write sets besides id and workspace_id, in
 // the order of keyValues.
@@ -29,7 +32,7 @@ var keyColumns = []string{"name", "name_lower", "description", "type", "environm
 	"scopes", "settings", "callback_url", "rate_limit", "rate_period", "created_by", "created_at",
 	"expires_at", "last_used_at", "revoked_at", "revoked_by", "start",
 	"hash", "previous_hash", "previous_expires_at", "allowed_ips",
-	"disabled_at", "disabled_by", "external_id", "meta"}
+	"disabled_at", "disabled_by", "external_id", "meta", "ratelimits"}
 
 func keyValues(k *latchkey.Key) ([]any, error) {
 	scopes, err := marshal(k.Scopes, "[]")
@@ -57,26 +60,39 @@ func keyValues(k *latchkey.Key) ([]any, error) {
 	if len(k.Meta) > 0 {
 		meta = string(k.Meta)
 	}
+	limits, err := marshal(k.RateLimits, "[]")
+	if err != nil {
+		return nil, err
+	}
 	return []any{k.Name, strings.ToLower(k.Name), k.Description, k.Type, string(k.Environment), k.Owner,
 		scopes, settings, k.CallbackURL, limit, period, k.CreatedBy, k.CreatedAt,
 		k.ExpiresAt, k.LastUsedAt, k.RevokedAt, k.RevokedBy, k.Start,
 		k.Hash[:], prev, k.PreviousExpiresAt, allowed,
-		k.DisabledAt, k.DisabledBy, k.ExternalID, meta}, nil
+		k.DisabledAt, k.DisabledBy, k.ExternalID, meta, limits}, nil
 }
 
 func scanKey(row Row) (*latchkey.Key, error) {
 	var k latchkey.Key
-	var scopes, settings, allowed, meta []byte
+	var scopes, settings, allowed, meta, limits []byte
 	var limit, period *int64
 	var hash, prev []byte
+	var credits creditsRow
 	err := row.Scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Description, &k.Type, &k.Environment, &k.Owner,
 		&scopes, &settings, &k.CallbackURL, &limit, &period, &k.CreatedBy, &k.CreatedAt,
 		&k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt, &k.RevokedBy, &k.Start,
 		&hash, &prev, &k.PreviousExpiresAt, &allowed,
-		&k.DisabledAt, &k.DisabledBy, &k.ExternalID, &meta, &k.OwnerActive)
+		&k.DisabledAt, &k.DisabledBy, &k.ExternalID, &meta, &limits,
+		&credits.remaining, &credits.since, &credits.interval, &credits.amount, &k.OwnerActive)
 	if err != nil {
 		return nil, err
 	}
+	if err := unmarshal(limits, &k.RateLimits); err != nil {
+		return nil, err
+	}
+	if len(k.RateLimits) == 0 {
+		k.RateLimits = nil
+	}
+	k.Credits = credits.credits()
 	if err := unmarshal(scopes, &k.Scopes); err != nil {
 		return nil, err
 	}
@@ -144,7 +160,10 @@ func (s *Store) insertKey(ctx context.Context, tx Conn, k *latchkey.Key) error {
 		return err
 	}
 	_, err = tx.Exec(ctx, insertKeySQL, append([]any{k.ID, k.WorkspaceID}, vals...)...)
-	return s.keyWriteError(err, k.ID)
+	if err := s.keyWriteError(err, k.ID); err != nil {
+		return err
+	}
+	return s.writeBudgets(ctx, tx, nil, k)
 }
 
 func (s *Store) keyWriteError(err error, id string) error {
@@ -210,6 +229,16 @@ func (s *Store) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*
 		if err != nil {
 			return err
 		}
+		// What the budgets were, before fn changes k in place.
+		old := &latchkey.Key{RateLimits: slices.Clone(k.RateLimits)}
+		if k.Credits != nil {
+			c := *k.Credits
+			if c.Refill != nil {
+				r := *c.Refill
+				c.Refill = &r
+			}
+			old.Credits = &c
+		}
 		ev, err := fn(k)
 		if err != nil {
 			return err
@@ -226,6 +255,9 @@ func (s *Store) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*
 		}
 		_, err = tx.Exec(ctx, updateKeySQL, append(vals, id, workspaceID)...)
 		if err := s.keyWriteError(err, id); err != nil {
+			return err
+		}
+		if err := s.writeBudgets(ctx, tx, old, k); err != nil {
 			return err
 		}
 		if ev.WorkspaceID == "" {

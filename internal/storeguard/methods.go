@@ -162,6 +162,12 @@ func (st *Store) KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Key, erro
 	return guard(st, ctx, st.lookup, false, func(ctx context.Context) (*latchkey.Key, error) { return st.Store.KeyByHash(ctx, h) })
 }
 
+// LeaseBudget calls the store's LeaseBudget under the lookup deadline: a
+// verification may be waiting on it.
+func (st *Store) LeaseBudget(ctx context.Context, r latchkey.LeaseRequest) (latchkey.Lease, error) {
+	return guard(st, ctx, st.lookup, true, func(ctx context.Context) (latchkey.Lease, error) { return st.Store.LeaseBudget(ctx, r) })
+}
+
 // AppendEvent calls the store's AppendEvent under the deadline.
 func (st *Store) AppendEvent(ctx context.Context, ev latchkey.Event) error {
 	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.AppendEvent(ctx, ev) })

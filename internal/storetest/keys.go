@@ -31,6 +31,10 @@ func testKeys(t *testing.T, open func(t *testing.T) latchkey.Store) {
 				k.DisabledAt, k.DisabledBy = ptr(now.Add(-2*time.Minute)), "usr_disabler"
 				k.ExternalID = "cus_Ärger 42"
 				k.Meta = []byte(`{"a":1,"plan":"pro","tags":["x","y"]}`)
+				k.Credits = &latchkey.Credits{Remaining: 1000, RefilledAt: now,
+					Refill: &latchkey.Refill{Interval: latchkey.RefillMonthly, Amount: 5000}}
+				k.RateLimits = []latchkey.NamedLimit{{Name: "burst", Limit: 10, Duration: latchkey.Duration(time.Second)},
+					{Name: "daily", Limit: 10000, Duration: latchkey.Duration(latchkey.Day)}}
 			}},
 			{"never expires", func(k *latchkey.Key) { k.ExpiresAt = nil }},
 			{"sub-microsecond times are truncated", func(k *latchkey.Key) {

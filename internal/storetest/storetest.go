@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"SignIn", testSignIn},
 		{"Leaks", testLeaks},
 		{"Platform", testPlatform},
+		{"Budgets", testBudgets},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
