@@ -24,6 +24,9 @@ const (
 	// KeyDisabled refuses a suspended key (Key.DisabledAt); enabling it
 	// again lifts the refusal.
 	KeyDisabled VerifyCode = "key_disabled"
+	// UsageExceeded refuses a key whose credits are spent (Key.Credits);
+	// a refill or an edit of the credits lifts it.
+	UsageExceeded VerifyCode = "usage_exceeded"
 	// VerifyUnavailable means the store failed: the key is neither valid
 	// nor invalid, and callers are told to retry rather than treat a
 	// database outage as a bad key.
@@ -35,7 +38,7 @@ func (c VerifyCode) HTTPStatus() int {
 	switch c {
 	case InsufficientScope, WrongType, WrongEnvironment, IPNotAllowed, KeyDisabled:
 		return 403
-	case RateLimited:
+	case RateLimited, UsageExceeded:
 		return 429
 	case VerifyUnavailable:
 		return 503

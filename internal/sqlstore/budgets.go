@@ -94,9 +94,11 @@ func (s *Store) LeaseBudget(ctx context.Context, r latchkey.LeaseRequest) (latch
 			since                  time.Time
 			err                    error
 		)
-		if b.Name == latchkey.CreditsBudget {
+		// Credits exist only where set; a settle (Want 0) never makes a
+		// window's row.
+		if b.Name == latchkey.CreditsBudget || r.Want <= 0 {
 			err = tx.QueryRow(ctx, `SELECT remaining, leased, period_start, generation FROM key_budgets
-				WHERE key_id = ? AND name = ''`+s.lock("FOR UPDATE"), r.KeyID).Scan(&remaining, &leased, &since, &gen)
+				WHERE key_id = ? AND name = ?`+s.lock("FOR UPDATE"), r.KeyID, b.Name).Scan(&remaining, &leased, &since, &gen)
 		} else {
 			// A window's row is made on first use. The no-op update
 			// takes the row lock where a plain insert of an existing

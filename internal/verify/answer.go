@@ -57,15 +57,22 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 			// Sent empty when the key has none, so that a proxy copying
 			// it replaces whatever the client sent under that name.
 			h["X-Latchkey-External-Id"] = vals[5:6:6]
+			if res.Credits != nil || res.Limits != nil {
+				budgetHeaders(h, res)
+			}
 			w.WriteHeader(http.StatusOK)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
+		body := e.part(partBody)
 		if res.Stale {
-			io.WriteString(w, staleBodyPrefix+e.part(partBody)[len(bodyPrefix):])
+			body = staleBodyPrefix + body[len(bodyPrefix):]
+		}
+		if res.Credits != nil || res.Limits != nil {
+			w.Write(appendBudgets([]byte(body[:len(body)-1]), res))
 			return
 		}
-		io.WriteString(w, e.part(partBody))
+		io.WriteString(w, body)
 		return
 	}
 	i := codeIndex(res.Code)
@@ -84,8 +91,28 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 	case latchkey.RateLimited:
 		secs := strconv.FormatInt(retrySeconds(res.RetryAfter), 10)
 		h["Retry-After"] = []string{secs}
+		if res.Limits != nil {
+			budgetHeaders(h, res)
+		}
 		w.WriteHeader(status)
-		w.Write(failureRaw(res.Code, `{"retry_after_seconds":`+secs+`}`))
+		details := []byte(`{"retry_after_seconds":` + secs)
+		if n := len(res.Limits); n > 0 {
+			details = append(details, `,"ratelimit":`...)
+			details = appendBudget(details, &res.Limits[n-1])
+		}
+		w.Write(failureRaw(res.Code, string(append(details, '}'))))
+		return
+	case latchkey.UsageExceeded:
+		if res.Credits != nil {
+			budgetHeaders(h, res)
+		}
+		w.WriteHeader(status)
+		details := []byte(`{`)
+		if res.Credits != nil {
+			details = append(details, `"credits":`...)
+			details = appendBudget(details, res.Credits)
+		}
+		w.Write(failureRaw(res.Code, string(append(details, '}'))))
 		return
 	default:
 		if status == http.StatusUnauthorized {
@@ -139,6 +166,7 @@ var messages = [len(codes)]string{
 	"Verification is temporarily unavailable; retry shortly.",
 	"The API key may not be used from this address: it is bound to other networks.",
 	"The API key is disabled: it is refused until it is enabled again.",
+	"The API key has used all its credits.",
 }
 
 // failureBodies are the answers without per-request details, encoded once.

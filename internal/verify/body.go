@@ -5,88 +5,111 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/latchkey/latchkey"
 )
 
 // postRequest is the POST body. It is decoded by hand rather than with
-// encoding/json: the body has five known fields, and reflection would cost
+// encoding/json: the body has a few known fields, and reflection would cost
 // more than the whole decision (the ip field is the address of the key's
 // user, for keys bound to networks). Decoding is strict all the same: unknown or
 // repeated fields, wrong types and trailing data are refused.
 type postRequest struct {
 	key, typ, env, ip string
-	seen              uint8
+	// cost is credits.cost: 0 when absent (the default), CostNone for 0.
+	cost int64
+	seen uint16
 }
+
+// postLists are the body's lists. They are appended to the caller's
+// slices and returned, not stored through the postRequest, so that a
+// caller's stack arrays do not escape. limits stays nil when the body
+// names no rate limits (every limit applies) and is non-nil, maybe empty,
+// when it does.
+type postLists struct {
+	scopes []string
+	limits []LimitUse
+	tags   []string
+}
+
+// seenLimits is the bit of postRequest.seen for the ratelimits field.
+const seenLimits = 64
+
+// Bounds of a verification's tags: they are counted in usage.
+const (
+	maxTags   = 10
+	maxTagLen = 128
+)
 
 // parse decodes s and returns a message for the caller when it is not an
 // acceptable body. An empty body is an empty object, so a client may send
 // the key in a header only. Messages never quote the input: it may hold a key.
-//
-// The scopes are appended to scopes and returned, not stored through p, so
-// that a caller's stack array does not escape.
-func (p *postRequest) parse(s string, scopes []string) ([]string, string) {
+func (p *postRequest) parse(s string, l postLists) (postLists, string) {
 	d := decoder{s: s}
 	d.space()
 	if d.i == len(s) {
-		return scopes, ""
+		return l, ""
 	}
 	if !d.eat('{') {
-		return scopes, "request body must be a JSON object"
+		return l, "request body must be a JSON object"
 	}
 	d.space()
 	if d.eat('}') {
-		return scopes, d.end()
+		return l, d.end()
 	}
 	for {
 		name, ok := d.str()
 		if !ok {
-			return scopes, "request body is not valid JSON"
+			return l, "request body is not valid JSON"
 		}
 		d.space()
 		if !d.eat(':') {
-			return scopes, "request body is not valid JSON"
+			return l, "request body is not valid JSON"
 		}
 		d.space()
-		var bit uint8
+		var bit uint16
+		var msg string
 		switch name {
 		case "key":
 			bit = 1
-			if msg := d.optString(&p.key, "key must be a string"); msg != "" {
-				return scopes, msg
-			}
+			msg = d.optString(&p.key, "key must be a string")
 		case "type":
 			bit = 2
-			if msg := d.optString(&p.typ, "type must be a string"); msg != "" {
-				return scopes, msg
-			}
+			msg = d.optString(&p.typ, "type must be a string")
 		case "environment":
 			bit = 4
-			if msg := d.optString(&p.env, `environment must be "production" or "demo"`); msg != "" {
-				return scopes, msg
-			}
+			msg = d.optString(&p.env, `environment must be "production" or "demo"`)
 		case "ip":
 			bit = 16
-			if msg := d.optString(&p.ip, "ip must be an IPv4 or IPv6 address"); msg != "" {
-				return scopes, msg
-			}
+			msg = d.optString(&p.ip, "ip must be an IPv4 or IPv6 address")
 		case "scopes":
 			bit = 8
-			var msg string
-			if scopes, msg = d.scopes(scopes); msg != "" {
-				return scopes, msg
-			}
+			l.scopes, msg = d.strings(l.scopes, 0, "scopes must be an array of non-empty strings")
+		case "credits":
+			bit = 32
+			msg = d.credits(&p.cost)
+		case "ratelimits":
+			bit = seenLimits
+			l.limits, msg = d.limits(l.limits)
+		case "tags":
+			bit = 128
+			l.tags, msg = d.strings(l.tags, maxTags, "tags must be an array of at most 10 non-empty strings of at most 128 bytes")
 		default:
-			return scopes, "unknown field in request body: only key, scopes, type, environment and ip are accepted"
+			return l, "unknown field in request body: only key, scopes, type, environment, ip, credits, ratelimits and tags are accepted"
+		}
+		if msg != "" {
+			return l, msg
 		}
 		if p.seen&bit != 0 {
-			return scopes, "a field appears twice in the request body"
+			return l, "a field appears twice in the request body"
 		}
 		p.seen |= bit
 		d.space()
 		if d.eat('}') {
-			return scopes, d.end()
+			return l, d.end()
 		}
 		if !d.eat(',') {
-			return scopes, "request body is not valid JSON"
+			return l, "request body is not valid JSON"
 		}
 		d.space()
 	}
@@ -147,8 +170,9 @@ func (d *decoder) optString(dst *string, msg string) string {
 	return ""
 }
 
-func (d *decoder) scopes(dst []string) ([]string, string) {
-	const msg = "scopes must be an array of non-empty strings"
+// strings reads an array of non-empty strings (at most most of them, and
+// each at most maxTagLen bytes, when most > 0), or null.
+func (d *decoder) strings(dst []string, most int, msg string) ([]string, string) {
 	if d.null() {
 		return dst, ""
 	}
@@ -159,9 +183,9 @@ func (d *decoder) scopes(dst []string) ([]string, string) {
 	if d.eat(']') {
 		return dst, ""
 	}
-	for {
+	for n := 1; ; n++ {
 		s, ok := d.str()
-		if !ok || s == "" {
+		if !ok || s == "" || (most > 0 && (n > most || len(s) > maxTagLen)) {
 			return dst, msg
 		}
 		dst = append(dst, s)
@@ -174,6 +198,136 @@ func (d *decoder) scopes(dst []string) ([]string, string) {
 		}
 		d.space()
 	}
+}
+
+// credits reads {"cost": n} (or null): what the verification spends.
+func (d *decoder) credits(cost *int64) string {
+	const msg = `credits must be an object {"cost": n} with n a whole number from 0 to 1000000`
+	if d.null() {
+		return ""
+	}
+	if !d.eat('{') {
+		return msg
+	}
+	d.space()
+	if d.eat('}') {
+		return ""
+	}
+	name, ok := d.str()
+	d.space()
+	if !ok || name != "cost" || !d.eat(':') {
+		return msg
+	}
+	d.space()
+	n, ok := d.count()
+	d.space()
+	if !ok || !d.eat('}') {
+		return msg
+	}
+	if *cost = n; n == 0 {
+		*cost = CostNone
+	}
+	return ""
+}
+
+// limits reads [{"name": "...", "cost": n}, ...] (or null): the named
+// rate limits that apply, each with its cost (default 1).
+func (d *decoder) limits(dst []LimitUse) ([]LimitUse, string) {
+	const msg = `ratelimits must be an array of objects {"name": "...", "cost": n} with n a whole number from 0 to 1000000`
+	if d.null() {
+		return dst, ""
+	}
+	if !d.eat('[') {
+		return dst, msg
+	}
+	if dst == nil {
+		dst = []LimitUse{}
+	}
+	d.space()
+	if d.eat(']') {
+		return dst, ""
+	}
+	for {
+		if !d.eat('{') {
+			return dst, msg
+		}
+		var u LimitUse
+		var seen uint8
+		for {
+			d.space()
+			field, ok := d.str()
+			d.space()
+			if !ok || !d.eat(':') {
+				return dst, msg
+			}
+			d.space()
+			switch field {
+			case "name":
+				if seen&1 != 0 {
+					return dst, msg
+				}
+				seen |= 1
+				if u.Name, ok = d.str(); !ok || u.Name == "" {
+					return dst, msg
+				}
+			case "cost":
+				if seen&2 != 0 {
+					return dst, msg
+				}
+				seen |= 2
+				n, ok := d.count()
+				if !ok {
+					return dst, msg
+				}
+				if u.Cost = n; n == 0 {
+					u.Cost = CostNone
+				}
+			default:
+				return dst, msg
+			}
+			d.space()
+			if d.eat('}') {
+				break
+			}
+			if !d.eat(',') {
+				return dst, msg
+			}
+		}
+		if seen&1 == 0 || len(dst) >= 2*MaxRateLimitsPerRequest {
+			return dst, msg
+		}
+		dst = append(dst, u)
+		d.space()
+		if d.eat(']') {
+			return dst, ""
+		}
+		if !d.eat(',') {
+			return dst, msg
+		}
+		d.space()
+	}
+}
+
+// MaxRateLimitsPerRequest bounds the limits one verification may name
+// (a key has at most latchkey.MaxRateLimits; the rest is slack).
+const MaxRateLimitsPerRequest = 8
+
+// count reads a whole number from 0 to latchkey.MaxCost, written as JSON
+// writes integers (no sign, no leading zero, no fraction or exponent).
+func (d *decoder) count() (int64, bool) {
+	start := d.i
+	for d.i < len(d.s) && d.s[d.i] >= '0' && d.s[d.i] <= '9' {
+		d.i++
+	}
+	digits := d.s[start:d.i]
+	if digits == "" || len(digits) > 7 || (len(digits) > 1 && digits[0] == '0') {
+		return 0, false
+	}
+	if d.i < len(d.s) && (d.s[d.i] == '.' || d.s[d.i] == 'e' || d.s[d.i] == 'E') {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	return n, err == nil && n <= latchkey.MaxCost
 }
 
 // str reads a JSON string. Without escapes the result is a substring of the

@@ -25,12 +25,16 @@ func TestInsufficientScopeDetails(t *testing.T) {
 // the same way.
 func FuzzPostBody(f *testing.F) {
 	for _, s := range []string{``, `{}`, `{"key":"lk_prod_x","scopes":["a","b"],"type":"t","environment":"demo"}`,
-		`{"key":"\u00e9\ud83d\ude00\n"}`, `{"key":null,"scopes":null}`, `{"key":"a"} x`, `{"scopes":[1]}`, ` { "type" : "x" } `} {
+		`{"key":"\u00e9\ud83d\ude00\n"}`, `{"key":null,"scopes":null}`, `{"key":"a"} x`, `{"scopes":[1]}`, ` { "type" : "x" } `,
+		`{"key":"k","credits":{"cost":5},"ratelimits":[{"name":"burst","cost":2},{"name":"daily"}],"tags":["path=/v1/items","v=2"]}`,
+		`{"credits":{"cost":0},"ratelimits":[]}`, `{"credits":{"cost":-1}}`, `{"credits":{"cost":1.5}}`, `{"ratelimits":[{"cost":1}]}`,
+		`{"tags":["a","b","c","d","e","f","g","h","i","j","k"]}`, `{"ip":"192.0.2.1"}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		var p postRequest
-		scopes, msg := p.parse(s, nil)
+		lists, msg := p.parse(s, postLists{})
+		scopes := lists.scopes
 		if msg != "" || strings.TrimSpace(s) == "" {
 			return
 		}
@@ -39,6 +43,15 @@ func FuzzPostBody(f *testing.F) {
 			Scopes      *[]string `json:"scopes"`
 			Type        *string   `json:"type"`
 			Environment *string   `json:"environment"`
+			IP          *string   `json:"ip"`
+			Credits     *struct {
+				Cost *int64 `json:"cost"`
+			} `json:"credits"`
+			Ratelimits *[]struct {
+				Name string `json:"name"`
+				Cost *int64 `json:"cost"`
+			} `json:"ratelimits"`
+			Tags *[]string `json:"tags"`
 		}
 		dec := json.NewDecoder(bytes.NewReader([]byte(s)))
 		dec.DisallowUnknownFields()
@@ -55,8 +68,39 @@ func FuzzPostBody(f *testing.F) {
 		if want.Scopes != nil {
 			ws = *want.Scopes
 		}
-		if p.key != deref(want.Key) || p.typ != deref(want.Type) || p.env != deref(want.Environment) || !slices.Equal(scopes, ws) {
-			t.Fatalf("%q: got %q %q %q %q, want %+v", s, p.key, p.typ, p.env, scopes, want)
+		if p.key != deref(want.Key) || p.typ != deref(want.Type) || p.env != deref(want.Environment) || p.ip != deref(want.IP) || !slices.Equal(scopes, ws) {
+			t.Fatalf("%q: got %q %q %q %q %q, want %+v", s, p.key, p.typ, p.env, p.ip, scopes, want)
+		}
+		wantCost := int64(0)
+		if want.Credits != nil && want.Credits.Cost != nil {
+			if wantCost = *want.Credits.Cost; wantCost == 0 {
+				wantCost = CostNone
+			}
+		}
+		if p.cost != wantCost {
+			t.Fatalf("%q: cost %d, want %d", s, p.cost, wantCost)
+		}
+		var wl []LimitUse
+		if want.Ratelimits != nil {
+			for _, r := range *want.Ratelimits {
+				u := LimitUse{Name: r.Name}
+				if r.Cost != nil {
+					if u.Cost = *r.Cost; u.Cost == 0 {
+						u.Cost = CostNone
+					}
+				}
+				wl = append(wl, u)
+			}
+		}
+		if !slices.Equal(lists.limits, wl) {
+			t.Fatalf("%q: limits %v, want %v", s, lists.limits, wl)
+		}
+		var wt []string
+		if want.Tags != nil {
+			wt = *want.Tags
+		}
+		if !slices.Equal(lists.tags, wt) {
+			t.Fatalf("%q: tags %v, want %v", s, lists.tags, wt)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -25,7 +26,12 @@ type entry struct {
 	ratePeriod  int64 // nanoseconds; 0 when the key has no rate limit
 	fetched     int64 // UnixNano of the store read, for Config.MaxAge
 	rateLimit   int32
-	hasPrev     bool
+	// The credits' refill rule (see creditBudget); credits is set when
+	// the key has credits at all.
+	creditAmount   int64
+	creditInterval uint8 // 0 none, 1 daily, 2 monthly
+	credits        bool
+	hasPrev        bool
 	revoked     bool
 	disabled    bool
 	ownerActive bool
@@ -43,6 +49,7 @@ const (
 	partType             // key type
 	partScopes           // scopes joined by single spaces
 	partExternal         // the product's id for the key's customer
+	partLimits           // the named rate limits, limitEntry bytes each (see appendLimit)
 	partAllow            // the allowlist, allowEntry bytes per prefix (see appendAllow)
 	numParts
 )
@@ -127,6 +134,10 @@ func newEntry(k *latchkey.Key) (entry, error) {
 	e.ends[partScopes] = uint32(b.Len())
 	b.WriteString(k.ExternalID)
 	e.ends[partExternal] = uint32(b.Len())
+	for _, l := range k.RateLimits {
+		appendLimit(&b, l)
+	}
+	e.ends[partLimits] = uint32(b.Len())
 	for _, p := range prefixes {
 		appendAllow(&b, p)
 	}
@@ -139,6 +150,13 @@ func newEntry(k *latchkey.Key) (entry, error) {
 		e.hasPrev, e.prev = true, *k.PreviousHash
 		if k.PreviousExpiresAt != nil {
 			e.prevExpires = unixNano(*k.PreviousExpiresAt)
+		}
+	}
+	if c := k.Credits; c != nil {
+		e.credits = true
+		if c.Refill != nil {
+			e.creditAmount = c.Refill.Amount
+			e.creditInterval = map[latchkey.RefillInterval]uint8{latchkey.RefillDaily: 1, latchkey.RefillMonthly: 2}[c.Refill.Interval]
 		}
 	}
 	if k.RateLimit != nil && k.RateLimit.Limit > 0 && k.RateLimit.Period > 0 {
@@ -215,4 +233,60 @@ func prefixHolds(p string, a *[16]byte, bits int) bool {
 	}
 	mask := byte(0xff) << (8 - bits)
 	return p[i]&mask == a[i]&mask
+}
+
+// budgeted reports whether verifications of the key spend from budgets
+// leased from the store (credits or named limits).
+func (e *entry) budgeted() bool { return e.credits || e.ends[partLimits] != e.ends[partLimits-1] }
+
+// creditBudget is the lease rule of the key's credits.
+func (e *entry) creditBudget() latchkey.Budget {
+	b := latchkey.Budget{Name: latchkey.CreditsBudget, Amount: e.creditAmount}
+	switch e.creditInterval {
+	case 1:
+		b.Interval = latchkey.RefillDaily
+	case 2:
+		b.Interval = latchkey.RefillMonthly
+	}
+	return b
+}
+
+// appendLimit encodes a named limit in entry.data: the name's length in
+// one byte, the name, then the limit and the window in nanoseconds as
+// 8 bytes each (big-endian). Names are at most 32 bytes (ValidLimitName).
+func appendLimit(b *strings.Builder, l latchkey.NamedLimit) {
+	if len(l.Name) > 255 {
+		return // never valid (ValidLimitName); not worth a failed lookup
+	}
+	b.WriteByte(byte(len(l.Name)))
+	b.WriteString(l.Name)
+	var n [16]byte
+	binary.BigEndian.PutUint64(n[:8], uint64(l.Limit))
+	binary.BigEndian.PutUint64(n[8:], uint64(l.Duration))
+	b.Write(n[:])
+}
+
+// nextLimit decodes the first limit of list (part partLimits) and returns
+// the rest; ok is false at the end.
+func nextLimit(list string) (b latchkey.Budget, rest string, ok bool) {
+	if list == "" {
+		return b, "", false
+	}
+	n := int(list[0])
+	if len(list) < 1+n+16 {
+		return b, "", false
+	}
+	b.Name = list[1 : 1+n]
+	b.Amount = int64(be64(list[1+n:]))
+	b.Every = time.Duration(be64(list[9+n:]))
+	return b, list[17+n:], true
+}
+
+// be64 reads 8 big-endian bytes of s without converting it to a slice.
+func be64(s string) uint64 {
+	var v uint64
+	for i := range 8 {
+		v = v<<8 | uint64(s[i])
+	}
+	return v
 }

@@ -38,8 +38,10 @@ func (v *Verifier) PostHandler() http.Handler {
 			return
 		}
 		var scratch [8]string
+		var limitScratch [MaxRateLimitsPerRequest]LimitUse
+		var tagScratch [maxTags]string
 		var req postRequest
-		scopes, msg := req.parse(s, scratch[:0])
+		lists, msg := req.parse(s, postLists{scopes: scratch[:0], limits: limitScratch[:0], tags: tagScratch[:0]})
 		if msg != "" {
 			writeBadRequest(w, http.StatusBadRequest, latchkey.EINVALID, msg)
 			return
@@ -69,7 +71,11 @@ func (v *Verifier) PostHandler() http.Handler {
 				return
 			}
 		}
-		check := Request{Scopes: scopes, Type: req.typ, Environment: env, KeyID: keyID, Addr: addr}
+		if req.seen&seenLimits == 0 {
+			lists.limits = nil // every limit of the key applies
+		}
+		check := Request{Scopes: lists.scopes, Type: req.typ, Environment: env, KeyID: keyID, Addr: addr,
+			Cost: req.cost, Limits: lists.limits, Tags: lists.tags}
 		var res Result
 		if !ok {
 			res.Code = latchkey.KeyMalformed
@@ -89,9 +95,12 @@ func (v *Verifier) PostHandler() http.Handler {
 func (v *Verifier) ForwardAuthHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var scratch [8]string
+		var limitScratch [MaxRateLimitsPerRequest]LimitUse
+		var tagScratch [maxTags]string
 		var check Request
-		var msg string
-		if check.Scopes, msg = parseQuery(r.URL.RawQuery, scratch[:0], &check); msg != "" {
+		lists, msg := parseQuery(r.URL.RawQuery, postLists{scopes: scratch[:0], limits: limitScratch[:0], tags: tagScratch[:0]}, &check)
+		check.Scopes, check.Limits, check.Tags = lists.scopes, lists.limits, lists.tags
+		if msg != "" {
 			if nginxMode(r.URL.RawQuery) {
 				answerNginx(w, func(w http.ResponseWriter) { writeBadRequest(w, http.StatusBadRequest, latchkey.EINVALID, msg) })
 				return
@@ -175,11 +184,14 @@ func presented(h http.Header) (tok, keyID string, ok bool) {
 	return "", "", false
 }
 
-// parseQuery reads ?scope=a&scope=b (or scope=a,b), ?type= and
-// ?environment=; other parameters are ignored, since proxies add their own.
-// The scopes are appended to scopes and returned rather than stored in req,
-// so that a caller's stack array does not escape.
-func parseQuery(q string, scopes []string, req *Request) ([]string, string) {
+// parseQuery reads ?scope=a&scope=b (or scope=a,b), ?type=, ?environment=,
+// ?cost= (credits), ?ratelimit=name or name:cost (repeated; any of them
+// means only the named limits apply) and ?tag=; other parameters are
+// ignored, since proxies add their own. The lists are appended to l and
+// returned rather than stored in req, so that a caller's stack arrays do
+// not escape; l.limits comes back nil when no ratelimit parameter is given.
+func parseQuery(q string, l postLists, req *Request) (postLists, string) {
+	named := false
 	for q != "" {
 		var kv string
 		kv, q, _ = strings.Cut(q, "&")
@@ -187,7 +199,7 @@ func parseQuery(q string, scopes []string, req *Request) ([]string, string) {
 		if strings.ContainsAny(val, "%+") {
 			var err error
 			if val, err = urlUnescape(val); err != nil {
-				return scopes, "the query string is not valid"
+				return l, "the query string is not valid"
 			}
 		}
 		switch k {
@@ -196,22 +208,64 @@ func parseQuery(q string, scopes []string, req *Request) ([]string, string) {
 				var s string
 				s, val, _ = strings.Cut(val, ",")
 				if s = strings.TrimSpace(s); s != "" {
-					scopes = append(scopes, s)
+					l.scopes = append(l.scopes, s)
 				}
 			}
 		case "type":
 			req.Type = val
 		case "environment":
 			if req.Environment = latchkey.Environment(val); val != "" && !req.Environment.Valid() {
-				return scopes, `environment must be "production" or "demo"`
+				return l, `environment must be "production" or "demo"`
 			}
+		case "cost":
+			n, ok := queryCount(val)
+			if !ok {
+				return l, "cost must be a whole number from 0 to 1000000"
+			}
+			req.Cost = n
+		case "ratelimit":
+			named = true
+			name, c, hasCost := strings.Cut(val, ":")
+			u := LimitUse{Name: name}
+			if hasCost {
+				n, ok := queryCount(c)
+				if !ok {
+					return l, "ratelimit must be a name, or name:cost with cost a whole number from 0 to 1000000"
+				}
+				u.Cost = n
+			}
+			if name == "" || len(l.limits) >= MaxRateLimitsPerRequest {
+				return l, "ratelimit must be a name, or name:cost, at most 8 times"
+			}
+			l.limits = append(l.limits, u)
+		case "tag":
+			if val == "" || len(val) > maxTagLen || len(l.tags) >= maxTags {
+				return l, "tag must be a non-empty string of at most 128 bytes, at most 10 times"
+			}
+			l.tags = append(l.tags, val)
 		case "mode":
 			// nginx (see nginx.go) or the default; a typo must not
 			// silently give answers nginx turns into 500s.
 			if val != "" && val != "nginx" {
-				return scopes, `mode must be "nginx" or absent`
+				return l, `mode must be "nginx" or absent`
 			}
 		}
 	}
-	return scopes, ""
+	if !named {
+		l.limits = nil
+	}
+	return l, ""
+}
+
+// queryCount reads a cost from the query: 0 spends nothing (CostNone).
+func queryCount(s string) (int64, bool) {
+	d := decoder{s: s}
+	n, ok := d.count()
+	if !ok || d.i != len(s) {
+		return 0, false
+	}
+	if n == 0 {
+		return CostNone, true
+	}
+	return n, true
 }

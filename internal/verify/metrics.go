@@ -14,7 +14,7 @@ import (
 var codes = [...]latchkey.VerifyCode{"", latchkey.KeyMissing, latchkey.KeyMalformed,
 	latchkey.KeyInvalid, latchkey.KeyExpired, latchkey.KeyRevoked, latchkey.OwnerDeprovisioned,
 	latchkey.InsufficientScope, latchkey.WrongType, latchkey.WrongEnvironment,
-	latchkey.RateLimited, Unavailable, latchkey.IPNotAllowed, latchkey.KeyDisabled}
+	latchkey.RateLimited, Unavailable, latchkey.IPNotAllowed, latchkey.KeyDisabled, latchkey.UsageExceeded}
 
 // codeIndex is a switch rather than a map so the hot path hashes nothing.
 func codeIndex(c latchkey.VerifyCode) int {
@@ -45,6 +45,8 @@ func codeIndex(c latchkey.VerifyCode) int {
 		return 12
 	case latchkey.KeyDisabled:
 		return 13
+	case latchkey.UsageExceeded:
+		return 14
 	}
 	return 11
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -119,7 +120,8 @@ func (v *Verifier) Flush(ctx context.Context) error {
 }
 
 // Run flushes usage every FlushEvery until ctx is done, then once more with
-// a fresh deadline so that a shutdown does not drop the last counts.
+// a fresh deadline so that a shutdown does not drop the last counts, and
+// gives back the credits and rate-limit units leased and not spent.
 func (v *Verifier) Run(ctx context.Context) error {
 	t := time.NewTicker(v.flushEvery)
 	defer t.Stop()
@@ -128,7 +130,7 @@ func (v *Verifier) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			return v.Flush(fctx)
+			return errors.Join(v.Flush(fctx), v.SettleLeases(fctx))
 		case <-t.C:
 			if err := v.Flush(ctx); err != nil && ctx.Err() == nil {
 				v.log.WarnContext(ctx, "verify: usage flush failed; will retry", "err", err)

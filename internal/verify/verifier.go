@@ -67,6 +67,10 @@ type Config struct {
 	// accepts (the catalog's Verifiable); by default every type but scim
 	// and management, whose keys open latchkey itself.
 	Verifiable func(keyType string) bool
+	// Leases grants blocks of keys' credits and named rate limits; by
+	// default Store, when it is a latchkey.LeaseStore. Without one, a
+	// verification of a key with credits or named limits is unavailable.
+	Leases latchkey.LeaseStore
 	// ServeStale, when positive, keeps accepting a key the store cannot
 	// be asked about (it is unreachable or too slow) if the store last
 	// answered for it at most ServeStale ago and that answer still passes
@@ -89,6 +93,38 @@ type Request struct {
 	// Addr is the address of the key's user, checked against the key's
 	// allowlist; the zero Addr (unknown) passes only keys without one.
 	Addr netip.Addr
+	// Cost is what the verification spends of the key's credits: 0
+	// means the default, 1; CostNone spends nothing.
+	Cost int64
+	// Limits names the key's named rate limits that apply, each with
+	// its cost; nil applies every limit of the key at cost 1. A name the
+	// key has no limit for is ignored: keys of different plans carry
+	// different limits.
+	Limits []LimitUse
+	// Tags are the caller's labels of the verification ("key=value",
+	// such as the endpoint or the client's version), counted in usage.
+	Tags []string
+}
+
+// CostNone is a Cost that spends nothing.
+const CostNone = -1
+
+// LimitUse is a named rate limit a verification applies, and its cost
+// (0: 1, or CostNone).
+type LimitUse struct {
+	Name string
+	Cost int64
+}
+
+// cost turns a requested cost into units.
+func cost(c int64) int64 {
+	switch {
+	case c == 0:
+		return 1
+	case c < 0:
+		return 0
+	}
+	return c
 }
 
 // Result is a decision. Code is "" when the key is valid.
@@ -100,11 +136,33 @@ type Result struct {
 	Missing []string
 	// RetryAfter is when a rate-limited key may try again.
 	RetryAfter time.Duration
+	// Credits is set when the key has credits: what is left of them
+	// after this verification (an upper bound while instances hold
+	// leases), and when they refill.
+	Credits *BudgetState
+	// Limits are the named rate limits the verification applied, in
+	// the key's order; the refused one is last.
+	Limits []BudgetState
+	// at is the decision's time (UnixNano), for the reset headers.
+	at int64
 	// Stale is set when the decision rests on the store's last answer for
 	// the key because the store could not be reached (Config.ServeStale).
 	Stale bool
 	// Err is the store's error when Code is Unavailable.
 	Err error
+}
+
+// BudgetState is what a verification left of a budget.
+type BudgetState struct {
+	Name  string // the limit's name; "" for credits
+	Limit int64  // the limit per window; 0 for credits
+	// Remaining is an upper bound while other instances hold leases;
+	// -1 when unknown (the budget was removed meanwhile).
+	Remaining int64
+	// Reset is when the budget refills (the window ends); zero if never.
+	Reset time.Time
+	// Exceeded marks the budget that refused the verification.
+	Exceeded bool
 }
 
 // Valid reports whether the key passed every check.
@@ -160,6 +218,7 @@ type Verifier struct {
 	untrusted atomic.Bool
 	cache     *cache
 	limits    limiters
+	leases    leases
 	usage     usageBook
 	flushMu   sync.Mutex
 	metrics   metrics
@@ -201,6 +260,11 @@ func New(cfg Config) *Verifier {
 	}
 	v.cache = newCache(size, neg)
 	v.limits.init(max(size, 1024))
+	ls := cfg.Leases
+	if ls == nil {
+		ls, _ = cfg.Store.(latchkey.LeaseStore)
+	}
+	v.leases.init(ls, v.now, max(size, 1024))
 	v.usage.init()
 	v.metrics.init(cfg.Registerer, v.cache)
 	v.stale.init(cfg.Registerer)
@@ -210,7 +274,10 @@ func New(cfg Config) *Verifier {
 // InvalidateKey drops a key from the cache. The management layer calls it
 // before answering any call that changes the key (revoke, reset, update,
 // delete), so the next verification reads the store.
-func (v *Verifier) InvalidateKey(keyID string) { v.cache.invalidateKey(keyID) }
+func (v *Verifier) InvalidateKey(keyID string) {
+	v.cache.invalidateKey(keyID)
+	v.leases.invalidate(keyID)
+}
 
 // InvalidateOwner drops every personal key of a member, when the member is
 // deprovisioned, reactivated or removed.
@@ -220,7 +287,10 @@ func (v *Verifier) InvalidateOwner(workspaceID, userID string) {
 
 // InvalidateAll empties the cache, for changes too broad to track, such as a
 // lost invalidation channel between instances.
-func (v *Verifier) InvalidateAll() { v.cache.invalidateAll() }
+func (v *Verifier) InvalidateAll() {
+	v.cache.invalidateAll()
+	v.leases.invalidateAll()
+}
 
 // SetTrusted tells the verifier whether it hears every invalidation. While
 // it does not (false), every lookup reads the store and nothing is cached;
@@ -342,6 +412,10 @@ func (v *Verifier) check(ctx context.Context, tok string, req *Request, r *Resul
 				if wait, ok := v.limits.allow(e, now); !ok {
 					r.Code, r.RetryAfter = latchkey.RateLimited, wait
 				}
+			}
+			if r.Code == "" && e.budgeted() {
+				r.at = now.UnixNano()
+				v.spendBudgets(ctx, e, req, now, r)
 			}
 		}
 	}
