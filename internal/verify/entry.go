@@ -32,12 +32,12 @@ type entry struct {
 	creditInterval uint8 // 0 none, 1 daily, 2 monthly
 	credits        bool
 	hasPrev        bool
-	revoked     bool
-	disabled    bool
-	ownerActive bool
-	demo        bool
-	verifiable  bool // the type is accepted when the request names none
-	bound       bool // the key has an allowlist (partAllow is not empty)
+	revoked        bool
+	disabled       bool
+	ownerActive    bool
+	demo           bool
+	verifiable     bool // the type is accepted when the request names none
+	bound          bool // the key has an allowlist (partAllow is not empty)
 }
 
 // Parts of entry.data, in order.
