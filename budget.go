@@ -49,6 +49,30 @@ const (
 	MaxCost       = 1_000_000
 )
 
+// CreditsInput is credits as a person sets them: Remaining defaults to
+// the refill's amount.
+type CreditsInput struct {
+	Remaining *int64  `json:"remaining"`
+	Refill    *Refill `json:"refill"`
+}
+
+// Credits checks the input and returns the credits it sets at now.
+func (in *CreditsInput) Credits(now time.Time) (*Credits, error) {
+	c := &Credits{Refill: in.Refill, RefilledAt: now.UTC()}
+	switch {
+	case in.Remaining != nil:
+		c.Remaining = *in.Remaining
+	case in.Refill != nil:
+		c.Remaining = in.Refill.Amount
+	default:
+		return nil, Errorf(EINVALID, "credits need remaining, a refill, or both").WithDetail("field", "credits.remaining")
+	}
+	if err := ValidateCredits(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // ValidateCredits checks credits set through the API; nil means unlimited.
 func ValidateCredits(c *Credits) error {
 	if c == nil {

@@ -43,6 +43,9 @@ type KeyPower struct {
 	Scopes    []string
 	Settings  map[string]any
 	RateLimit *RateLimit // nil: unlimited
+	// Credits and RateLimits are the key's budgets (nil: unlimited).
+	Credits    *Credits
+	RateLimits []NamedLimit
 	// AllowedIPs are the networks the key works from (nil: anywhere).
 	AllowedIPs []string
 	// Role bounds what the key can do: a management key acts with its
@@ -53,7 +56,8 @@ type KeyPower struct {
 
 // PowerOf returns the power of k, whose creator now holds creatorRole.
 func PowerOf(k *Key, creatorRole Role) KeyPower {
-	kp := KeyPower{Type: k.Type, Owner: k.Owner, Scopes: k.Scopes, Settings: k.Settings, RateLimit: k.RateLimit, AllowedIPs: k.AllowedIPs}
+	kp := KeyPower{Type: k.Type, Owner: k.Owner, Scopes: k.Scopes, Settings: k.Settings, RateLimit: k.RateLimit, AllowedIPs: k.AllowedIPs,
+		Credits: k.Credits, RateLimits: k.RateLimits}
 	switch k.Type {
 	case TypeManagement:
 		kp.Role = creatorRole
@@ -91,6 +95,9 @@ func (a KeyPower) Within(b KeyPower) bool {
 		}
 		return false
 	}
+	if !creditsWithin(a.Credits, b.Credits) || !limitsWithin(a.RateLimits, b.RateLimits) {
+		return false
+	}
 	switch {
 	case a.RateLimit == nil:
 		return b.RateLimit == nil
@@ -98,6 +105,47 @@ func (a KeyPower) Within(b KeyPower) bool {
 		return true
 	}
 	return a.RateLimit.Limit <= b.RateLimit.Limit && a.RateLimit.Period >= b.RateLimit.Period
+}
+
+// creditsWithin: credits that are unchanged, or no more than b's with a
+// refill no larger or more frequent, open nothing new; removing them (a
+// nil a) does.
+func creditsWithin(a, b *Credits) bool {
+	switch {
+	case b == nil:
+		return true
+	case a == nil:
+		return false
+	case *a == *b:
+		return true
+	case a.Remaining > b.Remaining:
+		return false
+	case a.Refill == nil:
+		return true
+	case b.Refill == nil:
+		return false
+	}
+	// Judged per day, the new rule at its most generous (a month of 28
+	// days) against the old one at its least (31 days).
+	perDay := func(r *Refill, days float64) float64 {
+		if r.Interval == RefillDaily {
+			return float64(r.Amount)
+		}
+		return float64(r.Amount) / days
+	}
+	return perDay(a.Refill, 28) <= perDay(b.Refill, 31)
+}
+
+// limitsWithin: every named limit of b stays in a, no looser (a limit no
+// higher over a window no shorter); limits a adds only narrow.
+func limitsWithin(a, b []NamedLimit) bool {
+	for _, old := range b {
+		i := slices.IndexFunc(a, func(l NamedLimit) bool { return l.Name == old.Name })
+		if i < 0 || a[i].Limit > old.Limit || a[i].Duration < old.Duration {
+			return false
+		}
+	}
+	return true
 }
 
 // RoleRank orders roles: owner 4, super admin 3, admin 2, member 1, none 0.

@@ -113,3 +113,38 @@ func TestCatalogVerifiable(t *testing.T) {
 		t.Error("a catalog making scim verifiable: got nil, want an error")
 	}
 }
+
+func TestBudgetsWithin(t *testing.T) {
+	daily := func(n int64) *Refill { return &Refill{Interval: RefillDaily, Amount: n} }
+	monthly := func(n int64) *Refill { return &Refill{Interval: RefillMonthly, Amount: n} }
+	c := func(n int64, r *Refill) *Credits { return &Credits{Remaining: n, Refill: r} }
+	lim := func(name string, n int64, d time.Duration) NamedLimit {
+		return NamedLimit{Name: name, Limit: n, Duration: Duration(d)}
+	}
+	tests := []struct {
+		name       string
+		after, was KeyPower
+		within     bool
+	}{
+		{"credits added", KeyPower{Credits: c(10, nil)}, KeyPower{}, true},
+		{"credits removed", KeyPower{}, KeyPower{Credits: c(10, nil)}, false},
+		{"credits lowered", KeyPower{Credits: c(5, nil)}, KeyPower{Credits: c(10, nil)}, true},
+		{"credits raised", KeyPower{Credits: c(11, nil)}, KeyPower{Credits: c(10, nil)}, false},
+		{"refill added", KeyPower{Credits: c(10, daily(1))}, KeyPower{Credits: c(10, nil)}, false},
+		{"refill removed", KeyPower{Credits: c(10, nil)}, KeyPower{Credits: c(10, daily(1))}, true},
+		{"refill lowered", KeyPower{Credits: c(10, daily(5))}, KeyPower{Credits: c(10, daily(6))}, true},
+		{"monthly to a daily that gives more in a long month", KeyPower{Credits: c(10, daily(110))}, KeyPower{Credits: c(10, monthly(3100))}, false},
+		{"daily to a monthly that gives less in a short month", KeyPower{Credits: c(10, monthly(2800))}, KeyPower{Credits: c(10, daily(100))}, true},
+		{"limit added", KeyPower{RateLimits: []NamedLimit{lim("a", 5, time.Minute)}}, KeyPower{}, true},
+		{"limit removed", KeyPower{}, KeyPower{RateLimits: []NamedLimit{lim("a", 5, time.Minute)}}, false},
+		{"limit raised", KeyPower{RateLimits: []NamedLimit{lim("a", 6, time.Minute)}}, KeyPower{RateLimits: []NamedLimit{lim("a", 5, time.Minute)}}, false},
+		{"window shortened", KeyPower{RateLimits: []NamedLimit{lim("a", 5, time.Second)}}, KeyPower{RateLimits: []NamedLimit{lim("a", 5, time.Minute)}}, false},
+		{"limit renamed", KeyPower{RateLimits: []NamedLimit{lim("b", 5, time.Minute)}}, KeyPower{RateLimits: []NamedLimit{lim("a", 5, time.Minute)}}, false},
+		{"limit tightened", KeyPower{RateLimits: []NamedLimit{lim("a", 4, time.Hour)}}, KeyPower{RateLimits: []NamedLimit{lim("a", 5, time.Minute)}}, true},
+	}
+	for _, tt := range tests {
+		if got := tt.after.Within(tt.was); got != tt.within {
+			t.Errorf("%s: Within = %v, want %v", tt.name, got, tt.within)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type pgCluster struct {
 	ws        string
 	email, pw string
 	mains     []*Main
+	stops     []func()
 }
 
 func startCluster(t *testing.T, n int, cfg func(*Config)) *pgCluster {
@@ -67,15 +69,26 @@ func (c *pgCluster) start(t *testing.T, mod func(*Config)) *Main {
 	}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
 		m.Close()
 	})
+	t.Cleanup(stop)
 	c.mains = append(c.mains, m)
+	c.stops = append(c.stops, stop)
 	return m
+}
+
+// stopAll shuts every instance down as SIGTERM does (draining, flushing,
+// settling leases) and waits for them.
+func (c *pgCluster) stopAll() {
+	for _, stop := range c.stops {
+		stop()
+	}
+	c.mains, c.stops = nil, nil
 }
 
 func (c *pgCluster) login(t *testing.T, m *Main) *http.Client {

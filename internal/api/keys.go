@@ -43,6 +43,12 @@ func view(k *latchkey.Key, now time.Time, notice time.Duration) keyView {
 	if k.Settings == nil {
 		k.Settings = map[string]any{}
 	}
+	if k.Credits != nil && k.Credits.Refill != nil {
+		// A refill is due since the store last counted: show it.
+		c := *k.Credits
+		c.Remaining = c.EffectiveAt(now)
+		k.Credits = &c
+	}
 	return keyView{Key: k, Status: k.Status(now, notice)}
 }
 
@@ -144,11 +150,13 @@ func (a *API) getKey(w http.ResponseWriter, r *http.Request, p latchkey.Principa
 	a.keyAnswer(w, r, http.StatusOK, ws, k, "")
 }
 
-// patchRequest is UpdateKey as it arrives: rate_limit raw, so that an
-// explicit null (remove the limit) differs from absence.
+// patchRequest is UpdateKey as it arrives: rate_limit and credits raw, so
+// that an explicit null (remove the limit, make the key unlimited)
+// differs from absence.
 type patchRequest struct {
 	manage.UpdateKey
 	RateLimit json.RawMessage `json:"rate_limit"`
+	Credits   json.RawMessage `json:"credits"`
 }
 
 func (a *API) patchKey(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
@@ -169,6 +177,18 @@ func (a *API) patchKey(w http.ResponseWriter, r *http.Request, p latchkey.Princi
 			return
 		}
 		up.RateLimit = &rl
+	}
+	switch raw := bytes.TrimSpace(in.Credits); {
+	case len(raw) == 0:
+	case bytes.Equal(raw, []byte("null")):
+		up.ClearCredits = true
+	default:
+		var c latchkey.CreditsInput
+		if err := Decode(bytes.NewReader(raw), &c, false); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		up.Credits = &c
 	}
 	k, err := a.svc.UpdateKey(r.Context(), p, ws, r.PathValue("id"), up)
 	if err != nil {

@@ -33,6 +33,10 @@ type CreateKey struct {
 	// object, both returned by verification.
 	ExternalID string          `json:"external_id"`
 	Meta       json.RawMessage `json:"meta"`
+	// Credits make every verification spend from a balance (absent:
+	// unlimited); RateLimits are limits held across every instance.
+	Credits    *latchkey.CreditsInput `json:"credits"`
+	RateLimits []latchkey.NamedLimit  `json:"ratelimits"`
 }
 
 // CreateKey creates a key in ws and returns it with its secret, which is
@@ -71,6 +75,7 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 		latchkey.ValidateCallbackURL(in.CallbackURL),
 		latchkey.ValidateRateLimit(in.RateLimit),
 		latchkey.ValidateKeyExternalID(in.ExternalID),
+		latchkey.ValidateRateLimits(in.RateLimits),
 	); err != nil {
 		return nil, "", err
 	}
@@ -105,11 +110,18 @@ func (s *Service) CreateKey(ctx context.Context, p latchkey.Principal, ws string
 	if err != nil {
 		return nil, "", err
 	}
+	var credits *latchkey.Credits
+	if in.Credits != nil {
+		if credits, err = in.Credits.Credits(now); err != nil {
+			return nil, "", err
+		}
+	}
 	k := &latchkey.Key{
 		ID: s.ids.New(id.Key), WorkspaceID: ws, Name: in.Name, Description: in.Description,
 		Type: kt.Name, Environment: in.Environment, Owner: owner, Scopes: scopes, Settings: settings,
 		CallbackURL: in.CallbackURL, RateLimit: in.RateLimit, CreatedBy: p.UserID, CreatedAt: now,
 		ExpiresAt: expires, OwnerActive: true, AllowedIPs: allowed, ExternalID: in.ExternalID, Meta: meta,
+		Credits: credits, RateLimits: in.RateLimits,
 	}
 	if err := latchkey.AuthorizeKey(p, w.Settings, latchkey.KeyChange{Op: latchkey.OpMake, Type: kt, After: k}); err != nil {
 		return nil, "", err

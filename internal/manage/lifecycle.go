@@ -31,6 +31,13 @@ type UpdateKey struct {
 	ExternalID *string `json:"external_id"`
 	// Meta replaces the key's metadata; {} or null removes it.
 	Meta json.RawMessage `json:"meta"`
+	// Credits sets the key's credits again, voiding what instances
+	// leased; ClearCredits makes the key unlimited.
+	Credits      *latchkey.CreditsInput `json:"credits"`
+	ClearCredits bool                   `json:"-"`
+	// RateLimits replaces the key's named limits; [] removes them. A
+	// change starts every window afresh.
+	RateLimits *[]latchkey.NamedLimit `json:"ratelimits"`
 }
 
 // UpdateKey edits a key's name, description, callback URL, scopes, settings,
@@ -137,6 +144,24 @@ func (s *Service) UpdateKey(ctx context.Context, p latchkey.Principal, ws, keyID
 			}
 			if !bytes.Equal(meta, k.Meta) {
 				k.Meta, changed = meta, append(changed, "meta")
+			}
+		}
+		switch {
+		case in.ClearCredits && k.Credits != nil:
+			k.Credits, changed = nil, append(changed, "credits")
+		case in.Credits != nil:
+			c, err := in.Credits.Credits(s.Now())
+			if err != nil {
+				return nil, err
+			}
+			k.Credits, changed = c, append(changed, "credits")
+		}
+		if in.RateLimits != nil {
+			if err := latchkey.ValidateRateLimits(*in.RateLimits); err != nil {
+				return nil, err
+			}
+			if !slices.Equal(*in.RateLimits, k.RateLimits) {
+				k.RateLimits, changed = *in.RateLimits, append(changed, "ratelimits")
 			}
 		}
 		if len(changed) == 0 {

@@ -55,7 +55,7 @@ type block struct {
 // demand, never more than maxLease; the store also caps it at an eighth
 // of what is left.
 const (
-	leaseAhead = 500 * time.Millisecond
+	leaseAhead = 200 * time.Millisecond
 	maxLease   = 1 << 20
 	dryRecheck = time.Second
 )
