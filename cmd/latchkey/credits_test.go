@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey/internal/api/apitest"
 )
 
 // hammer sends n verifications per worker, round robin over urls, and
@@ -216,7 +218,7 @@ func TestCreditsRefillOnEveryInstance(t *testing.T) {
 		t.Fatalf("before midnight: %v, want 10 passed and 10 usage_exceeded", n)
 	}
 	r := send(t, http.DefaultClient, "POST", c.mains[1].URL()+"/v1/keys/verify", map[string]any{"key": secret})
-	if r.status != 429 || acctStr(r.body, "error", "details", "credits", "reset") != "2031-02-01T00:00:00Z" {
+	if r.status != 429 || acctStr(r.body, "error", "details", "credits", "reset") != "2031-02-01T00:00:00Z" || r.header.Get("Retry-After") != "3600" {
 		t.Fatalf("spent: %d %s, want 429 with the refill time", r.status, r.raw)
 	}
 	clock.Add(int64(time.Hour))
@@ -229,7 +231,10 @@ func TestCreditsRefillOnEveryInstance(t *testing.T) {
 // limits; refuse what is malformed; and refuse a member widening them.
 func TestBudgetsThroughTheAPI(t *testing.T) {
 	s := startServer(t)
-	hc := s.login(t)
+	// Every request and answer is checked against the OpenAPI document.
+	v := apitest.New(t)
+	hc := v.Client(s.login(t))
+	anon := v.Client(&http.Client{Timeout: 10 * time.Second})
 	keys := s.URL + "/v1/workspaces/" + s.WorkspaceID + "/keys"
 	for _, bad := range []map[string]any{
 		{"credits": map[string]any{"remaining": -1}},
@@ -251,16 +256,20 @@ func TestBudgetsThroughTheAPI(t *testing.T) {
 		t.Fatalf("create: %d %s", got.status, got.raw)
 	}
 	id, secret := acctStr(got.body, "key", "id"), got.body["secret"].(string)
-	v := send(t, http.DefaultClient, "POST", s.URL+"/v1/keys/verify", map[string]any{"key": secret, "credits": map[string]any{"cost": 5}})
-	if v.status != 200 || acctNum(v.body, "credits", "remaining") != 495 {
-		t.Fatalf("verify: %d %s, want credits.remaining 495", v.status, v.raw)
+	got = send(t, anon, "POST", s.URL+"/v1/keys/verify", map[string]any{"key": secret, "credits": map[string]any{"cost": 5}, "ratelimits": []any{}, "tags": []string{"path=/v1/items"}})
+	if got.status != 200 || acctNum(got.body, "credits", "remaining") != 495 || acctNum(got.body, "ratelimits") != -1 {
+		t.Fatalf("verify: %d %s, want credits.remaining 495", got.status, got.raw)
+	}
+	got = send(t, anon, "GET", s.URL+"/v1/verify?cost=2&ratelimit=burst:3&tag=v%3D2", nil, "X-API-Key: "+secret)
+	if got.status != 200 || got.header.Get("X-Latchkey-Credits-Remaining") != "493" || got.header.Get("RateLimit-Remaining") != "7" {
+		t.Fatalf("forward-auth: %d %v, want 493 credits and 7 of the burst limit left", got.status, got.header)
 	}
 	p := send(t, hc, "PATCH", keys+"/"+id, map[string]any{"credits": map[string]any{"remaining": 3}})
 	if p.status != 200 || acctNum(p.body, "key", "credits", "remaining") != 3 {
 		t.Fatalf("patch credits: %d %s", p.status, p.raw)
 	}
 	for i := range 4 {
-		v := send(t, http.DefaultClient, "POST", s.URL+"/v1/keys/verify", map[string]any{"key": secret, "ratelimits": []any{}})
+		v := send(t, anon, "POST", s.URL+"/v1/keys/verify", map[string]any{"key": secret, "ratelimits": []any{}})
 		if want := 200; i == 3 {
 			want = 429
 			if v.status != want || v.errCode() != "usage_exceeded" {
@@ -274,7 +283,7 @@ func TestBudgetsThroughTheAPI(t *testing.T) {
 	if p.status != 200 || p.body["key"].(map[string]any)["credits"] != nil || p.body["key"].(map[string]any)["ratelimits"] != nil {
 		t.Fatalf("remove budgets: %d %s", p.status, p.raw)
 	}
-	if v := send(t, http.DefaultClient, "POST", s.URL+"/v1/keys/verify", map[string]any{"key": secret}); v.status != 200 || v.body["credits"] != nil {
+	if v := send(t, anon, "POST", s.URL+"/v1/keys/verify", map[string]any{"key": secret}); v.status != 200 || v.body["credits"] != nil {
 		t.Fatalf("verify an unlimited key: %d %s", v.status, v.raw)
 	}
 }

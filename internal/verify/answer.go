@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/latchkey/latchkey"
@@ -105,6 +106,9 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 	case latchkey.UsageExceeded:
 		if res.Credits != nil {
 			budgetHeaders(h, res)
+			if !res.Credits.Reset.IsZero() {
+				h["Retry-After"] = []string{strconv.FormatInt(retrySeconds(time.Duration(res.Credits.Reset.UnixNano()-res.at)), 10)}
+			}
 		}
 		w.WriteHeader(status)
 		details := []byte(`{`)

@@ -197,7 +197,7 @@ func TestBudgetsInTheAnswers(t *testing.T) {
 	f.v.PostHandler().ServeHTTP(w, httptest.NewRequest("POST", "/", strings.NewReader(`{"key":"`+tok+`"}`)))
 	a.Error = nil
 	if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil || w.Code != 429 || a.Error == nil || a.Error.Code != "usage_exceeded" || w.Header().Get("Retry-After") != "" {
-		t.Fatalf("spent credits: %d %s (Retry-After %q), want 429 usage_exceeded without Retry-After", w.Code, w.Body.String(), w.Header().Get("Retry-After"))
+		t.Fatalf("spent credits that never refill: %d %s (Retry-After %q), want 429 usage_exceeded without Retry-After", w.Code, w.Body.String(), w.Header().Get("Retry-After"))
 	}
 	// Forward-auth: the budgets travel in headers; the window's limit bites.
 	f2 := newFixture(t)
