@@ -141,7 +141,7 @@ func TestKeysRefusedByServer(t *testing.T) {
 func TestKeysCreateAndList(t *testing.T) {
 	s := startServer(t)
 	tok := useServer(t, s)
-	verifier := client.New(s.URL)
+	verifier := newGoClient(t, s.URL)
 
 	code, out, stderr := latchkeyCmd(t, "keys", "create", "--name", "CI deploys", "--description", "from the pipeline",
 		"--scope", "items:read", "--scope", "users:read", "--expires-in", "90d")
@@ -226,7 +226,7 @@ func TestKeysCreateAndList(t *testing.T) {
 func TestKeysRevokeResetDelete(t *testing.T) {
 	s := startServer(t)
 	useServer(t, s)
-	verifier := client.New(s.URL)
+	verifier := newGoClient(t, s.URL)
 	newKey := func(name string) (string, string) {
 		t.Helper()
 		code, out, stderr := latchkeyCmd(t, "keys", "create", "--json", "--name", name)
