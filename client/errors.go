@@ -9,7 +9,7 @@ import (
 )
 
 // ErrorCode is the machine-readable code of an error answer ("error.code").
-// An ErrorCode is itself an error, so the codes below serve as sentinels:
+// Match a code with errors.Is and its sentinel error:
 //
 //	if errors.Is(err, client.ErrNotFound) { ... }
 type ErrorCode string
@@ -30,20 +30,24 @@ const (
 	CodeStorageUnavailable ErrorCode = "storage_unavailable" // 503: the server refuses writes (disk full, read-only database)
 )
 
-// Error returns the code as an error message, for its use as a sentinel.
-func (c ErrorCode) Error() string { return "latchkey: " + string(c) }
+// codeError is the sentinel of one ErrorCode.
+type codeError struct{ code ErrorCode }
+
+func (e *codeError) Error() string { return "latchkey: " + string(e.code) }
 
 // Sentinel errors, matched with errors.Is against any error a call returns:
 // a *Error matches the sentinel of its code.
 var (
-	ErrInvalidRequest  error = CodeInvalidRequest
-	ErrUnauthenticated error = CodeUnauthenticated
-	ErrForbidden       error = CodeForbidden
-	ErrNotFound        error = CodeNotFound
-	ErrConflict        error = CodeConflict
-	ErrRateLimited     error = CodeRateLimited
-	ErrInternal        error = CodeInternal
-	ErrUnavailable     error = CodeUnavailable
+	ErrInvalidRequest     error = &codeError{CodeInvalidRequest}
+	ErrUnauthenticated    error = &codeError{CodeUnauthenticated}
+	ErrForbidden          error = &codeError{CodeForbidden}
+	ErrNotFound           error = &codeError{CodeNotFound}
+	ErrConflict           error = &codeError{CodeConflict}
+	ErrUnprocessable      error = &codeError{CodeUnprocessable}
+	ErrRateLimited        error = &codeError{CodeRateLimited}
+	ErrInternal           error = &codeError{CodeInternal}
+	ErrUnavailable        error = &codeError{CodeUnavailable}
+	ErrStorageUnavailable error = &codeError{CodeStorageUnavailable}
 )
 
 // ErrNoToken is returned by a management call of a Client made without
@@ -73,10 +77,10 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Is reports whether target is the ErrorCode (sentinel) of e.
+// Is reports whether target is the sentinel of e's code.
 func (e *Error) Is(target error) bool {
-	c, ok := target.(ErrorCode)
-	return ok && c == e.Code
+	t, ok := target.(*codeError)
+	return ok && t.code == e.Code
 }
 
 // Field is the request field that failed validation ("grace_period",

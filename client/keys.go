@@ -33,14 +33,14 @@ type Key struct {
 	AllowedIPs []string `json:"allowed_ips,omitempty"`
 	// ExternalID and Meta are the product's own: its id for the key's
 	// customer and a JSON object, both returned by verification.
-	ExternalID  string          `json:"external_id,omitempty"`
-	Meta        json.RawMessage `json:"meta,omitempty"`
-	CreatedBy   string              `json:"created_by"`
-	CreatedAt   time.Time           `json:"created_at"`
-	ExpiresAt   *time.Time          `json:"expires_at"`
-	LastUsedAt  *time.Time          `json:"last_used_at"`
-	RevokedAt   *time.Time          `json:"revoked_at"`
-	RevokedBy   string              `json:"revoked_by,omitempty"`
+	ExternalID string          `json:"external_id,omitempty"`
+	Meta       json.RawMessage `json:"meta,omitempty"`
+	CreatedBy  string          `json:"created_by"`
+	CreatedAt  time.Time       `json:"created_at"`
+	ExpiresAt  *time.Time      `json:"expires_at"`
+	LastUsedAt *time.Time      `json:"last_used_at"`
+	RevokedAt  *time.Time      `json:"revoked_at"`
+	RevokedBy  string          `json:"revoked_by,omitempty"`
 	// DisabledAt is set while the key is suspended (DisableKey).
 	DisabledAt *time.Time `json:"disabled_at"`
 	DisabledBy string     `json:"disabled_by,omitempty"`

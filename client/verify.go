@@ -155,8 +155,16 @@ func refusal(code latchkey.VerifyCode, msg string) *VerifyResult {
 func (r *VerifyResult) write(w http.ResponseWriter) {
 	body := r.body
 	if len(body) == 0 {
-		e := map[string]any{"code": r.Code, "message": r.Message, "details": map[string]any{}}
-		body, _ = json.Marshal(map[string]any{"valid": false, "error": e})
+		// In the verify endpoint's order, so both answers read alike.
+		type detail struct {
+			Code    latchkey.VerifyCode `json:"code"`
+			Message string              `json:"message"`
+			Details struct{}            `json:"details"`
+		}
+		body, _ = json.Marshal(struct {
+			Valid bool   `json:"valid"`
+			Error detail `json:"error"`
+		}{false, detail{Code: r.Code, Message: r.Message}})
 	}
 	status := r.status
 	if status == 0 {

@@ -252,8 +252,10 @@ func TestClientErrors(t *testing.T) {
 				t.Errorf("got %v, want a %d %s with a message", err, tt.status, tt.code)
 			}
 			// The code's sentinel matches through errors.Is, and no other.
-			if !errors.Is(err, tt.code) || errors.Is(err, client.ErrInternal) {
-				t.Errorf("errors.Is(%v, %s): got false, or a match with another code", err, tt.code)
+			sentinels := map[client.ErrorCode]error{"unauthenticated": client.ErrUnauthenticated, "invalid_request": client.ErrInvalidRequest,
+				"not_found": client.ErrNotFound, "forbidden": client.ErrForbidden}
+			if !errors.Is(err, sentinels[tt.code]) || errors.Is(err, client.ErrInternal) {
+				t.Errorf("errors.Is(%v, the %s sentinel): got false, or a match with another code", err, tt.code)
 			}
 		})
 	}
