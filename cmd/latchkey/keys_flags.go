@@ -47,9 +47,9 @@ func (f flagNames) flag(field string) string {
 	return ""
 }
 
-// rewrite names flags in msg, the message of an error about field: every
-// API field it mentions becomes its flag, and a message that mentions none
-// is prefixed with the flag of field.
+// rewrite names flags in msg, the message of an error about field: the
+// API fields it mentions become their flags, and a message that mentions
+// none is prefixed with the flag of field.
 func (f flagNames) rewrite(msg, field string) string {
 	if len(f) == 0 {
 		return msg
@@ -58,12 +58,18 @@ func (f flagNames) rewrite(msg, field string) string {
 	names := slices.SortedFunc(maps.Keys(f), func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	named := false
 	for _, name := range names {
-		if strings.HasSuffix(name, ".") {
-			continue
-		}
-		var ok bool
-		if msg, ok = replaceWord(msg, name, f[name]); ok {
-			named = true
+		switch {
+		case strings.HasSuffix(name, "."):
+		case strings.ContainsAny(name, "_."):
+			// Clearly a field, wherever it stands.
+			var ok bool
+			if msg, ok = replaceWord(msg, name, f[name]); ok {
+				named = true
+			}
+		case strings.HasPrefix(msg, name+" "):
+			// A plain word (name, type, meta) is a field only as the
+			// subject: "name must be…", not "unknown key type".
+			msg, named = f[name]+msg[len(name):], true
 		}
 	}
 	if fl := f.flag(field); fl != "" && !named {
