@@ -228,23 +228,13 @@ func ExampleClient_Settings() {
 	srv := exampleServer()
 	defer srv.Close()
 	c, _ := client.New(srv.URL, client.WithToken("lk_prod_management..."))
-	ctx := context.Background()
-	s, err := c.Settings(ctx, "ws_1")
+	s, err := c.Settings(context.Background(), "ws_1")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("max lifetime:", s.Expiration.MaxLifetime, "on leak:", s.OnLeak)
-
-	// Shorten the longest lifetime; nothing else changes.
-	ninety := latchkey.Duration(90 * latchkey.Day)
-	s, err = c.UpdateSettings(ctx, "ws_1", client.SettingsUpdate{Expiration: &client.ExpirationUpdate{MaxLifetime: &ninety}})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("max lifetime:", s.Expiration.MaxLifetime)
-	// Output:
-	// max lifetime: 1y on leak: revoke
-	// max lifetime: 90d
+	// Ask for no more than the workspace allows.
+	fmt.Println("max lifetime:", s.Expiration.MaxLifetime, "never expire:", s.Expiration.AllowNeverExpire, "on leak:", s.OnLeak)
+	// Output: max lifetime: 1y never expire: false on leak: revoke
 }
 
 func ExampleClient_Members() {

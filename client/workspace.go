@@ -31,27 +31,9 @@ type ExpirationPolicy struct {
 	RevokedRetention  latchkey.Duration   `json:"revoked_retention"`
 }
 
-// SettingsUpdate changes some settings: nil fields stay as they are.
-type SettingsUpdate struct {
-	Expiration                   *ExpirationUpdate `json:"expiration,omitempty"`
-	ScimCustomAttributes         *bool             `json:"scim_custom_attributes,omitempty"`
-	ScimKeyIssuance              *string           `json:"scim_key_issuance,omitempty"`
-	MembersMayCreatePersonalKeys *bool             `json:"members_may_create_personal_keys,omitempty"`
-	RequireSecondFactor          *bool             `json:"require_second_factor,omitempty"`
-	OnLeak                       *string           `json:"on_leak,omitempty"`
-}
-
-// ExpirationUpdate changes some of the expiration policy.
-type ExpirationUpdate struct {
-	Presets           *[]string            `json:"presets,omitempty"`
-	MaxLifetime       *latchkey.Duration   `json:"max_lifetime,omitempty"`
-	AllowNeverExpire  *bool                `json:"allow_never_expire,omitempty"`
-	NoticeBefore      *[]latchkey.Duration `json:"notice_before,omitempty"`
-	DeleteAfterExpiry *latchkey.Duration   `json:"delete_after_expiry,omitempty"`
-	RevokedRetention  *latchkey.Duration   `json:"revoked_retention,omitempty"`
-}
-
-// Settings returns the settings of ws.
+// Settings returns the settings of ws (a management key needs keys:read).
+// They are changed by owners and super admins in the console: no key may
+// change them, so a leaked key cannot loosen the policy its own kind obeys.
 func (c *Client) Settings(ctx context.Context, ws string) (*Settings, error) {
 	var out Settings
 	if err := c.call(ctx, request{method: http.MethodGet, path: wsPath(ws, "settings"), idempotent: true}, &out); err != nil {
@@ -60,18 +42,7 @@ func (c *Client) Settings(ctx context.Context, ws string) (*Settings, error) {
 	return &out, nil
 }
 
-// UpdateSettings changes the settings of ws (owners and super admins) and
-// returns them all.
-func (c *Client) UpdateSettings(ctx context.Context, ws string, in SettingsUpdate) (*Settings, error) {
-	var out Settings
-	r := request{method: http.MethodPatch, path: wsPath(ws, "settings"), body: in, idempotent: true}
-	if err := c.call(ctx, r, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// Members returns the members of ws.
+// Members returns the members of ws (members:read).
 func (c *Client) Members(ctx context.Context, ws string) ([]Member, error) {
 	var out struct {
 		Data []Member `json:"data"`
@@ -101,7 +72,8 @@ type AddedMember struct {
 	InviteURL   string `json:"invite_url,omitempty"`
 }
 
-// AddMember invites a person into ws. It is sent once, never retried, so a
+// AddMember invites a person into ws (members:write; only owners invite
+// owners, and a key never gives a role above its creator's). It is sent once, never retried, so a
 // lost answer cannot become a second invitation.
 func (c *Client) AddMember(ctx context.Context, ws string, in AddMemberRequest) (*AddedMember, error) {
 	var out AddedMember
