@@ -24,6 +24,7 @@ import (
 func exampleServer() *httptest.Server {
 	routes := map[string]string{
 		"POST /v1/workspaces/ws_1/keys":            `{"key":{"id":"key_1","name":"CI deploys","type":"public_api","environment":"production","scopes":["items:read"],"status":"active"},"secret":"lk_prod_EXAMPLEexampleEXAMPLEexample012345"}`,
+		"GET /v1/workspaces/ws_1/keys":             `{"data":[{"id":"key_1","name":"CI deploys","status":"active"},{"id":"key_2","name":"old sync","status":"expired"}],"next_cursor":""}`,
 		"PATCH /v1/workspaces/ws_1/keys/key_1":     `{"key":{"id":"key_1","name":"CI deploys","scopes":["items:read","users:read"],"rate_limit":{"limit":100,"period":"1m"},"status":"active"}}`,
 		"GET /v1/workspaces/ws_1/keys/key_1/usage": `{"data":[{"day":"2026-01-30","environment":"production","valid":120,"denied":3},{"day":"2026-01-31","environment":"production","valid":98,"denied":0}]}`,
 		"GET /v1/workspaces/ws_1/keys/key_404":     `404 {"error":{"code":"not_found","message":"key not found","details":{}}}`,
@@ -63,7 +64,11 @@ func exampleServer() *httptest.Server {
 }
 
 func ExampleNew() {
-	c, err := client.New("https://keys.example.com", client.WithToken("lk_prod_..."))
+	c, err := client.New("https://keys.example.com",
+		client.WithToken("lk_prod_..."),                // a management key, for management calls only
+		client.WithVerifyTimeout(500*time.Millisecond), // verification sits in front of your API
+		client.WithMaxRetries(3),                       // reads, revokes, updates: tried again on 502/503/504
+	)
 	fmt.Println(c != nil, err)
 
 	// A URL that cannot be a server's is refused at once.
@@ -90,6 +95,22 @@ func ExampleClient_CreateKey() {
 	// The secret is in this answer only: hand it over or store it now.
 	fmt.Println(k.Key.ID, k.Key.Status, strings.HasPrefix(k.Secret, "lk_prod_"))
 	// Output: key_1 active true
+}
+
+func ExampleClient_AllKeys() {
+	srv := exampleServer()
+	defer srv.Close()
+	c, _ := client.New(srv.URL, client.WithToken("lk_prod_management..."))
+	// Every page, one key at a time; the loop may stop early.
+	for k, err := range c.AllKeys(context.Background(), "ws_1", client.ListKeysOptions{Limit: 100}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(k.ID, k.Name, k.Status)
+	}
+	// Output:
+	// key_1 CI deploys active
+	// key_2 old sync expired
 }
 
 func ExampleClient_UpdateKey() {
