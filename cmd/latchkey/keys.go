@@ -54,7 +54,7 @@ func newKeysCmd() *cobra.Command {
 The server is LATCHKEY_URL (or --url), the management key LATCHKEY_TOKEN (or
 --token-file, or --token, which other users of the machine may see in the
 process list). The workspace is LATCHKEY_WORKSPACE (or --workspace); without
-it, the management key's own workspace.`,
+it, the management key's own workspace. keys verify needs the server only.`,
 		Example: `  export LATCHKEY_URL=http://127.0.0.1:8080 LATCHKEY_TOKEN=lk_prod_...
   latchkey keys create --name "CI deploys" --scope items:read --expires-in 90d
   latchkey keys list --status active
