@@ -9,11 +9,14 @@
 // root package for its shared enumerations (environments, statuses and
 // verification codes), so a service can depend on it without the server.
 //
-// Calls that can be repeated without changing the outcome (reads, revoke,
-// disable, enable, member and settings updates, verification) are retried
-// with backoff when the server is unreachable or answers 502, 503 or 504,
-// honouring Retry-After; calls that create something (CreateKey, ResetKey,
-// AddMember) are sent once, so a retry never makes a second key or secret.
+// Calls that can be repeated without changing the outcome (reads, key
+// updates, revoke, disable, enable, delete, member role changes and
+// removals, the platform's provisioning, verification) are retried with
+// backoff when the server is unreachable or answers 502, 503 or 504 (or,
+// for management calls, 429 with a Retry-After), honouring Retry-After;
+// calls that make something new (CreateKey, ResetKey, AddMember,
+// CreatePortalSession) are sent once, so a retry never makes a second key,
+// secret or invitation.
 package client
 
 import (
