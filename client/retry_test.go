@@ -72,6 +72,10 @@ func TestRetries(t *testing.T) {
 			func(c *client.Client) error { _, err := c.GetKey(ctx, "ws_1", "key_1"); return err }, 1, true},
 		{"a Retry-After beyond the bound is not waited for", &flaky{failures: 1, status: 503, retryAfter: "3600", body: keyBody},
 			func(c *client.Client) error { _, err := c.GetKey(ctx, "ws_1", "key_1"); return err }, 1, true},
+		{"a read retried after a 429 with Retry-After", &flaky{failures: 1, status: 429, retryAfter: "0", body: keyBody},
+			func(c *client.Client) error { _, err := c.GetKey(ctx, "ws_1", "key_1"); return err }, 2, false},
+		{"a 429 without Retry-After is not guessed at", &flaky{failures: 1, status: 429, body: keyBody},
+			func(c *client.Client) error { _, err := c.GetKey(ctx, "ws_1", "key_1"); return err }, 1, true},
 		{"verify retried after a 503", &flaky{failures: 1, status: 503, retryAfter: "0", body: `{"valid":true,"key":{"id":"key_1"}}`},
 			func(c *client.Client) error { _, err := c.Verify(ctx, client.VerifyRequest{Key: "k"}); return err }, 2, false},
 	}
