@@ -36,7 +36,7 @@ type MemberWorkspace struct {
 // Me returns who the management key acts for.
 func (c *Client) Me(ctx context.Context) (*Me, error) {
 	var out Me
-	if err := c.call(ctx, http.MethodGet, "/v1/me", nil, nil, &out); err != nil {
+	if err := c.call(ctx, request{method: http.MethodGet, path: "/v1/me", idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -95,7 +95,7 @@ func (c *Client) Events(ctx context.Context, ws string, opts EventsOptions) (*Ev
 		q.Set("limit", strconv.Itoa(opts.Limit))
 	}
 	var out EventPage
-	if err := c.call(ctx, http.MethodGet, wsPath(ws, "events"), q, nil, &out); err != nil {
+	if err := c.call(ctx, request{method: http.MethodGet, path: wsPath(ws, "events"), query: q, idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -135,7 +135,7 @@ type Setting struct {
 // Catalog returns the server's key type catalog.
 func (c *Client) Catalog(ctx context.Context) (*Catalog, error) {
 	var out Catalog
-	if err := c.call(ctx, http.MethodGet, "/v1/catalog", nil, nil, &out); err != nil {
+	if err := c.call(ctx, request{method: http.MethodGet, path: "/v1/catalog", idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -50,12 +50,12 @@ func TestErrors(t *testing.T) {
 				answer(w, tt.status, tt.body)
 			}))
 			defer srv.Close()
-			_, err := client.New(srv.URL, client.WithToken(testToken)).GetKey(context.Background(), "ws_1", "key_1")
+			_, err := newClient(t, srv.URL, client.WithToken(testToken)).GetKey(context.Background(), "ws_1", "key_1")
 			var e *client.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("got %v, want a *client.Error", err)
 			}
-			if e.Status != tt.status || e.Code != tt.code || e.Message != tt.msg || e.RequestID != tt.requestID {
+			if e.Status != tt.status || string(e.Code) != tt.code || e.Message != tt.msg || e.RequestID != tt.requestID {
 				t.Errorf("got %+v, want status %d code %q message %q request id %q", e, tt.status, tt.code, tt.msg, tt.requestID)
 			}
 			if got := client.IsNotFound(err); got != (tt.status == 404) {
@@ -76,7 +76,7 @@ func TestTokenStaysSecret(t *testing.T) {
 		answer(w, 401, `{"error":{"code":"unauthenticated","message":"the API key was refused","details":{}}}`)
 	}))
 	defer srv.Close()
-	c := client.New(srv.URL, client.WithToken(testToken), client.WithUserAgent("test"))
+	c := newClient(t, srv.URL, client.WithToken(testToken), client.WithUserAgent("test"))
 	ctx := context.Background()
 	_, err := c.Me(ctx)
 	if err == nil || strings.Contains(err.Error(), testToken) {
@@ -93,18 +93,35 @@ func TestTokenStaysSecret(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	_, err = client.New("http://"+addr, client.WithToken(testToken)).Me(ctx)
+	_, err = newClient(t, "http://"+addr, client.WithToken(testToken)).Me(ctx)
 	if err == nil || strings.Contains(err.Error(), testToken) {
 		t.Errorf("unreachable: got error %v, want one without the token", err)
 	}
 }
 
+// newClient is client.New for a URL the test knows to be good.
+func newClient(t *testing.T, baseURL string, opts ...client.Option) *client.Client {
+	t.Helper()
+	c, err := client.New(baseURL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestNewRefusesBadURLs(t *testing.T) {
-	for _, u := range []string{"", "127.0.0.1:8080", "ftp://host", "http://user:pw@host"} {
-		if _, err := client.New(u, client.WithToken(testToken)).Me(context.Background()); err == nil {
-			t.Errorf("New(%q): got no error", u)
+	for _, u := range []string{"", "127.0.0.1:8080", "ftp://host", "http://user:pw@host", "http://user:pw@host:bad",
+		"https://", "http://host/?q=1", "http://host/#f", "http://h ost"} {
+		c, err := client.New(u, client.WithToken(testToken))
+		if err == nil || c != nil {
+			t.Errorf("New(%q): got %v, %v; want no client and an error", u, c, err)
 		} else if strings.Contains(err.Error(), "pw") {
 			t.Errorf("New(%q): the error %q repeats the URL's password", u, err)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:8080", "https://keys.example.com/", "https://example.com/latchkey"} {
+		if _, err := client.New(u); err != nil {
+			t.Errorf("New(%q): %v", u, err)
 		}
 	}
 }
@@ -139,7 +156,7 @@ func TestVerifyAnswers(t *testing.T) {
 				answer(w, tt.status, tt.body)
 			}))
 			defer srv.Close()
-			res, err := client.New(srv.URL).Verify(context.Background(), client.VerifyRequest{Key: "lk_prod_x"})
+			res, err := newClient(t, srv.URL).Verify(context.Background(), client.VerifyRequest{Key: "lk_prod_x"})
 			if tt.wantErr {
 				var e *client.Error
 				if !errors.As(err, &e) || e.Status != tt.status {
@@ -170,7 +187,7 @@ func TestVerifySends(t *testing.T) {
 		answer(w, 401, `{"valid":false,"error":{"code":"key_invalid","message":"m","details":{}}}`)
 	}))
 	defer srv.Close()
-	c := client.New(srv.URL, client.WithToken(testToken))
+	c := newClient(t, srv.URL, client.WithToken(testToken))
 	ctx := context.Background()
 
 	c.Verify(ctx, client.VerifyRequest{Key: "k", Scopes: []string{"a:b"}, Type: "public_api", Environment: latchkey.Demo})
@@ -202,7 +219,7 @@ func TestAllKeysFollowsCursors(t *testing.T) {
 		answer(w, 200, pages[r.URL.Query().Get("cursor")])
 	}))
 	defer srv.Close()
-	c := client.New(srv.URL, client.WithToken(testToken))
+	c := newClient(t, srv.URL, client.WithToken(testToken))
 	var ids []string
 	for k, err := range c.AllKeys(context.Background(), "ws_1", client.ListKeysOptions{Status: latchkey.StatusActive, Limit: 2}) {
 		if err != nil {
@@ -225,7 +242,7 @@ func TestPathsAreEscaped(t *testing.T) {
 		answer(w, 404, `{"error":{"code":"not_found","message":"m","details":{}}}`)
 	}))
 	defer srv.Close()
-	client.New(srv.URL+"/", client.WithToken(testToken)).GetKey(context.Background(), "ws_1", "../x?y")
+	newClient(t, srv.URL+"/", client.WithToken(testToken)).GetKey(context.Background(), "ws_1", "../x?y")
 	if want := "/v1/workspaces/ws_1/keys/..%2Fx%3Fy"; got != want {
 		t.Errorf("got path %q, want %q", got, want)
 	}

@@ -28,12 +28,19 @@ type Key struct {
 	Settings    map[string]any      `json:"settings"`
 	CallbackURL string              `json:"callback_url,omitempty"`
 	RateLimit   *latchkey.RateLimit `json:"rate_limit,omitempty"`
-	CreatedBy   string              `json:"created_by"`
-	CreatedAt   time.Time           `json:"created_at"`
-	ExpiresAt   *time.Time          `json:"expires_at"`
-	LastUsedAt  *time.Time          `json:"last_used_at"`
-	RevokedAt   *time.Time          `json:"revoked_at"`
-	RevokedBy   string              `json:"revoked_by,omitempty"`
+	// AllowedIPs are the networks (CIDR prefixes) the key's callers must
+	// come from; empty means anywhere.
+	AllowedIPs []string `json:"allowed_ips,omitempty"`
+	// ExternalID and Meta are the product's own: its id for the key's
+	// customer and a JSON object, both returned by verification.
+	ExternalID string          `json:"external_id,omitempty"`
+	Meta       json.RawMessage `json:"meta,omitempty"`
+	CreatedBy  string          `json:"created_by"`
+	CreatedAt  time.Time       `json:"created_at"`
+	ExpiresAt  *time.Time      `json:"expires_at"`
+	LastUsedAt *time.Time      `json:"last_used_at"`
+	RevokedAt  *time.Time      `json:"revoked_at"`
+	RevokedBy  string          `json:"revoked_by,omitempty"`
 	// DisabledAt is set while the key is suspended (DisableKey).
 	DisabledAt *time.Time `json:"disabled_at"`
 	DisabledBy string     `json:"disabled_by,omitempty"`
@@ -67,6 +74,10 @@ type CreateKeyRequest struct {
 	ExpiresAt   *time.Time          `json:"expires_at,omitempty"`
 	CallbackURL string              `json:"callback_url,omitempty"`
 	RateLimit   *latchkey.RateLimit `json:"rate_limit,omitempty"`
+	// AllowedIPs binds the key to networks: CIDR prefixes or addresses.
+	AllowedIPs []string        `json:"allowed_ips,omitempty"`
+	ExternalID string          `json:"external_id,omitempty"`
+	Meta       json.RawMessage `json:"meta,omitempty"`
 }
 
 // UpdateKeyRequest edits a key: nil fields stay as they are; Settings are
@@ -74,12 +85,19 @@ type CreateKeyRequest struct {
 type UpdateKeyRequest struct {
 	Name        *string
 	Description *string
-	CallbackURL *string
+	CallbackURL *string // "" removes it
 	Scopes      *[]string
 	Settings    map[string]any
 	RateLimit   *latchkey.RateLimit
 	// ClearRateLimit removes the key's rate limit (sent as "rate_limit": null).
 	ClearRateLimit bool
+	// AllowedIPs replaces the key's networks; an empty list removes them.
+	AllowedIPs *[]string
+	// ExternalID replaces the product's id for the key's customer; ""
+	// removes it.
+	ExternalID *string
+	// Meta replaces the key's metadata, a JSON object; {} removes it.
+	Meta json.RawMessage
 }
 
 // MarshalJSON writes only the fields to change, and rate_limit as null
@@ -100,6 +118,15 @@ func (u UpdateKeyRequest) MarshalJSON() ([]byte, error) {
 	}
 	if u.Settings != nil {
 		m["settings"] = u.Settings
+	}
+	if u.AllowedIPs != nil {
+		m["allowed_ips"] = *u.AllowedIPs
+	}
+	if u.ExternalID != nil {
+		m["external_id"] = *u.ExternalID
+	}
+	if u.Meta != nil {
+		m["meta"] = u.Meta
 	}
 	switch {
 	case u.ClearRateLimit:
@@ -153,7 +180,7 @@ type keyAnswer struct {
 // CreateKey creates a key in workspace ws and returns it with its secret.
 func (c *Client) CreateKey(ctx context.Context, ws string, in CreateKeyRequest) (*KeyWithSecret, error) {
 	var out KeyWithSecret
-	if err := c.call(ctx, http.MethodPost, wsPath(ws, "keys"), nil, in, &out); err != nil {
+	if err := c.call(ctx, request{method: http.MethodPost, path: wsPath(ws, "keys"), body: in}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -162,7 +189,8 @@ func (c *Client) CreateKey(ctx context.Context, ws string, in CreateKeyRequest) 
 // ListKeys returns one page of the keys of ws that the caller may see.
 func (c *Client) ListKeys(ctx context.Context, ws string, opts ListKeysOptions) (*KeyPage, error) {
 	var out KeyPage
-	if err := c.call(ctx, http.MethodGet, wsPath(ws, "keys"), opts.values(), nil, &out); err != nil {
+	r := request{method: http.MethodGet, path: wsPath(ws, "keys"), query: opts.values(), idempotent: true}
+	if err := c.call(ctx, r, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -195,31 +223,32 @@ func (c *Client) AllKeys(ctx context.Context, ws string, opts ListKeysOptions) i
 
 // GetKey returns one key of ws.
 func (c *Client) GetKey(ctx context.Context, ws, id string) (*Key, error) {
-	return c.keyCall(ctx, http.MethodGet, wsPath(ws, "keys", id), nil)
+	return c.keyCall(ctx, request{method: http.MethodGet, path: wsPath(ws, "keys", id), idempotent: true})
 }
 
 // UpdateKey edits a key's name, description, callback URL, scopes,
 // settings or rate limit. A revoked key cannot change.
 func (c *Client) UpdateKey(ctx context.Context, ws, id string, in UpdateKeyRequest) (*Key, error) {
-	return c.keyCall(ctx, http.MethodPatch, wsPath(ws, "keys", id), in)
+	// A PATCH sets fields to values: sending it twice changes nothing more.
+	return c.keyCall(ctx, request{method: http.MethodPatch, path: wsPath(ws, "keys", id), body: in, idempotent: true})
 }
 
 // RevokeKey revokes a key for good. Revoking a revoked key succeeds, so a
 // retry is safe. Verification refuses the key before this returns.
 func (c *Client) RevokeKey(ctx context.Context, ws, id string) (*Key, error) {
-	return c.keyCall(ctx, http.MethodPost, wsPath(ws, "keys", id, "revoke"), nil)
+	return c.keyCall(ctx, request{method: http.MethodPost, path: wsPath(ws, "keys", id, "revoke"), idempotent: true})
 }
 
 // DisableKey suspends a key: verification answers key_disabled until
 // EnableKey. Disabling a disabled key succeeds; a revoked key is a conflict.
 func (c *Client) DisableKey(ctx context.Context, ws, id string) (*Key, error) {
-	return c.keyCall(ctx, http.MethodPost, wsPath(ws, "keys", id, "disable"), nil)
+	return c.keyCall(ctx, request{method: http.MethodPost, path: wsPath(ws, "keys", id, "disable"), idempotent: true})
 }
 
 // EnableKey resumes a disabled key. Enabling an enabled key succeeds; a
 // revoked key cannot be resumed.
 func (c *Client) EnableKey(ctx context.Context, ws, id string) (*Key, error) {
-	return c.keyCall(ctx, http.MethodPost, wsPath(ws, "keys", id, "enable"), nil)
+	return c.keyCall(ctx, request{method: http.MethodPost, path: wsPath(ws, "keys", id, "enable"), idempotent: true})
 }
 
 // ResetKey gives a key a new secret, keeping its id, scopes and settings.
@@ -231,21 +260,23 @@ func (c *Client) ResetKey(ctx context.Context, ws, id string, grace time.Duratio
 		body["grace_period"] = latchkey.Duration(grace)
 	}
 	var out KeyWithSecret
-	if err := c.call(ctx, http.MethodPost, wsPath(ws, "keys", id, "reset"), nil, body, &out); err != nil {
+	// Never retried: a second reset would replace the secret of the first,
+	// whose answer may have been lost.
+	if err := c.call(ctx, request{method: http.MethodPost, path: wsPath(ws, "keys", id, "reset"), body: body}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
 // DeleteKey removes a key; verification then answers key_invalid. Its
-// audit events stay.
+// audit events stay. A retry after a lost answer gets ErrNotFound.
 func (c *Client) DeleteKey(ctx context.Context, ws, id string) error {
-	return c.call(ctx, http.MethodDelete, wsPath(ws, "keys", id), nil, nil, nil)
+	return c.call(ctx, request{method: http.MethodDelete, path: wsPath(ws, "keys", id), idempotent: true}, nil)
 }
 
-func (c *Client) keyCall(ctx context.Context, method, path string, in any) (*Key, error) {
+func (c *Client) keyCall(ctx context.Context, r request) (*Key, error) {
 	var out keyAnswer
-	if err := c.call(ctx, method, path, nil, in, &out); err != nil {
+	if err := c.call(ctx, r, &out); err != nil {
 		return nil, err
 	}
 	return &out.Key, nil

@@ -42,7 +42,9 @@ func NewContext(ctx context.Context, k *VerifiedKey) context.Context {
 // user name, the key as password), asks c to verify it with the options'
 // requirements, answers a refusal (401, 403, 429) with latchkey's own
 // status, headers and JSON, and otherwise calls next with the verified key
-// in the request's context (KeyFromContext).
+// in the request's context (KeyFromContext). A request without a key, or
+// with an Authorization header that cannot hold one, is refused here
+// without asking latchkey, with the answer latchkey would give.
 //
 // Nothing is cached: a revoked key is refused by the next request.
 func Middleware(c *Client, opts MiddlewareOptions) func(http.Handler) http.Handler {
@@ -55,6 +57,12 @@ func Middleware(c *Client, opts MiddlewareOptions) func(http.Handler) http.Handl
 			tok, keyID, ok := presented(r.Header)
 			if !ok {
 				refusal(latchkey.KeyMalformed, "The Authorization header is neither a Bearer token nor Basic auth with a key id and a key.").write(w)
+				return
+			}
+			if tok == "" {
+				// Nothing to ask latchkey about: answer as it would,
+				// without a round trip per anonymous request.
+				refusal(latchkey.KeyMissing, "No API key: send it in X-API-Key or Authorization: Bearer.").write(w)
 				return
 			}
 			res, err := c.Verify(r.Context(), VerifyRequest{
@@ -75,7 +83,7 @@ func Middleware(c *Client, opts MiddlewareOptions) func(http.Handler) http.Handl
 
 // presented finds the key in the headers as the verify endpoint does.
 // ok is false for an Authorization header that cannot hold a key; no key
-// at all is ok with an empty token, which latchkey answers key_missing.
+// at all is ok with an empty token, which is answered key_missing.
 func presented(h http.Header) (tok, keyID string, ok bool) {
 	if k := h.Get("X-API-Key"); k != "" {
 		return k, "", true

@@ -66,7 +66,7 @@ func TestMiddleware(t *testing.T) {
 			io.WriteString(w, "hello "+k.ID)
 		}))
 	}
-	h := protected(client.New(latch.URL))
+	h := protected(newClient(t, latch.URL))
 
 	tests := []struct {
 		name       string
@@ -79,7 +79,8 @@ func TestMiddleware(t *testing.T) {
 		{"x-api-key", [2]string{"X-API-Key", "good"}, 200, "", [2]string{}, true},
 		{"bearer", [2]string{"Authorization", "Bearer good"}, 200, "", [2]string{}, true},
 		{"basic", [2]string{"Authorization", "Basic a2V5XzE6Z29vZA=="}, 200, "", [2]string{}, true},
-		{"no key", [2]string{}, 401, "key_missing", [2]string{"WWW-Authenticate", `Bearer realm="latchkey"`}, true},
+		{"no key", [2]string{}, 401, "key_missing", [2]string{"WWW-Authenticate", `Bearer realm="latchkey"`}, false},
+		{"empty x-api-key", [2]string{"X-API-Key", ""}, 401, "key_missing", [2]string{"WWW-Authenticate", `Bearer realm="latchkey"`}, false},
 		{"unknown", [2]string{"X-API-Key", "lk_prod_nope"}, 401, "key_invalid", [2]string{}, true},
 		{"scope", [2]string{"X-API-Key", "narrow"}, 403, "insufficient_scope", [2]string{"WWW-Authenticate", `Bearer realm="latchkey", error="insufficient_scope", scope="items:read"`}, true},
 		{"rate", [2]string{"X-API-Key", "busy"}, 429, "rate_limited", [2]string{"Retry-After", "3"}, true},
@@ -130,7 +131,7 @@ func TestMiddleware(t *testing.T) {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", "/things", nil)
 		r.Header.Set("X-API-Key", "good")
-		protected(client.New("http://"+addr)).ServeHTTP(w, r)
+		protected(newClient(t, "http://"+addr)).ServeHTTP(w, r)
 		if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "good") {
 			t.Errorf("got %d %s, want 503 without the key", w.Code, w.Body)
 		}

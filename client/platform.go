@@ -29,23 +29,23 @@ func (c *Client) ProvisionWorkspace(ctx context.Context, name, externalID string
 		Created   bool                  `json:"created"`
 	}
 	in := map[string]string{"name": name, "external_id": externalID}
-	if err := c.call(ctx, http.MethodPost, "/v1/workspaces", nil, in, &out); err != nil {
+	if err := c.call(ctx, request{method: http.MethodPost, path: "/v1/workspaces", body: in, idempotent: true}, &out); err != nil {
 		return nil, false, err
 	}
 	return out.Workspace, out.Created, nil
 }
 
 // WorkspaceByExternalID finds the product's workspace for externalID; the
-// error matches IsNotFound when there is none.
+// error matches ErrNotFound when there is none.
 func (c *Client) WorkspaceByExternalID(ctx context.Context, externalID string) (*ProvisionedWorkspace, error) {
 	var out struct {
 		Data []*ProvisionedWorkspace `json:"data"`
 	}
-	if err := c.call(ctx, http.MethodGet, "/v1/workspaces", url.Values{"external_id": {externalID}}, nil, &out); err != nil {
+	if err := c.call(ctx, request{method: http.MethodGet, path: "/v1/workspaces", query: url.Values{"external_id": {externalID}}, idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	if len(out.Data) == 0 {
-		return nil, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no workspace has the external id " + externalID}
+		return nil, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no workspace has the external id " + externalID}
 	}
 	return out.Data[0], nil
 }
@@ -78,7 +78,7 @@ func (c *Client) SyncMember(ctx context.Context, workspaceID string, u PortalUse
 	var out Member
 	in := map[string]string{"email": u.Email, "name": u.Name, "role": u.Role}
 	path := "/v1/workspaces/" + url.PathEscape(workspaceID) + "/members/by-external-id/" + url.PathEscape(u.ExternalID)
-	if err := c.call(ctx, http.MethodPut, path, nil, in, &out); err != nil {
+	if err := c.call(ctx, request{method: http.MethodPut, path: path, body: in, idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -88,7 +88,7 @@ func (c *Client) SyncMember(ctx context.Context, workspaceID string, u PortalUse
 // console sessions.
 func (c *Client) RemoveMember(ctx context.Context, workspaceID, externalID string) error {
 	path := "/v1/workspaces/" + url.PathEscape(workspaceID) + "/members/by-external-id/" + url.PathEscape(externalID)
-	return c.call(ctx, http.MethodDelete, path, nil, nil, nil)
+	return c.call(ctx, request{method: http.MethodDelete, path: path, idempotent: true}, nil)
 }
 
 // PortalSession is a one-time URL that signs a person into the console.
@@ -107,7 +107,7 @@ func (c *Client) CreatePortalSession(ctx context.Context, workspaceID string, u 
 	if returnURL != "" {
 		in["return_url"] = returnURL
 	}
-	if err := c.call(ctx, http.MethodPost, "/v1/portal/sessions", nil, in, &out); err != nil {
+	if err := c.call(ctx, request{method: http.MethodPost, path: "/v1/portal/sessions", body: in}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -77,8 +77,9 @@ type verifyAnswer struct {
 
 // Verify asks the server whether in.Key is valid for the request described
 // by in. It returns an error only when there is no decision: the server is
-// unreachable or unavailable (503), or the request itself is malformed.
-// The management key is never sent: verification needs none.
+// unreachable or unavailable (503) after the retries the verify timeout
+// leaves room for, or the request itself is malformed. The management key
+// is never sent: verification needs none.
 func (c *Client) Verify(ctx context.Context, in VerifyRequest) (*VerifyResult, error) {
 	body := map[string]any{}
 	var header http.Header
@@ -99,7 +100,8 @@ func (c *Client) Verify(ctx context.Context, in VerifyRequest) (*VerifyResult, e
 	if in.Environment != "" {
 		body["environment"] = in.Environment
 	}
-	resp, raw, err := c.send(ctx, http.MethodPost, "/v1/keys/verify", nil, body, false, header)
+	resp, raw, err := c.send(ctx, request{method: http.MethodPost, path: "/v1/keys/verify", body: body, header: header,
+		idempotent: true, verify: true})
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +142,12 @@ func (c *Client) Verify(ctx context.Context, in VerifyRequest) (*VerifyResult, e
 // refusal is a decision made without asking the server, for a request
 // whose credentials cannot be a key at all.
 func refusal(code latchkey.VerifyCode, msg string) *VerifyResult {
-	return &VerifyResult{Code: code, Message: msg, challenge: `Bearer realm="latchkey", error="invalid_token"`}
+	challenge := `Bearer realm="latchkey", error="invalid_token"`
+	if code == latchkey.KeyMissing {
+		// RFC 6750 §3.1: a request without credentials gets no error code.
+		challenge = `Bearer realm="latchkey"`
+	}
+	return &VerifyResult{Code: code, Message: msg, challenge: challenge}
 }
 
 // write answers a refused request as the verify endpoint does: same
@@ -148,8 +155,16 @@ func refusal(code latchkey.VerifyCode, msg string) *VerifyResult {
 func (r *VerifyResult) write(w http.ResponseWriter) {
 	body := r.body
 	if len(body) == 0 {
-		e := map[string]any{"code": r.Code, "message": r.Message, "details": map[string]any{}}
-		body, _ = json.Marshal(map[string]any{"valid": false, "error": e})
+		// In the verify endpoint's order, so both answers read alike.
+		type detail struct {
+			Code    latchkey.VerifyCode `json:"code"`
+			Message string              `json:"message"`
+			Details struct{}            `json:"details"`
+		}
+		body, _ = json.Marshal(struct {
+			Valid bool   `json:"valid"`
+			Error detail `json:"error"`
+		}{false, detail{Code: r.Code, Message: r.Message}})
 	}
 	status := r.status
 	if status == 0 {

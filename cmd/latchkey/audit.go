@@ -11,7 +11,9 @@ import (
 
 func newAuditCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "audit",
+		Use: "audit",
+		Example: `  latchkey audit verify --data-dir ./latchkey-data
+  latchkey audit verify --database-url postgres://latchkey@db/latchkey`,
 		Short: "Check the audit log",
 	}
 	c.AddCommand(newAuditVerifyCmd())
@@ -25,7 +27,9 @@ func newAuditVerifyCmd() *cobra.Command {
 	var sf storeFlags
 	var workspace string
 	c := &cobra.Command{
-		Use:   "verify",
+		Use: "verify",
+		Example: `  latchkey audit verify --data-dir ./latchkey-data
+  latchkey audit verify --workspace ws_01J... --database-url "$DATABASE_URL"`,
 		Short: "Check every workspace's audit chain and name the first event that was altered, removed or inserted",
 		Long: `Reads each workspace's audit log in chain order on the host, recomputes every
 event's hash and checks it follows the one before, and that the chain ends at

@@ -18,6 +18,16 @@ import (
 	"github.com/latchkey/latchkey/client"
 )
 
+// newGoClient is client.New for a server the test started.
+func newGoClient(t *testing.T, baseURL string, opts ...client.Option) *client.Client {
+	t.Helper()
+	c, err := client.New(baseURL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // verifyCode verifies secret with c and returns the refusal code, "" when valid.
 func verifyCode(t *testing.T, c *client.Client, secret string, scopes ...string) latchkey.VerifyCode {
 	t.Helper()
@@ -34,7 +44,7 @@ func verifyCode(t *testing.T, c *client.Client, secret string, scopes ...string)
 func TestClientKeyLifecycle(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
-	c := client.New(s.URL, client.WithToken(s.managementKey(t)))
+	c := newGoClient(t, s.URL, client.WithToken(s.managementKey(t)))
 
 	me, err := c.Me(ctx)
 	if err != nil {
@@ -152,7 +162,7 @@ func TestClientKeyLifecycle(t *testing.T) {
 func TestClientListKeys(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
-	c := client.New(s.URL, client.WithToken(s.managementKey(t)))
+	c := newGoClient(t, s.URL, client.WithToken(s.managementKey(t)))
 	for _, in := range []client.CreateKeyRequest{
 		{Name: "alpha"}, {Name: "beta", Environment: latchkey.Demo}, {Name: "gamma"},
 		{Name: "agent", Type: latchkey.TypeOnPremise, Settings: map[string]any{"retrieve_signatures": true}},
@@ -207,15 +217,15 @@ func TestClientListKeys(t *testing.T) {
 func TestClientErrors(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
-	c := client.New(s.URL, client.WithToken(s.managementKey(t)))
-	readOnly := client.New(s.URL, client.WithToken(s.managementKey(t, "keys:read")))
+	c := newGoClient(t, s.URL, client.WithToken(s.managementKey(t)))
+	readOnly := newGoClient(t, s.URL, client.WithToken(s.managementKey(t, "keys:read")))
 	tests := []struct {
 		name   string
 		call   func() error
 		status int
-		code   string
+		code   client.ErrorCode
 	}{
-		{"bad token", func() error { _, err := client.New(s.URL, client.WithToken("lk_prod_x")).Me(ctx); return err }, 401, "unauthenticated"},
+		{"bad token", func() error { _, err := newGoClient(t, s.URL, client.WithToken("lk_prod_x")).Me(ctx); return err }, 401, "unauthenticated"},
 		{"no name", func() error { _, err := c.CreateKey(ctx, s.WorkspaceID, client.CreateKeyRequest{}); return err }, 400, "invalid_request"},
 		{"unknown scope", func() error {
 			_, err := c.CreateKey(ctx, s.WorkspaceID, client.CreateKeyRequest{Name: "x", Scopes: []string{"nope:read"}})
@@ -237,8 +247,15 @@ func TestClientErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var e *client.Error
-			if err := tt.call(); !errors.As(err, &e) || e.Status != tt.status || e.Code != tt.code || e.Message == "" {
+			err := tt.call()
+			if !errors.As(err, &e) || e.Status != tt.status || e.Code != tt.code || e.Message == "" {
 				t.Errorf("got %v, want a %d %s with a message", err, tt.status, tt.code)
+			}
+			// The code's sentinel matches through errors.Is, and no other.
+			sentinels := map[client.ErrorCode]error{"unauthenticated": client.ErrUnauthenticated, "invalid_request": client.ErrInvalidRequest,
+				"not_found": client.ErrNotFound, "forbidden": client.ErrForbidden}
+			if !errors.Is(err, sentinels[tt.code]) || errors.Is(err, client.ErrInternal) {
+				t.Errorf("errors.Is(%v, the %s sentinel): got false, or a match with another code", err, tt.code)
 			}
 		})
 	}
@@ -247,7 +264,7 @@ func TestClientErrors(t *testing.T) {
 func TestMiddlewareWithServer(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
-	c := client.New(s.URL, client.WithToken(s.managementKey(t)))
+	c := newGoClient(t, s.URL, client.WithToken(s.managementKey(t)))
 	reader, err := c.CreateKey(ctx, s.WorkspaceID, client.CreateKeyRequest{Name: "reader", Scopes: []string{"items:read"}})
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +274,7 @@ func TestMiddlewareWithServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The guarded service knows only latchkey's URL: verify needs no token.
-	guard := client.Middleware(client.New(s.URL), client.MiddlewareOptions{Scopes: []string{"items:read"}})
+	guard := client.Middleware(newGoClient(t, s.URL), client.MiddlewareOptions{Scopes: []string{"items:read"}})
 	app := httptest.NewServer(guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k, _ := client.KeyFromContext(r.Context())
 		io.WriteString(w, k.Name)

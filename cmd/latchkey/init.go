@@ -14,7 +14,9 @@ func newInitCmd() *cobra.Command {
 	var workspace, email, passwordFile string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "init",
+		Use: "init",
+		Example: `  latchkey init --data-dir ./latchkey-data --workspace Acme --email admin@acme.example --password-file owner.pw
+  latchkey init --database-url "$DATABASE_URL" --workspace Acme --email admin@acme.example --password-file owner.pw --json`,
 		Short: "Initialise an empty store with a workspace and its owner (for scripted setups)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

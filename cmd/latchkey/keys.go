@@ -16,18 +16,20 @@ import (
 )
 
 // clientError is an error answer of the server, kept with its status so
-// that 4xx answers exit with code 2.
+// that 4xx answers exit with code 2, and with the command's flags so that
+// its message names them rather than the API's fields.
 type clientError struct {
 	status int
 	err    *client.Error
+	flags  flagNames
 }
 
 func (e clientError) Error() string {
-	msg := e.err.Message
+	msg := e.flags.rewrite(e.err.Message, e.err.Field())
 	if msg == "" {
 		msg = "the server refused the request"
 	}
-	msg += " (" + e.err.Code + ")"
+	msg += " (" + string(e.err.Code) + ")"
 	if e.status >= 500 && e.err.RequestID != "" {
 		msg += "; request id " + e.err.RequestID
 	}
@@ -52,11 +54,13 @@ func newKeysCmd() *cobra.Command {
 The server is LATCHKEY_URL (or --url), the management key LATCHKEY_TOKEN (or
 --token-file, or --token, which other users of the machine may see in the
 process list). The workspace is LATCHKEY_WORKSPACE (or --workspace); without
-it, the management key's own workspace.`,
+it, the management key's own workspace. keys verify needs the server only.`,
 		Example: `  export LATCHKEY_URL=http://127.0.0.1:8080 LATCHKEY_TOKEN=lk_prod_...
   latchkey keys create --name "CI deploys" --scope items:read --expires-in 90d
   latchkey keys list --status active
-  latchkey keys reset key_01J... --grace-period 1h`,
+  latchkey keys update key_01J... --scope items:read,users:read
+  latchkey keys reset key_01J... --grace-period 1h
+  echo "$API_KEY" | latchkey keys verify --scope items:read`,
 	}
 	pf := c.PersistentFlags()
 	pf.StringVar(&o.url, "url", "", "base URL of the latchkey server")
@@ -65,18 +69,16 @@ it, the management key's own workspace.`,
 	pf.StringVar(&o.workspace, "workspace", "", "workspace id (default: the management key's workspace)")
 	pf.BoolVar(&o.json, "json", false, "print the API's JSON answer")
 	fromEnv(pf, "url", "token", "token-file", "workspace")
-	c.AddCommand(o.createCmd(), o.listCmd(), o.getCmd(), o.revokeCmd(), o.disableCmd(), o.enableCmd(), o.resetCmd(), o.deleteCmd())
+	c.AddCommand(o.createCmd(), o.listCmd(), o.getCmd(), o.updateCmd(), o.revokeCmd(), o.disableCmd(), o.enableCmd(),
+		o.resetCmd(), o.deleteCmd(), o.verifyCmd())
 	return c
 }
 
 // connect checks the connection flags and resolves the workspace. Every
 // mistake here is a usage error: nothing was sent yet.
 func (o *keysOptions) connect(ctx context.Context) (*client.Client, string, error) {
-	if o.url == "" {
-		return nil, "", usagef("no server given: set LATCHKEY_URL or --url (such as http://127.0.0.1:8080)")
-	}
-	if u, err := url.Parse(o.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return nil, "", usagef("--url %q is not a server URL: want http(s)://host[:port]", o.url)
+	if err := o.checkURL(); err != nil {
+		return nil, "", err
 	}
 	tok := o.token
 	if o.tokenFile != "" {
@@ -91,7 +93,10 @@ func (o *keysOptions) connect(ctx context.Context) (*client.Client, string, erro
 	if tok == "" {
 		return nil, "", usagef("no management key given: set LATCHKEY_TOKEN, or --token-file")
 	}
-	c := client.New(o.url, client.WithToken(tok), client.WithUserAgent("latchkey-cli"))
+	c, err := client.New(o.url, client.WithToken(tok), client.WithUserAgent("latchkey-cli"))
+	if err != nil {
+		return nil, "", usagef("--url: %v", err)
+	}
 	if o.workspace != "" {
 		return c, o.workspace, nil
 	}
@@ -105,12 +110,28 @@ func (o *keysOptions) connect(ctx context.Context) (*client.Client, string, erro
 	return c, me.Workspaces[0].ID, nil
 }
 
+// checkURL checks --url (LATCHKEY_URL) before anything is sent.
+func (o *keysOptions) checkURL() error {
+	if o.url == "" {
+		return usagef("no server given: set LATCHKEY_URL or --url (such as http://127.0.0.1:8080)")
+	}
+	if u, err := url.Parse(o.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return usagef("--url %q is not a server URL: want http(s)://host[:port]", o.url)
+	}
+	return nil
+}
+
 // fail turns a client error into what run maps to an exit code: a
 // clientError for an answer, a plain error (exit 1) for a network failure.
-func (o *keysOptions) fail(err error) error {
+// flags, when given, are the command's flags by API field.
+func (o *keysOptions) fail(err error, flags ...flagNames) error {
 	var ce *client.Error
 	if errors.As(err, &ce) {
-		return clientError{status: ce.Status, err: ce}
+		e := clientError{status: ce.Status, err: ce}
+		if len(flags) > 0 {
+			e.flags = flags[0]
+		}
+		return e
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -134,7 +155,10 @@ func (o *keysOptions) createCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "create",
 		Short: "Create a key and print its secret, once",
-		Args:  cobra.NoArgs,
+		Example: `  latchkey keys create --name "CI deploys" --scope items:read --scope users:read --expires-in 90d
+  latchkey keys create --name "sync agent" --type on_premise --setting retrieve_signatures=true
+  latchkey keys create --name sandbox --environment demo --json | jq -r .secret`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if strings.TrimSpace(in.Name) == "" {
 				return usagef("create needs --name, the key's title")
@@ -163,7 +187,7 @@ func (o *keysOptions) createCmd() *cobra.Command {
 			}
 			k, err := cl.CreateKey(c.Context(), ws, in)
 			if err != nil {
-				return o.fail(err)
+				return o.fail(err, createFlags)
 			}
 			out := c.OutOrStdout()
 			if o.json {
@@ -196,6 +220,8 @@ func (o *keysOptions) resetCmd() *cobra.Command {
 		Long: `Give a key a new secret, keeping its id, scopes and settings. The old
 secret stops working at once, or after --grace-period (at most 7d) so that
 deployments can switch over.`,
+		Example: `  latchkey keys reset key_01J...
+  latchkey keys reset key_01J... --grace-period 1d --json | jq -r .secret`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			var d latchkey.Duration
@@ -211,7 +237,7 @@ deployments can switch over.`,
 			}
 			k, err := cl.ResetKey(c.Context(), ws, args[0], time.Duration(d))
 			if err != nil {
-				return o.fail(err)
+				return o.fail(err, resetFlags)
 			}
 			out := c.OutOrStdout()
 			if o.json {

@@ -23,7 +23,10 @@ func (o *keysOptions) listCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List keys, as a table or as JSON",
-		Args:  cobra.NoArgs,
+		Example: `  latchkey keys list
+  latchkey keys list --status expiring --environment production
+  latchkey keys list --all --json | jq -r '.data[] | select(.status == "expired") | .id'`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if opts.Status = latchkey.Status(status); status != "" && !opts.Status.Valid() {
 				return usagef("--status %q: want active, expiring, expired, revoked or disabled", status)
@@ -43,12 +46,12 @@ func (o *keysOptions) listCmd() *cobra.Command {
 			if all {
 				for k, err := range cl.AllKeys(c.Context(), ws, opts) {
 					if err != nil {
-						return o.fail(err)
+						return o.fail(err, listFlags)
 					}
 					page.Data = append(page.Data, *k)
 				}
 			} else if page, err = cl.ListKeys(c.Context(), ws, opts); err != nil {
-				return o.fail(err)
+				return o.fail(err, listFlags)
 			}
 			out := c.OutOrStdout()
 			if o.json {
@@ -84,7 +87,9 @@ func (o *keysOptions) getCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one key",
-		Args:  cobra.ExactArgs(1),
+		Example: `  latchkey keys get key_01J...
+  latchkey keys get key_01J... --json | jq .key.scopes`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			cl, ws, err := o.connect(c.Context())
 			if err != nil {
@@ -104,14 +109,34 @@ func (o *keysOptions) getCmd() *cobra.Command {
 }
 
 func (o *keysOptions) revokeCmd() *cobra.Command {
-	return &cobra.Command{
+	var yes bool
+	c := &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke a key for good (it stays listed as revoked)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Revoke a key for good: it stops verifying at once, on every instance,
+and cannot be resumed (to suspend a key for a while, use keys disable).
+
+On a terminal it asks first; scripts pass --yes.`,
+		Example: `  latchkey keys revoke key_01J...
+  latchkey keys revoke key_01J... --yes`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := confirmFirst(c, yes, "revoke"); err != nil {
+				return err
+			}
 			cl, ws, err := o.connect(c.Context())
 			if err != nil {
 				return err
+			}
+			if !yes {
+				k, err := cl.GetKey(c.Context(), ws, args[0])
+				if err != nil {
+					return o.fail(err)
+				}
+				if !confirm(c, fmt.Sprintf("Revoke key %s %q (%s, %s) for good? It stops working at once and cannot be undone.",
+					k.ID, cell(k.Name), k.Type, k.Environment)) {
+					return notConfirmed("not revoked")
+				}
 			}
 			k, err := cl.RevokeKey(c.Context(), ws, args[0])
 			if err != nil {
@@ -124,14 +149,26 @@ func (o *keysOptions) revokeCmd() *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "revoke without asking (for scripts)")
+	return c
 }
 
 func (o *keysOptions) deleteCmd() *cobra.Command {
-	return &cobra.Command{
+	var yes bool
+	c := &cobra.Command{
 		Use:   "delete ID",
 		Short: "Delete a key at once (its audit events stay)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Delete a key at once: verification answers key_invalid, and the key is
+no longer listed. Its audit events stay.
+
+On a terminal it asks first; scripts pass --yes.`,
+		Example: `  latchkey keys delete key_01J...
+  latchkey keys list --status revoked --json | jq -r '.data[].id' | xargs -n1 latchkey keys delete --yes`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := confirmFirst(c, yes, "delete"); err != nil {
+				return err
+			}
 			cl, ws, err := o.connect(c.Context())
 			if err != nil {
 				return err
@@ -141,6 +178,15 @@ func (o *keysOptions) deleteCmd() *cobra.Command {
 			k, err := cl.GetKey(c.Context(), ws, args[0])
 			if client.IsNotFound(err) {
 				return o.fail(err)
+			}
+			if !yes {
+				what := args[0]
+				if k != nil {
+					what = fmt.Sprintf("%s %q (%s, %s, %s)", k.ID, cell(k.Name), k.Type, k.Environment, k.Start)
+				}
+				if !confirm(c, "Delete key "+what+"? It stops working at once and cannot be undone.") {
+					return notConfirmed("not deleted")
+				}
 			}
 			if err := cl.DeleteKey(c.Context(), ws, args[0]); err != nil {
 				return o.fail(err)
@@ -160,6 +206,8 @@ func (o *keysOptions) deleteCmd() *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking (for scripts)")
+	return c
 }
 
 func printKeyTable(w io.Writer, keys []client.Key) {
@@ -206,6 +254,9 @@ func printKey(w io.Writer, k *client.Key) {
 	if k.RateLimit != nil {
 		row("Rate limit", fmt.Sprintf("%d per %s", k.RateLimit.Limit, k.RateLimit.Period))
 	}
+	row("Allowed IPs", strings.Join(k.AllowedIPs, " "))
+	row("External ID", cell(k.ExternalID))
+	row("Meta", cell(string(k.Meta)))
 	tw.Flush()
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,10 +20,18 @@ import (
 var secretPattern = regexp.MustCompile(`\blk_(?:prod|demo)_[0-9A-Za-z]{38}\b`)
 
 // latchkeyCmd runs the command line and returns its exit code and output.
+// Its standard input is empty, as a script's: never the terminal the
+// tests may run in.
 func latchkeyCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return latchkeyInput(t, strings.NewReader(""), args...)
+}
+
+// latchkeyInput is latchkeyCmd with stdin as standard input.
+func latchkeyInput(t *testing.T, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(args, &out, &errb)
+	code = runWithInput(args, stdin, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -79,6 +88,20 @@ func TestKeysUsageMistakes(t *testing.T) {
 		{"bad grace", nil, []string{"keys", "reset", "key_1", "--grace-period", "soon"}, "--grace-period"},
 		{"no id", nil, []string{"keys", "get"}, "accepts 1 arg"},
 		{"unknown flag", nil, []string{"keys", "list", "--colour"}, "unknown flag"},
+		{"revoke unconfirmed", nil, []string{"keys", "revoke", "key_1"}, "add --yes"},
+		{"delete unconfirmed", nil, []string{"keys", "delete", "key_1"}, "add --yes"},
+		{"update nothing", nil, []string{"keys", "update", "key_1"}, "nothing to change"},
+		{"update empty name", nil, []string{"keys", "update", "key_1", "--name", " "}, "--name"},
+		{"update bad rate limit", nil, []string{"keys", "update", "key_1", "--rate-limit", "lots"}, "COUNT/PERIOD"},
+		{"update zero rate limit", nil, []string{"keys", "update", "key_1", "--rate-limit", "0/1m"}, "COUNT/PERIOD"},
+		{"update bad rate period", nil, []string{"keys", "update", "key_1", "--rate-limit", "5/soon"}, "period"},
+		{"update meta not an object", nil, []string{"keys", "update", "key_1", "--meta", "[1]"}, "--meta"},
+		{"update meta not JSON", nil, []string{"keys", "update", "key_1", "--meta", "plan=pro"}, "--meta"},
+		{"update bad setting", nil, []string{"keys", "update", "key_1", "--setting", "x"}, "name=value"},
+		{"verify no key", nil, []string{"keys", "verify"}, "no key to verify"},
+		{"verify bad environment", nil, []string{"keys", "verify", "lk_prod_x", "--environment", "staging"}, "production"},
+		{"verify two keys", nil, []string{"keys", "verify", "a", "b"}, "accepts at most 1 arg"},
+		{"verify no url", map[string]string{"LATCHKEY_URL": ""}, []string{"keys", "verify", "lk_prod_x"}, "LATCHKEY_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,7 +164,7 @@ func TestKeysRefusedByServer(t *testing.T) {
 func TestKeysCreateAndList(t *testing.T) {
 	s := startServer(t)
 	tok := useServer(t, s)
-	verifier := client.New(s.URL)
+	verifier := newGoClient(t, s.URL)
 
 	code, out, stderr := latchkeyCmd(t, "keys", "create", "--name", "CI deploys", "--description", "from the pipeline",
 		"--scope", "items:read", "--scope", "users:read", "--expires-in", "90d")
@@ -226,7 +249,7 @@ func TestKeysCreateAndList(t *testing.T) {
 func TestKeysRevokeResetDelete(t *testing.T) {
 	s := startServer(t)
 	useServer(t, s)
-	verifier := client.New(s.URL)
+	verifier := newGoClient(t, s.URL)
 	newKey := func(name string) (string, string) {
 		t.Helper()
 		code, out, stderr := latchkeyCmd(t, "keys", "create", "--json", "--name", name)
@@ -238,7 +261,7 @@ func TestKeysRevokeResetDelete(t *testing.T) {
 	}
 
 	id, secret := newKey("to revoke")
-	code, out, _ := latchkeyCmd(t, "keys", "revoke", id)
+	code, out, _ := latchkeyCmd(t, "keys", "revoke", id, "--yes")
 	if code != 0 || !strings.Contains(out, "revoked key "+id) {
 		t.Errorf("revoke: exit code %d, got %q", code, out)
 	}
@@ -267,14 +290,14 @@ func TestKeysRevokeResetDelete(t *testing.T) {
 		t.Errorf("reset --grace-period 1h: exit code %d, got old %q and new %q, want both valid", code, a, b)
 	}
 
-	code, out, _ = latchkeyCmd(t, "keys", "delete", id)
+	code, out, _ = latchkeyCmd(t, "keys", "delete", id, "--yes")
 	if code != 0 || !strings.Contains(out, "deleted key "+id+` "to reset"`) {
 		t.Errorf("delete: exit code %d, got %q", code, out)
 	}
 	if a, b := verifyCode(t, verifier, fresh), verifyCode(t, verifier, graced); a != latchkey.KeyInvalid || b != latchkey.KeyInvalid {
 		t.Errorf("after delete: got %q and %q, want key_invalid", a, b)
 	}
-	if code, _, stderr := latchkeyCmd(t, "keys", "delete", id); code != 2 || !strings.Contains(stderr, "not_found") {
+	if code, _, stderr := latchkeyCmd(t, "keys", "delete", id, "-y"); code != 2 || !strings.Contains(stderr, "not_found") {
 		t.Errorf("deleting twice: got exit code %d and %q, want 2 and not_found", code, stderr)
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runWithInput(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // usageError marks a mistake in how the command was called: exit code 2.
@@ -23,14 +23,32 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-// run executes the command line and returns the exit code: 0 on success,
-// 2 for a usage mistake or refused input, 1 for any other failure.
+// exitCode ends a command with a code and nothing more to say: it has
+// printed its answer (keys verify: 1 for a refused key).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit code %d", int(e)) }
+
+// run executes the command line with the process's standard input and
+// returns the exit code: 0 on success, 2 for a usage mistake or refused
+// input, 1 for any other failure.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWithInput(args, os.Stdin, stdout, stderr)
+}
+
+// runWithInput is run with stdin given, for the commands that read it
+// (confirmations, keys verify).
+func runWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
+	root.SetIn(stdin)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
 		return 0
+	}
+	var ec exitCode
+	if errors.As(err, &ec) {
+		return int(ec)
 	}
 	fmt.Fprintln(stderr, "latchkey:", err)
 	var ue usageError
@@ -65,7 +83,23 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newServeCmd(), newInitCmd(), newMigrateCmd(), newKeysCmd(), newOperatorCmd(), newOwnerCmd(),
 		newBackupCmd(), newRestoreCmd(), newVersionCmd(), newAuditCmd(), newVaultCmd(), newScanCmd())
 	refuseUnknownSubcommands(root)
+	for _, c := range root.Commands() {
+		if c.Example == "" {
+			c.Example = serverExamples[c.Name()]
+		}
+	}
 	return root
+}
+
+// serverExamples are the examples of the commands that run or keep the
+// server's store, shown in their help.
+var serverExamples = map[string]string{
+	"serve": `  latchkey serve
+  latchkey serve --addr 0.0.0.0:8080 --public-url https://keys.example.com --secure-cookies
+  latchkey serve --database-url postgres://latchkey@db/latchkey --vault-key-url awskms://alias/latchkey`,
+	"backup": `  latchkey backup --data-dir ./latchkey-data --out latchkey-$(date +%F).db`,
+	"restore": `  latchkey restore --data-dir ./latchkey-data --from latchkey-2026-01-31.db
+  latchkey restore --data-dir ./latchkey-data --from latchkey-2026-01-31.db --force`,
 }
 
 // refuseUnknownSubcommands makes every group of commands (keys, operator,

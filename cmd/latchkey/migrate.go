@@ -9,7 +9,9 @@ import (
 func newMigrateCmd() *cobra.Command {
 	var sf storeFlags
 	c := &cobra.Command{
-		Use:   "migrate",
+		Use: "migrate",
+		Example: `  latchkey migrate --database-url "$DATABASE_URL"
+  latchkey migrate --data-dir ./latchkey-data`,
 		Short: "Apply the store's schema migrations and exit (run before starting new versions with --migrate=false)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

@@ -11,7 +11,9 @@ import (
 
 func newOperatorCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "operator",
+		Use: "operator",
+		Example: `  latchkey operator create --email support@vendor.example --password-file operator.pw
+  latchkey operator scim-key --workspace ws_01J... --contact-email it@acme.example --integration okta`,
 		Short: "Platform operator accounts and SCIM key issuance (run on the server, against the store)",
 	}
 	c.AddCommand(newOperatorCreateCmd(), newOperatorScimKeyCmd(), newOperatorPlatformKeyCmd())
@@ -33,9 +35,10 @@ func newOperatorCreateCmd() *cobra.Command {
 	var email, passwordFile string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "create",
-		Short: "Create a platform operator account",
-		Args:  cobra.NoArgs,
+		Use:     "create",
+		Example: `  latchkey operator create --email support@vendor.example --password-file operator.pw --data-dir ./latchkey-data`,
+		Short:   "Create a platform operator account",
+		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if email == "" || passwordFile == "" {
 				return usagef("operator create needs --email and --password-file")
@@ -73,7 +76,9 @@ func newOperatorScimKeyCmd() *cobra.Command {
 	var workspace, contact, integration, request string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "scim-key",
+		Use: "scim-key",
+		Example: `  latchkey operator scim-key --request skr_01J...
+  latchkey operator scim-key --workspace ws_01J... --contact-email it@acme.example --integration entra --json`,
 		Short: "Approve a workspace's SCIM key, for its admins to pick up once",
 		Long: `Approve a SCIM key for a workspace whose scim_key_issuance is operator:
 either an existing request (--request skr_...), or a new one recorded and

@@ -21,8 +21,9 @@ const EventPasswordReset = "auth.password_reset"
 
 func newOwnerCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "owner",
-		Short: "Recovery of accounts, run on the host against the store",
+		Use:     "owner",
+		Example: `  latchkey owner reset-password --email admin@acme.example --data-dir ./latchkey-data`,
+		Short:   "Recovery of accounts, run on the host against the store",
 	}
 	c.AddCommand(newResetPasswordCmd())
 	return c
@@ -33,7 +34,9 @@ func newResetPasswordCmd() *cobra.Command {
 	var email, passwordFile string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "reset-password",
+		Use: "reset-password",
+		Example: `  latchkey owner reset-password --email admin@acme.example --data-dir ./latchkey-data
+  latchkey owner reset-password --email admin@acme.example --password-file new.pw --database-url "$DATABASE_URL"`,
 		Short: "Give an account a new password and end its sessions (recovery on the host)",
 		Long: `Give the account with --email a new password, for recovery: a lost
 one-time password of the first owner, a forgotten password, a suspected

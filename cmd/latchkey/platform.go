@@ -43,7 +43,9 @@ func newOperatorPlatformKeyCmd() *cobra.Command {
 	var role, prefix string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "platform-key",
+		Use: "platform-key",
+		Example: `  latchkey operator platform-key --name "Acme Cloud backend" --scope workspaces:write --scope members:write --scope portal:write
+  latchkey operator platform-key --name "read-only sync" --scope workspaces:read --max-role member --json`,
 		Short: "Create a platform key for the product's backend, printing its secret once",
 		Long: `Create a platform key: the vendor's backend uses it to provision workspaces
 (POST /v1/workspaces with an external_id), sync their people

@@ -49,7 +49,7 @@ func TestPortalInABrowser(t *testing.T) {
 	t.Cleanup(product.Close)
 	w := newPlatformWorld(t, func(c *Config) { c.PortalOrigins = append(c.PortalOrigins, product.URL) })
 	mu.Lock()
-	lk = client.New(w.s.URL, client.WithToken(w.keys["full"]))
+	lk = newGoClient(t, w.s.URL, client.WithToken(w.keys["full"]))
 	mu.Unlock()
 	p, created, err := lk.ProvisionWorkspace(t.Context(), "Globex", "cust-1")
 	if err != nil || !created {

@@ -465,7 +465,7 @@ func TestOperatorPlatformKeysPage(t *testing.T) {
 func TestClientPlatformCalls(t *testing.T) {
 	t.Parallel()
 	w := newPlatformWorld(t, nil)
-	lk := client.New(w.s.URL, client.WithToken(w.keys["full"]))
+	lk := newGoClient(t, w.s.URL, client.WithToken(w.keys["full"]))
 	ctx := t.Context()
 	p, created, err := lk.ProvisionWorkspace(ctx, "Globex", "cust-1")
 	if err != nil || !created {

@@ -99,7 +99,8 @@ func recordedKeeper(rawURL string, at time.Time) latchkey.VaultKeeper {
 }
 
 func newVaultCmd() *cobra.Command {
-	c := &cobra.Command{Use: "vault", Short: "Manage the master key of the vaults"}
+	c := &cobra.Command{Use: "vault", Short: "Manage the master key of the vaults",
+		Example: `  latchkey vault rotate-master --data-dir ./latchkey-data --to base64key://NEWKEY...`}
 	c.AddCommand(newRotateMasterCmd())
 	return c
 }
@@ -110,7 +111,9 @@ func newRotateMasterCmd() *cobra.Command {
 	var to string
 	var settle time.Duration
 	c := &cobra.Command{
-		Use:   "rotate-master --to URL",
+		Use: "rotate-master --to URL",
+		Example: `  latchkey vault rotate-master --data-dir ./latchkey-data --to base64key://NEWKEY...
+  latchkey vault rotate-master --database-url "$DATABASE_URL" --vault-key-url base64key://OLD... --to awskms://alias/latchkey`,
 		Short: "Re-wrap every vault data key with a new master key, while servers serve",
 		Long: `Makes the keeper of --to current and re-wraps every data key with it, each in its own short
 transaction; the secrets themselves are not re-encrypted. Servers learn the new keeper from the store

@@ -75,7 +75,10 @@ func (b buildInfo) String() string {
 func newVersionCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "version",
+		Use: "version",
+		Example: `  latchkey version
+  latchkey --version
+  latchkey version --json | jq -r .commit`,
 		Short: "Print the version, commit and build time of this binary",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
