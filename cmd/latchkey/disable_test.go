@@ -28,8 +28,8 @@ func waitAccepted(t *testing.T, ms []*Main, secret string, limit time.Duration) 
 // revocation; an enable brings it back everywhere, which a revocation
 // never does.
 func TestDisableReachesEveryInstance(t *testing.T) {
-	c := startCluster(t, 2, nil)
-	a, b := c.mains[0], c.mains[1]
+	c := startCluster(t, 3, nil)
+	a, others := c.mains[0], c.mains[1:]
 	hc := c.login(t, a)
 	keysURL := a.URL() + "/v1/workspaces/" + c.ws + "/keys/"
 	for i := range 3 {
@@ -46,8 +46,8 @@ func TestDisableReachesEveryInstance(t *testing.T) {
 		if got := send(t, http.DefaultClient, "GET", a.URL()+"/v1/verify", nil, "X-API-Key: "+secret); got.status != 403 || got.errCode() != "key_disabled" {
 			t.Fatalf("the instance that disabled answers %d %q at once, want 403 key_disabled", got.status, got.errCode())
 		}
-		d := waitRejected(t, []*Main{b}, secret, "key_disabled", time.Second)
-		t.Logf("round %d: the other instance refused the disabled key %v after the disable returned", i, d)
+		d := waitRejected(t, others, secret, "key_disabled", time.Second)
+		t.Logf("round %d: the two other instances refused the disabled key %v after the disable returned", i, d)
 
 		list := send(t, hc, "GET", a.URL()+"/v1/workspaces/"+c.ws+"/keys?status=disabled", nil)
 		var ids []string
