@@ -161,9 +161,10 @@ type KeyFilter struct {
 	ExternalID  string // the product's id for the key's customer, exactly; "" for any
 	Limit       int
 	Cursor      string
-	// Now and Notice decide the derived status filter.
-	Now    time.Time
-	Notice time.Duration
+	// Now and Windows (the workspace's expiry notice windows) decide the
+	// derived status filter, as Key.Status with Key.NoticeWindow does.
+	Now     time.Time
+	Windows []Duration
 }
 
 // EventStore keeps the audit log, one hash chain per workspace (see

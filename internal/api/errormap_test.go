@@ -68,7 +68,7 @@ func (f *failing) ChangePassword(context.Context, manage.Caller, string, string,
 func (f *failing) Catalog() *latchkey.Catalog                            { return &latchkey.Catalog{} }
 func (f *failing) SessionTTL() time.Duration                             { return time.Hour }
 func (f *failing) Now() time.Time                                        { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
-func (f *failing) Notice(context.Context, string) (time.Duration, error) { return 0, f.fail(f.err) }
+func (f *failing) NoticeWindows(context.Context, string) ([]latchkey.Duration, error) { return nil, f.fail(f.err) }
 func (f *failing) CreateKey(context.Context, latchkey.Principal, string, manage.CreateKey) (*latchkey.Key, string, error) {
 	return nil, "", f.fail(f.err)
 }

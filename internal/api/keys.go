@@ -25,8 +25,8 @@ type keyService interface {
 	ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID string, grace time.Duration) (*latchkey.Key, string, error)
 	DeleteKey(ctx context.Context, p latchkey.Principal, ws, keyID string) error
 	KeyUsage(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) ([]latchkey.UsageDay, error)
-	// Notice is the workspace's expiry notice period, for a key's status.
-	Notice(ctx context.Context, ws string) (time.Duration, error)
+	// NoticeWindows are the workspace's expiry notice windows, for a key's status.
+	NoticeWindows(ctx context.Context, ws string) ([]latchkey.Duration, error)
 	Now() time.Time
 }
 
@@ -36,7 +36,7 @@ type keyView struct {
 	Status latchkey.Status `json:"status"`
 }
 
-func view(k *latchkey.Key, now time.Time, notice time.Duration) keyView {
+func view(k *latchkey.Key, now time.Time, windows []latchkey.Duration) keyView {
 	if k.Scopes == nil {
 		k.Scopes = []string{}
 	}
@@ -49,7 +49,7 @@ func view(k *latchkey.Key, now time.Time, notice time.Duration) keyView {
 		c.Remaining = c.EffectiveAt(now)
 		k.Credits = &c
 	}
-	return keyView{Key: k, Status: k.Status(now, notice)}
+	return keyView{Key: k, Status: k.Status(now, k.NoticeWindow(windows))}
 }
 
 // withSecret is the answer of create and reset: the only time a secret is sent.
@@ -59,12 +59,12 @@ type withSecret struct {
 }
 
 func (a *API) keyAnswer(w http.ResponseWriter, r *http.Request, status int, ws string, k *latchkey.Key, secret string) {
-	notice, err := a.svc.Notice(r.Context(), ws)
+	windows, err := a.svc.NoticeWindows(r.Context(), ws)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	v := view(k, a.svc.Now(), notice)
+	v := view(k, a.svc.Now(), windows)
 	if secret != "" {
 		writeJSON(w, status, withSecret{Key: v, Secret: secret})
 		return
@@ -107,7 +107,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p latchkey.Princi
 		a.fail(w, r, err)
 		return
 	}
-	notice, err := a.svc.Notice(r.Context(), ws)
+	windows, err := a.svc.NoticeWindows(r.Context(), ws)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -115,7 +115,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, p latchkey.Princi
 	out := list[keyView]{Data: make([]keyView, 0, len(keys)), NextCursor: next}
 	now := a.svc.Now()
 	for _, k := range keys {
-		out.Data = append(out.Data, view(k, now, notice))
+		out.Data = append(out.Data, view(k, now, windows))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -188,7 +188,7 @@ func (s *Service) ListKeys(ctx context.Context, p latchkey.Principal, ws string,
 	if f.Limit < 0 || f.Limit > 200 {
 		return nil, "", latchkey.Errorf(latchkey.EINVALID, "limit must be between 1 and 200").WithDetail("field", "limit")
 	}
-	f.WorkspaceID, f.Now, f.Notice = ws, s.Now(), w.Settings.Expiration.NoticeWindow()
+	f.WorkspaceID, f.Now, f.Windows = ws, s.Now(), w.Settings.Expiration.NoticeBefore
 	keys, next, err := s.store.Keys(ctx, f)
 	if err != nil {
 		return nil, "", err
@@ -224,13 +224,13 @@ func (s *Service) authorizedKey(ctx context.Context, p latchkey.Principal, ws, k
 	return k, nil
 }
 
-// Notice returns ws's expiry notice window, for deriving key statuses.
-func (s *Service) Notice(ctx context.Context, ws string) (time.Duration, error) {
+// NoticeWindows returns ws's expiry notice windows, for deriving key statuses.
+func (s *Service) NoticeWindows(ctx context.Context, ws string) ([]latchkey.Duration, error) {
 	w, err := s.store.Workspace(ctx, ws)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return w.Settings.Expiration.NoticeWindow(), nil
+	return w.Settings.Expiration.NoticeBefore, nil
 }
 
 // roleNow re-reads p's role in its workspace (a management key's: its

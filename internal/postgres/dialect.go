@@ -75,6 +75,12 @@ func (dialect) DeferForeignKeys() string { return `SET CONSTRAINTS ALL DEFERRED`
 
 func (dialect) DateParam() string { return `CAST(? AS date)` }
 
+// Micros turns the interval between two timestamptz columns into
+// microseconds.
+func (dialect) Micros(later, earlier string) string {
+	return "(EXTRACT(EPOCH FROM " + later + " - " + earlier + ") * 1000000)"
+}
+
 func (dialect) ScimFilter() sqlfilter.Dialect { return scimDialect{} }
 
 // SQLSTATE codes the store turns into latchkey errors.

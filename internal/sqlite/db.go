@@ -259,6 +259,9 @@ func (dialect) DeferForeignKeys() string { return `PRAGMA defer_foreign_keys = O
 // DateParam is a plain placeholder: dates are "2006-01-02" text.
 func (dialect) DateParam() string { return "?" }
 
+// Micros subtracts: times are stored as Unix microseconds.
+func (dialect) Micros(later, earlier string) string { return "(" + later + " - " + earlier + ")" }
+
 func (dialect) ScimFilter() sqlfilter.Dialect { return scimDialect{} }
 
 func isConstraint(err error, code int) bool {

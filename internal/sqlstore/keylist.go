@@ -8,10 +8,37 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+// cond is a piece of a WHERE clause and its arguments.
+type cond struct {
+	sql  string
+	args []any
+}
+
+// expiringCond holds for a key inside one of the notice windows that it
+// was not created inside: expiring within w, having lived longer than w.
+// A key created inside every window (a 30-day key under a 30-day window)
+// is no news to anyone, so it is not expiring (Key.Status).
+func (s *Store) expiringCond(now time.Time, windows []latchkey.Duration) cond {
+	var parts []string
+	var args []any
+	for _, w := range windows {
+		if w <= 0 {
+			continue
+		}
+		parts = append(parts, "(k.expires_at <= ? AND "+s.db.Micros("k.expires_at", "k.created_at")+" > ?)")
+		args = append(args, now.Add(time.Duration(w)), time.Duration(w).Microseconds())
+	}
+	if len(parts) == 0 {
+		return cond{sql: "FALSE"}
+	}
+	return cond{sql: "(" + strings.Join(parts, " OR ") + ")", args: args}
+}
+
 // Keys lists the keys of f.WorkspaceID matching f, newest first (ids are
 // ULIDs, so id order is creation order), and the cursor of the next page
 // ("" at the end). The status filter is derived from the times at f.Now
-// (the current time when zero) with f.Notice, exactly as Key.Status does.
+// (the current time when zero) with f.Windows, exactly as Key.Status with
+// Key.NoticeWindow does.
 // EINVALID for an unknown status or a malformed cursor.
 func (s *Store) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key, string, error) {
 	if unmatchable(f.WorkspaceID, f.Type, string(f.Environment), f.Owner, f.Query, f.ExternalID) {
@@ -27,7 +54,7 @@ func (s *Store) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key
 		// Truncated as stored times are, so that the boundaries fall where
 		// Key.Status puts them for a key read back from the store.
 		now = now.Truncate(time.Microsecond)
-		soon := now.Add(f.Notice)
+		expiring := s.expiringCond(now, f.Windows)
 		switch f.Status {
 		case latchkey.StatusRevoked:
 			c.add("k.revoked_at IS NOT NULL")
@@ -36,9 +63,10 @@ func (s *Store) Keys(ctx context.Context, f latchkey.KeyFilter) ([]*latchkey.Key
 		case latchkey.StatusDisabled:
 			c.add("k.revoked_at IS NULL AND k.disabled_at IS NOT NULL AND (k.expires_at IS NULL OR k.expires_at > ?)", now)
 		case latchkey.StatusExpiring:
-			c.add("k.revoked_at IS NULL AND k.disabled_at IS NULL AND k.expires_at > ? AND k.expires_at <= ?", now, soon)
+			c.add("k.revoked_at IS NULL AND k.disabled_at IS NULL AND k.expires_at > ? AND "+expiring.sql, append([]any{now}, expiring.args...)...)
 		case latchkey.StatusActive:
-			c.add("k.revoked_at IS NULL AND k.disabled_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)", soon)
+			c.add("k.revoked_at IS NULL AND k.disabled_at IS NULL AND (k.expires_at IS NULL OR (k.expires_at > ? AND NOT "+expiring.sql+"))",
+				append([]any{now}, expiring.args...)...)
 		default:
 			return nil, "", latchkey.Errorf(latchkey.EINVALID, "unknown status %q", f.Status).WithDetail("field", "status")
 		}

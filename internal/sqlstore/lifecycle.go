@@ -12,13 +12,16 @@ import (
 
 // ExpiringKeys lists the workspace's unrevoked keys expiring in
 // (now, now+window] that have no notice for window and their expiry yet.
+// Keys created inside the window are left out: their expiry is no news
+// (Key.CreatedInside), and listing them on every run would let a page of
+// them hide the keys that do need a notice.
 func (s *Store) ExpiringKeys(ctx context.Context, workspaceID string, now time.Time, window latchkey.Duration, limit int) ([]*latchkey.Key, error) {
 	rows, err := s.read.Query(ctx, keySelect+`WHERE k.workspace_id = ? AND k.revoked_at IS NULL
-		AND k.expires_at > ? AND k.expires_at <= ?
+		AND k.expires_at > ? AND k.expires_at <= ? AND `+s.db.Micros("k.expires_at", "k.created_at")+` > ?
 		AND NOT EXISTS (SELECT 1 FROM key_notices n
 			WHERE n.key_id = k.id AND n.window_ns = ? AND n.expires_at = k.expires_at)
 		ORDER BY k.expires_at, k.id LIMIT ?`,
-		workspaceID, now, now.Add(time.Duration(window)), int64(window), pageSize(limit))
+		workspaceID, now, now.Add(time.Duration(window)), time.Duration(window).Microseconds(), int64(window), pageSize(limit))
 	list, err := collect(rows, err, scanKey)
 	return list, s.wrap(err, "expiring keys")
 }

@@ -110,6 +110,9 @@ type DB interface {
 	// DateParam is a placeholder for a date given as "2006-01-02", where
 	// the database has a date type the text must be cast to.
 	DateParam() string
+	// Micros is the time from the column earlier to the column later, in
+	// microseconds, as a number to compare with an integer parameter.
+	Micros(later, earlier string) string
 }
 
 // Store implements latchkey.Store over a DB.

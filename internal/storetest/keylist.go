@@ -16,8 +16,13 @@ func testKeyList(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	a, ownerA := f.workspace("A", "a@example.com")
 	b, _ := f.workspace("B", "b@example.com")
 
+	// Made long ago, so that no notice window holds their whole life.
 	expires := func(d time.Duration) func(*latchkey.Key) {
-		return func(k *latchkey.Key) { k.ExpiresAt = ptr(now.Add(d)) }
+		return func(k *latchkey.Key) { k.ExpiresAt, k.CreatedAt = ptr(now.Add(d)), now.Add(-60*latchkey.Day) }
+	}
+	// lived makes a key created before now that expires after it.
+	lived := func(before, after time.Duration) func(*latchkey.Key) {
+		return func(k *latchkey.Key) { k.CreatedAt, k.ExpiresAt = now.Add(-before), ptr(now.Add(after)) }
 	}
 	revoked := func(k *latchkey.Key) { k.RevokedAt, k.RevokedBy = ptr(now.Add(-time.Hour)), "usr_x" }
 	disabled := func(k *latchkey.Key) { k.DisabledAt, k.DisabledBy = ptr(now.Add(-time.Hour)), "usr_x" }
@@ -46,6 +51,10 @@ func testKeyList(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Disabled and expired", []func(*latchkey.Key){disabled, expires(-time.Hour)}},
 		{"Disabled and revoked", []func(*latchkey.Key){disabled, revoked}},
 		{"Customer 42", []func(*latchkey.Key){func(k *latchkey.Key) { k.ExternalID = "cus_42" }}},
+		// Created inside the 30-day window: its expiry is no news.
+		{"Short-lived", []func(*latchkey.Key){lived(latchkey.Day, 20*latchkey.Day)}},
+		// Inside the 30-day window since birth, but not the 7-day one.
+		{"Week left", []func(*latchkey.Key){lived(5*latchkey.Day, 3*latchkey.Day)}},
 	}
 	var all []string // newest first
 	for _, fx := range fixtures {
@@ -61,7 +70,7 @@ func testKeyList(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		return slices.DeleteFunc(slices.Clone(all), func(n string) bool { return slices.Contains(names, n) })
 	}
 	filter := func(mod func(*latchkey.KeyFilter)) latchkey.KeyFilter {
-		kf := latchkey.KeyFilter{WorkspaceID: a.ID, Now: now, Notice: notice}
+		kf := latchkey.KeyFilter{WorkspaceID: a.ID, Now: now, Windows: []latchkey.Duration{latchkey.Duration(notice)}}
 		mod(&kf)
 		return kf
 	}
@@ -76,8 +85,14 @@ func testKeyList(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"all", filter(func(*latchkey.KeyFilter) {}), all},
 		{"active", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusActive }), except(notActive...)},
 		{"expiring", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusExpiring }), only("Expiring", "Expiring boundary")},
-		{"expiring without notice", filter(func(kf *latchkey.KeyFilter) { kf.Status, kf.Notice = latchkey.StatusExpiring, 0 }), nil},
-		{"active without notice", filter(func(kf *latchkey.KeyFilter) { kf.Status, kf.Notice = latchkey.StatusActive, 0 }),
+		{"expiring without notice", filter(func(kf *latchkey.KeyFilter) { kf.Status, kf.Windows = latchkey.StatusExpiring, nil }), nil},
+		{"expiring with a second window", filter(func(kf *latchkey.KeyFilter) {
+			kf.Status, kf.Windows = latchkey.StatusExpiring, []latchkey.Duration{latchkey.Duration(notice), latchkey.Duration(7 * latchkey.Day)}
+		}), only("Expiring", "Expiring boundary", "Week left")},
+		{"active with a second window", filter(func(kf *latchkey.KeyFilter) {
+			kf.Status, kf.Windows = latchkey.StatusActive, []latchkey.Duration{latchkey.Duration(7 * latchkey.Day), latchkey.Duration(notice)}
+		}), except(append(notActive, "Week left")...)},
+		{"active without notice", filter(func(kf *latchkey.KeyFilter) { kf.Status, kf.Windows = latchkey.StatusActive, nil }),
 			except("Expired", "Expired boundary", "Revoked", "Revoked and expired", "Disabled", "Disabled and expired", "Disabled and revoked")},
 		{"expired", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusExpired }), only("Expired", "Expired boundary", "Disabled and expired")},
 		{"revoked", filter(func(kf *latchkey.KeyFilter) { kf.Status = latchkey.StatusRevoked }), only("Revoked", "Revoked and expired", "Disabled and revoked")},
@@ -116,6 +131,25 @@ func testKeyList(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			}
 		})
 	}
+
+	// The filter and Key.Status agree on every key, whatever the windows.
+	t.Run("agrees with Key.Status", func(t *testing.T) {
+		for _, windows := range [][]latchkey.Duration{nil, {latchkey.Duration(notice)},
+			{latchkey.Duration(notice), latchkey.Duration(7 * latchkey.Day)}, {latchkey.Duration(latchkey.Day)}} {
+			keys, _, err := f.s.Keys(f.ctx, latchkey.KeyFilter{WorkspaceID: a.ID, Limit: 200})
+			wantCode(t, "Keys", err, "")
+			for _, st := range []latchkey.Status{latchkey.StatusActive, latchkey.StatusExpiring, latchkey.StatusExpired, latchkey.StatusRevoked, latchkey.StatusDisabled} {
+				listed, _, err := f.s.Keys(f.ctx, latchkey.KeyFilter{WorkspaceID: a.ID, Limit: 200, Status: st, Now: now, Windows: windows})
+				wantCode(t, "Keys", err, "")
+				for _, k := range keys {
+					in := slices.ContainsFunc(listed, func(l *latchkey.Key) bool { return l.ID == k.ID })
+					if want := k.Status(now, k.NoticeWindow(windows)) == st; in != want {
+						t.Errorf("windows %v: %q is %s by Key.Status, listed under %s: %v", windows, k.Name, k.Status(now, k.NoticeWindow(windows)), st, in)
+					}
+				}
+			}
+		}
+	})
 
 	t.Run("errors", func(t *testing.T) {
 		for _, kf := range []latchkey.KeyFilter{
