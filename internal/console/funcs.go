@@ -27,6 +27,7 @@ var funcs = template.FuncMap{
 	"deref":    func(t *time.Time) time.Time { return *t },
 	"contains": func(list []string, s string) bool { return slices.Contains(list, s) },
 	"join":     strings.Join,
+	"permgrid": permGrid,
 	"statusLabel": func(s latchkey.Status) string {
 		return map[latchkey.Status]string{
 			latchkey.StatusActive: "Active", latchkey.StatusExpiring: "Expiring",

@@ -44,7 +44,7 @@ func parseKeyForm(r *http.Request) keyForm {
 		Type: r.PostForm.Get("type"), Environment: r.PostForm.Get("environment"),
 		Expires: r.PostForm.Get("expires"), ExpiresAt: r.PostForm.Get("expires_at"),
 		CallbackURL: strings.TrimSpace(r.PostForm.Get("callback_url")), Owner: r.PostForm.Get("owner"),
-		Scopes: r.PostForm["scope"], Settings: map[string]string{},
+		Scopes: postedScopes(r.PostForm), Settings: map[string]string{},
 	}
 	if v, ok := r.PostForm["allowed_ips"]; ok && len(v) > 0 {
 		f.AllowedIPs, f.HasAllowedIPs = v[len(v)-1], true
@@ -126,6 +126,8 @@ type wizardData struct {
 	Never    bool
 	Personal bool
 	Cancel   string
+	// ConfirmNoScopes asks whether to create the key without scopes.
+	ConfirmNoScopes bool
 }
 
 // creatableTypes lists the key types the visitor may create for owner

@@ -147,6 +147,14 @@ func (c *Console) wizardCreate(w http.ResponseWriter, r *http.Request, pg *page)
 		c.renderWizard(w, r, pg, http.StatusUnprocessableEntity, "wizard_details", d)
 		return
 	}
+	if len(d.Type.Scopes) > 0 && len(f.Scopes) == 0 && r.PostForm.Get("no_scopes") != "confirmed" {
+		// A key without scopes passes verification and fails every
+		// scope check: ask before making one, on the server, so the
+		// question is asked without JavaScript too.
+		d.ConfirmNoScopes = true
+		c.renderWizard(w, r, pg, http.StatusUnprocessableEntity, "wizard_scopes", d)
+		return
+	}
 	in, err := f.createInput(d.Type)
 	if err == nil {
 		k, secret, cerr := c.svc.CreateKey(r.Context(), pg.P, pg.WS.ID, in)
