@@ -182,7 +182,7 @@ func TestWizardDoneHighlightsTheNewKey(t *testing.T) {
 	if !got.has(`href="` + base + `/keys" aria-current="page"`) {
 		t.Error("the wizard's last step highlights no sidebar item")
 	}
-	if !got.has(`name="created" value="` + k.ID + `"`) || !got.has(`name="done" value="created"`) {
+	if !got.has(`name="created" value="`+k.ID+`"`) || !got.has(`name="done" value="created"`) {
 		t.Error("Done does not carry the new key to the table")
 	}
 	list := e.get(t, hc, base+"/keys?done=created&created="+url.QueryEscape(k.ID))
