@@ -22,12 +22,12 @@ var funcs = template.FuncMap{
 		}
 		return formatDate(*t)
 	},
-	"list":     func(s ...string) []string { return s },
-	"status":   func(s string) latchkey.Status { return latchkey.Status(s) },
-	"deref":    func(t *time.Time) time.Time { return *t },
-	"contains": func(list []string, s string) bool { return slices.Contains(list, s) },
-	"join":     strings.Join,
-	"permgrid": permGrid,
+	"list":      func(s ...string) []string { return s },
+	"status":    func(s string) latchkey.Status { return latchkey.Status(s) },
+	"deref":     func(t *time.Time) time.Time { return *t },
+	"contains":  func(list []string, s string) bool { return slices.Contains(list, s) },
+	"join":      strings.Join,
+	"permgrid":  permGrid,
 	"rateLabel": rateLabel,
 	"statusLabel": func(s latchkey.Status) string {
 		return map[latchkey.Status]string{
