@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/manage"
@@ -126,6 +127,8 @@ func TestConsoleBrowserAccessibility(t *testing.T) {
 		{"revoke confirmation", "/keys/" + k.ID + "/revoke"},
 		{"profile keys", "/profile/keys"},
 		{"profile password", "/profile/password"},
+		{"profile security", "/profile/security"},
+		{"single sign-on", "/sso"},
 		{"members", "/members"},
 		{"SCIM", "/scim"},
 		{"vaults", "/vaults"},
@@ -172,6 +175,13 @@ func TestConsoleBrowserAccessibility(t *testing.T) {
 	b.axeCheck("keys list after Done")
 	b.open("a missing console page", s.URL+"/no-such-page")
 	b.axeCheck("404 outside a workspace")
+
+	// Phones: the stacked tables and the compact navigation.
+	for _, p := range []struct{ what, path string }{{"keys list", "/keys"}, {"key page", "/keys/" + k.ID}, {"members", "/members"}, {"activity", "/activity"}} {
+		b.do("narrowing to 390 px", chromedp.EmulateViewport(390, 844))
+		b.open(p.what+" at 390 px", base+p.path)
+		b.axeCheck(p.what + " at 390 px")
+	}
 }
 
 // evalString evaluates a JavaScript expression that yields a string.
@@ -248,5 +258,44 @@ func TestConsoleBrowserKeyboardOnlyKeyCreation(t *testing.T) {
 	}
 	if got := s.verifySecret(t, secret, "items:read"); got.Status != 200 || !got.Valid {
 		t.Errorf("the key made with the keyboard: verify answered %d %+v, want valid with items:read", got.Status, got)
+	}
+}
+
+// TestConsoleBrowserAccessibilityOperator runs axe-core on the second
+// factor's enrolment an operator meets first, then on the operator's
+// pages: workspaces, SCIM key requests and platform keys (empty).
+func TestConsoleBrowserAccessibilityOperator(t *testing.T) {
+	s := startServer(t)
+	acctOperator(t, s.DataDir, "support@vendor.example", acctPassword)
+	b := newConsoleBrowser(t, s)
+	b.do("logging in as the operator",
+		chromedp.Navigate(s.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "support@vendor.example"),
+		chromedp.SendKeys(chromedp.CSS("#password"), acctPassword),
+		chromedp.Click(chromedp.CSS(`main button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#totp-secret")),
+	)
+	b.axeCheck("second factor enrolment")
+	code, err := totp.GenerateCode(b.text("#totp-secret"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do("turning the second factor on",
+		chromedp.SendKeys(chromedp.CSS("#code"), code),
+		chromedp.Click(chromedp.CSS(`main button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")),
+	)
+	b.axeCheck("recovery codes")
+	b.do("continuing", chromedp.Click(chromedp.CSS("#continue")), chromedp.WaitVisible(chromedp.CSS("nav.sidebar")))
+	for _, p := range []struct{ what, path string }{
+		{"operator workspaces", "/operator/workspaces"},
+		{"operator SCIM key requests", "/operator/scim-requests"},
+		{"operator platform keys", "/operator/platform-keys"},
+	} {
+		b.open(p.what, s.URL+p.path)
+		b.axeCheck(p.what)
+	}
+	if !b.eval(`document.body.textContent.includes("No platform keys yet.")`) {
+		t.Error("the platform keys page without keys has no empty state")
 	}
 }
