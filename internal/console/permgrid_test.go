@@ -193,6 +193,12 @@ func TestWizardDoneHighlightsTheNewKey(t *testing.T) {
 	if !strings.Contains(row[:strings.Index(row, "</tr>")], "Fresh") {
 		t.Error("the highlighted row is not the new key's")
 	}
+	// A personal key's last step keeps Profile settings highlighted, and
+	// Done leads to the profile's table.
+	mine := e.post(t, hc, base+"/keys", wizardForm("Mine", url.Values{"owner": {"me"}, "perm.items": {"items:read"}}))
+	if !mine.has(`href="`+base+`/profile/keys" aria-current="page"`) || !mine.has(`action="`+base+`/profile/keys"`) {
+		t.Error("a personal key's last step does not belong to Profile settings")
+	}
 	// Without the notice a link cannot mark rows.
 	if plain := e.get(t, hc, base+"/keys?created="+url.QueryEscape(k.ID)); plain.has(`id="created-key"`) {
 		t.Error("a bare created= parameter highlights a row")

@@ -46,10 +46,14 @@ func (c *Console) showSecret(w http.ResponseWriter, r *http.Request, pg *page, k
 	}
 	pg.Title = "Store your API key"
 	if pg.Nav == "" {
-		// The wizard's last step belongs where the key will be listed.
-		pg.Nav = "keys"
-		if strings.HasSuffix(done, "/profile/keys") {
+		// The secret's page belongs where the key will be listed.
+		switch {
+		case strings.HasSuffix(done, "/profile/keys"):
 			pg.Nav = "profile"
+		case strings.HasSuffix(done, "/scim"):
+			pg.Nav = "scim"
+		default:
+			pg.Nav = "keys"
 		}
 	}
 	if kind == secretReset {
