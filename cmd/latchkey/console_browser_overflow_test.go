@@ -16,7 +16,8 @@ import (
 // and a phone's 390 px, that the keys list, a key page, members, activity
 // and settings fit their viewport with a long key name, every scope of the
 // type and long emails: document.documentElement.scrollWidth is no wider
-// than clientWidth, and no table scrolls inside its box.
+// than clientWidth, and no table scrolls inside its box. The key page's ⋮
+// menu stays beside the long name.
 func TestConsoleBrowserNoHorizontalOverflow(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
@@ -64,6 +65,10 @@ func TestConsoleBrowserNoHorizontalOverflow(t *testing.T) {
 			// A table scrolling inside its box hides columns as surely.
 			if inner := b.eval(`[...document.querySelectorAll('.table-wrap')].every(e => e.scrollWidth <= e.clientWidth)`); !inner {
 				t.Errorf("%s at %d px: a table is wider than its box", what, width)
+			}
+			// The key page's ⋮ menu stays beside its long title, not under it.
+			if what == "key page" && !b.eval(`document.querySelector("details.actions-menu").getBoundingClientRect().top < document.querySelector(".page-head h1").getBoundingClientRect().bottom`) {
+				t.Errorf("key page at %d px: the ⋮ menu dropped below the long title", width)
 			}
 			if sizes[0] > sizes[1] {
 				wide, _ := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(() => {

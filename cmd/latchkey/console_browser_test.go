@@ -31,9 +31,9 @@ func TestConsoleBrowserKeyLifecycle(t *testing.T) {
 	)
 	// Step 2: scopes as labelled checkboxes.
 	b.do("choosing scopes",
-		chromedp.WaitVisible(chromedp.CSS(`#scope-items\:read`)),
-		chromedp.Click(chromedp.CSS(`label[for="scope-items:read"]`)),
-		chromedp.Click(chromedp.CSS(`label[for="scope-users:read"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#perm-items-read`)),
+		chromedp.Click(chromedp.CSS(`label[for="perm-items-read"]`)),
+		chromedp.Click(chromedp.CSS(`label[for="perm-users-read"]`)),
 		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
 	)
 	// Step 3: the secret, once.
@@ -150,8 +150,8 @@ func TestConsoleBrowserMemberPersonalKey(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#name")),
 		chromedp.SendKeys(chromedp.CSS("#name"), "My reporting script"),
 		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`#scope-activities\:read`)),
-		chromedp.Click(chromedp.CSS(`label[for="scope-activities:read"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#perm-activities-read`)),
+		chromedp.Click(chromedp.CSS(`label[for="perm-activities-read"]`)),
 		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
 	)
 	secret := b.readSecret()

@@ -81,8 +81,8 @@ func TestPortalInABrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#name")),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Globex CRM sync"),
 		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`#scope-items\:read`)),
-		chromedp.Click(chromedp.CSS(`label[for="scope-items:read"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#perm-items-read`)),
+		chromedp.Click(chromedp.CSS(`label[for="perm-items-read"]`)),
 		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
 	)
 	secret := b.readSecret()

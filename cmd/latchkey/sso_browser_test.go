@@ -75,7 +75,7 @@ func TestSSOConsoleBrowser(t *testing.T) {
 		tamper                       func(url.Values)
 	}{
 		{"wrong state", "alice@acme.example", "alice@acme.example", "did not start in this browser", func(q url.Values) { q.Set("state", "x"+q.Get("state")) }},
-		{"wrong nonce", "alice@acme.example", "alice@acme.example", "single sign-on failed", func(q url.Values) { q.Set("nonce", "forged") }},
+		{"wrong nonce", "alice@acme.example", "alice@acme.example", "Single sign-on failed", func(q url.Values) { q.Set("nonce", "forged") }},
 		{"email mismatch", "alice@acme.example", "eve@acme.example", "another email address", nil},
 		{"unverified domain", "bea@beta.example", "bea@beta.example", "Enter your password.", nil},
 	} {

@@ -164,7 +164,7 @@ func TestMemberSeesOnlyTheirKeysAndNoAdminButtons(t *testing.T) {
 	}
 	// A member's wizard creates personal keys only.
 	created := e.post(t, hc, "/w/"+e.ws+"/keys", url.Values{
-		"name": {"Sneaky"}, "type": {"public_api"}, "environment": {"production"}, "expires": {"30d"}, "owner": {"workspace"},
+		"name": {"Sneaky"}, "type": {"public_api"}, "environment": {"production"}, "expires": {"30d"}, "owner": {"workspace"}, "scope": {"items:read"},
 	})
 	if created.status != http.StatusOK || !created.has("Store your API key") {
 		t.Fatalf("member creating a key: got %d", created.status)

@@ -330,7 +330,8 @@ func check(t *testing.T, what string, a pageAnswer, want pageError) {
 		t.Errorf("%s: Content-Type: got %q, want a page", what, ct)
 	}
 	switch {
-	case want.message != "" && !strings.Contains(a.body, html.EscapeString(want.message)):
+	// The console writes messages as sentences: a capital and a full stop.
+	case want.message != "" && !strings.Contains(strings.ToLower(a.body), strings.ToLower(html.EscapeString(want.message))):
 		t.Errorf("%s: the page does not say %q", what, want.message)
 	case want.message == "" && !strings.Contains(a.body, "req_42"):
 		t.Errorf("%s: an internal error's page does not quote the request id req_42", what)

@@ -22,11 +22,13 @@ var funcs = template.FuncMap{
 		}
 		return formatDate(*t)
 	},
-	"list":     func(s ...string) []string { return s },
-	"status":   func(s string) latchkey.Status { return latchkey.Status(s) },
-	"deref":    func(t *time.Time) time.Time { return *t },
-	"contains": func(list []string, s string) bool { return slices.Contains(list, s) },
-	"join":     strings.Join,
+	"list":      func(s ...string) []string { return s },
+	"status":    func(s string) latchkey.Status { return latchkey.Status(s) },
+	"deref":     func(t *time.Time) time.Time { return *t },
+	"contains":  func(list []string, s string) bool { return slices.Contains(list, s) },
+	"join":      strings.Join,
+	"permgrid":  permGrid,
+	"rateLabel": rateLabel,
 	"statusLabel": func(s latchkey.Status) string {
 		return map[latchkey.Status]string{
 			latchkey.StatusActive: "Active", latchkey.StatusExpiring: "Expiring",
@@ -104,7 +106,7 @@ func presetLabel(p string) string {
 	n, unit := p[:len(p)-1], p[len(p)-1:]
 	names := map[string][2]string{
 		"h": {"hour", "hours"}, "d": {"day", "days"}, "w": {"week", "weeks"},
-		"y": {"year", "years"}, "m": {"minute", "minutes"},
+		"y": {"year", "years"}, "m": {"minute", "minutes"}, "s": {"second", "seconds"},
 	}
 	w, ok := names[unit]
 	if !ok || strings.ContainsAny(n, "hmsdwy") {

@@ -33,7 +33,7 @@ func (c *Console) keyPage(w http.ResponseWriter, r *http.Request, pg *page) {
 		return
 	}
 	f := keyForm{Name: k.Name, Description: k.Description, CallbackURL: k.CallbackURL, Scopes: k.Scopes, Settings: map[string]string{},
-		AllowedIPs: strings.Join(k.AllowedIPs, "\n")}
+		AllowedIPs: strings.Join(k.AllowedIPs, "\n"), Rate: rateFieldOf(k.RateLimit)}
 	for name, v := range k.Settings {
 		if s, ok := v.(string); ok {
 			f.Settings[name] = s
@@ -78,7 +78,8 @@ func (c *Console) renderKeyPage(w http.ResponseWriter, r *http.Request, pg *page
 }
 
 // keyUpdate saves the key's editable settings: name, description,
-// callback URL, scopes and the type's settings.
+// callback URL, allowed networks, rate limit, scopes and the type's
+// settings. A field the form does not post stays as it is.
 func (c *Console) keyUpdate(w http.ResponseWriter, r *http.Request, pg *page) {
 	k, err := c.svc.Key(r.Context(), pg.P, pg.WS.ID, r.PathValue("id"))
 	if err != nil {
@@ -90,6 +91,15 @@ func (c *Console) keyUpdate(w http.ResponseWriter, r *http.Request, pg *page) {
 	if f.HasAllowedIPs {
 		allowed := f.allowedIPs()
 		in.AllowedIPs = &allowed
+	}
+	if f.HasRate {
+		rate, err := f.Rate.parse()
+		if err != nil {
+			pg.setError(err)
+			c.renderKeyPage(w, r, pg, http.StatusUnprocessableEntity, k, f)
+			return
+		}
+		in.RateLimit, in.ClearRateLimit = rate, rate == nil
 	}
 	if t, ok := c.svc.Catalog().Type(k.Type); ok {
 		if len(t.Scopes) > 0 {

@@ -31,6 +31,10 @@ type keyForm struct {
 	// (remove the allowlist) from a form without it (leave it).
 	AllowedIPs    string
 	HasAllowedIPs bool
+	// Rate is the per-key rate limit as typed; HasRate tells a posted
+	// empty limit (remove it) from a form without the field (leave it).
+	Rate    rateLimitField
+	HasRate bool
 }
 
 // customLayout is how <input type="datetime-local"> writes a time.
@@ -44,7 +48,10 @@ func parseKeyForm(r *http.Request) keyForm {
 		Type: r.PostForm.Get("type"), Environment: r.PostForm.Get("environment"),
 		Expires: r.PostForm.Get("expires"), ExpiresAt: r.PostForm.Get("expires_at"),
 		CallbackURL: strings.TrimSpace(r.PostForm.Get("callback_url")), Owner: r.PostForm.Get("owner"),
-		Scopes: r.PostForm["scope"], Settings: map[string]string{},
+		Scopes: postedScopes(r.PostForm), Settings: map[string]string{},
+	}
+	if v, ok := r.PostForm["rate_limit"]; ok && len(v) > 0 {
+		f.Rate, f.HasRate = rateLimitField{Limit: v[len(v)-1], Period: r.PostForm.Get("rate_period")}, true
 	}
 	if v, ok := r.PostForm["allowed_ips"]; ok && len(v) > 0 {
 		f.AllowedIPs, f.HasAllowedIPs = v[len(v)-1], true
@@ -103,7 +110,11 @@ func (f keyForm) createInput(t *latchkey.KeyType) (manage.CreateKey, error) {
 	if scopes == nil {
 		scopes = []string{}
 	}
-	return manage.CreateKey{
+	rate, err := f.Rate.parse()
+	if err != nil {
+		return manage.CreateKey{}, err
+	}
+	return manage.CreateKey{RateLimit: rate,
 		Name: f.Name, Description: f.Description, Type: f.Type,
 		Environment: latchkey.Environment(f.Environment), Owner: f.Owner, Scopes: scopes,
 		Settings: f.settings(t), ExpiresIn: in, ExpiresAt: at, CallbackURL: f.CallbackURL,
@@ -126,6 +137,8 @@ type wizardData struct {
 	Never    bool
 	Personal bool
 	Cancel   string
+	// ConfirmNoScopes asks whether to create the key without scopes.
+	ConfirmNoScopes bool
 }
 
 // creatableTypes lists the key types the visitor may create for owner

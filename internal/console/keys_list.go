@@ -49,6 +49,8 @@ type keyListData struct {
 	Personal bool   // the profile's "my keys" table
 	NewURL   string
 	Filtered bool
+	// Created is the key the wizard just made, highlighted in the table.
+	Created string
 }
 
 // ownerOption is a choice of the owner filter.
@@ -116,8 +118,11 @@ func (c *Console) renderKeyTable(w http.ResponseWriter, r *http.Request, pg *pag
 		pg.Title, pg.Nav = "Profile settings", "profile"
 		data.NewURL += "?owner=me"
 	}
-	pg.Data = data
 	pg.Flash = flash(q.Get("done"))
+	if pg.Flash != "" {
+		data.Created = q.Get("created")
+	}
+	pg.Data = data
 	c.render(w, r, http.StatusOK, "keys", pg)
 }
 
@@ -159,7 +164,7 @@ func cloneValues(v url.Values) url.Values {
 // shown, so a link cannot put words in the console's mouth.
 func flash(code string) string {
 	return map[string]string{
-		"created":        "The key was created.",
+		"created":        "Key created. Its row is highlighted below.",
 		"password":       "Your password was changed. Your other sessions have ended.",
 		"saved":          "Your changes were saved.",
 		"revoked":        "The key was revoked. It no longer works anywhere.",

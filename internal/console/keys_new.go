@@ -52,7 +52,7 @@ func (c *Console) wizardStart(w http.ResponseWriter, r *http.Request, pg *page) 
 		return
 	}
 	q := r.URL.Query()
-	f := keyForm{Owner: ownerFor(pg, q.Get("owner")), Type: q.Get("type"), Environment: string(latchkey.Production)}
+	f := keyForm{Owner: ownerFor(pg, q.Get("owner")), Type: q.Get("type"), Environment: string(latchkey.Production), Rate: rateFieldOf(nil)}
 	d, err := c.wizard(r, pg, f)
 	if err != nil {
 		c.fail(w, r, pg, err)
@@ -82,6 +82,9 @@ func (c *Console) wizardDetails(w http.ResponseWriter, r *http.Request, pg *page
 		}
 		c.renderWizard(w, r, pg, http.StatusUnprocessableEntity, "wizard_details", d)
 		return
+	}
+	if !d.Form.HasRate {
+		d.Form.Rate = rateFieldOf(nil)
 	}
 	if d.Type != nil {
 		for _, s := range d.Type.Settings {
@@ -145,6 +148,14 @@ func (c *Console) wizardCreate(w http.ResponseWriter, r *http.Request, pg *page)
 	if d.Type == nil {
 		pg.setError(latchkey.Errorf(latchkey.EINVALID, "choose a key type").WithDetail("field", "type"))
 		c.renderWizard(w, r, pg, http.StatusUnprocessableEntity, "wizard_details", d)
+		return
+	}
+	if len(d.Type.Scopes) > 0 && len(f.Scopes) == 0 && r.PostForm.Get("no_scopes") != "confirmed" {
+		// A key without scopes passes verification and fails every
+		// scope check: ask before making one, on the server, so the
+		// question is asked without JavaScript too.
+		d.ConfirmNoScopes = true
+		c.renderWizard(w, r, pg, http.StatusUnprocessableEntity, "wizard_scopes", d)
 		return
 	}
 	in, err := f.createInput(d.Type)

@@ -22,7 +22,7 @@ func TestAttackConsoleThrottledLoginAnswers500(t *testing.T) {
 		}
 	}
 	secs, err := strconv.Atoi(last.header.Get("Retry-After"))
-	if last.status != http.StatusTooManyRequests || err != nil || secs < 60 || !last.has(`action="/login"`) || !last.has("too many failed logins") {
+	if last.status != http.StatusTooManyRequests || err != nil || secs < 60 || !last.has(`action="/login"`) || !last.has("Too many failed logins") {
 		t.Fatalf("11th guess: got %d, Retry-After %q, want the login page with 429 and Retry-After", last.status, last.header.Get("Retry-After"))
 	}
 	if last.header.Get("X-Content-Type-Options") != "nosniff" {

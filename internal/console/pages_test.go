@@ -147,7 +147,7 @@ func TestValidationErrorsStayOnTheForm(t *testing.T) {
 		t.Fatalf("got %d, want 422", got.status)
 	}
 	for _, want := range []string{
-		`id="name-error"`, "name must be 1 to 100 characters", `id="callback_url-error"`, `id="expires_at-error"`,
+		`id="name-error"`, "Name must be 1 to 100 characters", `id="callback_url-error"`, `id="expires_at-error"`,
 		"kept description", `value="http://example.com/hook"`, `aria-invalid="true"`,
 	} {
 		if !got.has(want) {

@@ -116,6 +116,12 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if pg.V != nil {
 		pg.Back = c.backLink(r)
 	}
+	humanizePage(r, pg)
+	if name == "error" {
+		// The error page shows its message in its own card, aligned
+		// with the page's heading, not in the layout's alert line.
+		pg.Data, pg.Error = errorData{Status: status, Message: pg.Error}, ""
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
 		c.log.Error("console: rendering failed", "template", name, "path", r.URL.Path, "err", err.Error())
@@ -127,6 +133,12 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	c.setPageHeaders(w.Header())
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// errorData is what the error page shows.
+type errorData struct {
+	Status  int
+	Message string
 }
 
 // redirect answers a form post with a redirect to a page (POST-redirect-GET).

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/latchkey/latchkey"
 )
@@ -25,6 +26,9 @@ type secretData struct {
 	Done string
 	// Reset and Issued say which heading and explanation to show.
 	Reset, Issued bool
+	// Created makes Done lead to the keys table with the new key
+	// highlighted and a "Key created" notice.
+	Created bool
 	// Vaults the secret may be saved into ("Save in vault"); none after a
 	// reset, whose secret replaces a kept one by itself.
 	Vaults []*latchkey.Vault
@@ -41,10 +45,21 @@ func (c *Console) showSecret(w http.ResponseWriter, r *http.Request, pg *page, k
 		row = keyRow{Key: k, Status: latchkey.StatusActive, TypeLabel: k.Type, OwnerLabel: "Workspace"}
 	}
 	pg.Title = "Store your API key"
+	if pg.Nav == "" {
+		// The secret's page belongs where the key will be listed.
+		switch {
+		case strings.HasSuffix(done, "/profile/keys"):
+			pg.Nav = "profile"
+		case strings.HasSuffix(done, "/scim"):
+			pg.Nav = "scim"
+		default:
+			pg.Nav = "keys"
+		}
+	}
 	if kind == secretReset {
 		pg.Title = "Store your new secret"
 	}
-	d := secretData{Row: row, Secret: secret, Kind: kind, Done: done, Reset: kind == secretReset, Issued: kind == secretIssued}
+	d := secretData{Row: row, Secret: secret, Kind: kind, Done: done, Reset: kind == secretReset, Issued: kind == secretIssued, Created: kind == secretCreated}
 	if kind == secretCreated {
 		d.Vaults = c.vaultChoices(r, pg)
 	}

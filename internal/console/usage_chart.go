@@ -15,6 +15,7 @@ type usageTotals struct{ Valid, Denied int64 }
 // usageChart draws daily valid and denied verifications as stacked bars,
 // server-side, as an inline SVG: no script, no external request, and a
 // text summary for screen readers (the chart is decoration for them).
+// Without any verification it draws nothing, for the page's empty state.
 func usageChart(days []latchkey.UsageDay, from time.Time, n int) (template.HTML, usageTotals) {
 	type count struct{ valid, denied int64 }
 	byDay := map[string]count{}
@@ -26,6 +27,10 @@ func usageChart(days []latchkey.UsageDay, from time.Time, n int) (template.HTML,
 		byDay[d.Day] = c
 		tot.Valid += d.Valid
 		tot.Denied += d.Denied
+	}
+	if tot.Valid+tot.Denied == 0 {
+		// No bare axes: the page says there is no usage instead.
+		return "", tot
 	}
 	var peak int64
 	for _, c := range byDay {

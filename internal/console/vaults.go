@@ -189,7 +189,7 @@ func (c *Console) saveKeyToVault(w http.ResponseWriter, r *http.Request, pg *pag
 		c.fail(w, r, pg, err)
 		return
 	}
-	redirect(w, r, pg.Base()+"/keys?done=in_vault")
+	redirect(w, r, pg.Base()+"/keys?done=in_vault&created="+url.QueryEscape(keyID))
 }
 
 // vaultChoices are the vaults a secret page offers to save into: none
