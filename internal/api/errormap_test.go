@@ -65,10 +65,12 @@ func (f *failing) Me(context.Context, manage.Caller) (*manage.Me, error)        
 func (f *failing) ChangePassword(context.Context, manage.Caller, string, string, string) error {
 	return f.fail(f.err)
 }
-func (f *failing) Catalog() *latchkey.Catalog                            { return &latchkey.Catalog{} }
-func (f *failing) SessionTTL() time.Duration                             { return time.Hour }
-func (f *failing) Now() time.Time                                        { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
-func (f *failing) NoticeWindows(context.Context, string) ([]latchkey.Duration, error) { return nil, f.fail(f.err) }
+func (f *failing) Catalog() *latchkey.Catalog { return &latchkey.Catalog{} }
+func (f *failing) SessionTTL() time.Duration  { return time.Hour }
+func (f *failing) Now() time.Time             { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
+func (f *failing) NoticeWindows(context.Context, string) ([]latchkey.Duration, error) {
+	return nil, f.fail(f.err)
+}
 func (f *failing) CreateKey(context.Context, latchkey.Principal, string, manage.CreateKey) (*latchkey.Key, string, error) {
 	return nil, "", f.fail(f.err)
 }

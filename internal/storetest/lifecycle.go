@@ -34,9 +34,15 @@ func testLifecycle(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		f := newFixture(t, open)
 		ws, _ := f.workspace("A", "a@example.com")
 		other, _ := f.workspace("B", "b@example.com")
-		in := f.key(ws.ID, "in", func(k *latchkey.Key) { k.ExpiresAt, k.CreatedAt = ptr(now.Add(10 * latchkey.Day)), now.Add(-60*latchkey.Day) })
-		edge := f.key(ws.ID, "edge", func(k *latchkey.Key) { k.ExpiresAt, k.CreatedAt = ptr(now.Add(30 * latchkey.Day)), now.Add(-60*latchkey.Day) })
-		f.key(ws.ID, "later", func(k *latchkey.Key) { k.ExpiresAt, k.CreatedAt = ptr(now.Add(31 * latchkey.Day)), now.Add(-60*latchkey.Day) })
+		in := f.key(ws.ID, "in", func(k *latchkey.Key) {
+			k.ExpiresAt, k.CreatedAt = ptr(now.Add(10*latchkey.Day)), now.Add(-60*latchkey.Day)
+		})
+		edge := f.key(ws.ID, "edge", func(k *latchkey.Key) {
+			k.ExpiresAt, k.CreatedAt = ptr(now.Add(30*latchkey.Day)), now.Add(-60*latchkey.Day)
+		})
+		f.key(ws.ID, "later", func(k *latchkey.Key) {
+			k.ExpiresAt, k.CreatedAt = ptr(now.Add(31*latchkey.Day)), now.Add(-60*latchkey.Day)
+		})
 		f.key(ws.ID, "expired", func(k *latchkey.Key) { k.ExpiresAt = ptr(now) })
 		f.key(ws.ID, "never", func(k *latchkey.Key) { k.ExpiresAt = nil })
 		f.key(ws.ID, "revoked", func(k *latchkey.Key) {
@@ -44,7 +50,9 @@ func testLifecycle(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		})
 		// Made inside the window: its expiry is no news, never listed.
 		f.key(ws.ID, "fresh", func(k *latchkey.Key) { k.ExpiresAt = ptr(now.Add(10 * latchkey.Day)) })
-		f.key(other.ID, "other", func(k *latchkey.Key) { k.ExpiresAt, k.CreatedAt = ptr(now.Add(5 * latchkey.Day)), now.Add(-60*latchkey.Day) })
+		f.key(other.ID, "other", func(k *latchkey.Key) {
+			k.ExpiresAt, k.CreatedAt = ptr(now.Add(5*latchkey.Day)), now.Add(-60*latchkey.Day)
+		})
 
 		got, err := f.s.ExpiringKeys(f.ctx, ws.ID, now, window, 10)
 		wantCode(t, "ExpiringKeys", err, "")
@@ -81,7 +89,7 @@ func testLifecycle(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 		// A renewed key is noticed again for its new expiry.
 		_, err = f.s.UpdateKey(f.ctx, ws.ID, in.ID, func(k *latchkey.Key) (*latchkey.Event, error) {
-			k.ExpiresAt, k.CreatedAt = ptr(now.Add(20 * latchkey.Day)), now.Add(-60*latchkey.Day)
+			k.ExpiresAt, k.CreatedAt = ptr(now.Add(20*latchkey.Day)), now.Add(-60*latchkey.Day)
 			ev := f.event(ws.ID, latchkey.EventKeyReset, k.ID)
 			return &ev, nil
 		})
