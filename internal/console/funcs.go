@@ -22,13 +22,15 @@ var funcs = template.FuncMap{
 		}
 		return formatDate(*t)
 	},
-	"list":      func(s ...string) []string { return s },
-	"status":    func(s string) latchkey.Status { return latchkey.Status(s) },
-	"deref":     func(t *time.Time) time.Time { return *t },
-	"contains":  func(list []string, s string) bool { return slices.Contains(list, s) },
-	"join":      strings.Join,
-	"permgrid":  permGrid,
-	"rateLabel": rateLabel,
+	"list":         func(s ...string) []string { return s },
+	"status":       func(s string) latchkey.Status { return latchkey.Status(s) },
+	"deref":        func(t *time.Time) time.Time { return *t },
+	"contains":     func(list []string, s string) bool { return slices.Contains(list, s) },
+	"join":         strings.Join,
+	"permgrid":     permGrid,
+	"rateLabel":    rateLabel,
+	"creditsLabel": creditsLabel,
+	"limitLabel":   limitLabel,
 	"statusLabel": func(s latchkey.Status) string {
 		return map[latchkey.Status]string{
 			latchkey.StatusActive: "Active", latchkey.StatusExpiring: "Expiring",

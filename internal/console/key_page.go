@@ -33,7 +33,7 @@ func (c *Console) keyPage(w http.ResponseWriter, r *http.Request, pg *page) {
 		return
 	}
 	f := keyForm{Name: k.Name, Description: k.Description, CallbackURL: k.CallbackURL, Scopes: k.Scopes, Settings: map[string]string{},
-		AllowedIPs: strings.Join(k.AllowedIPs, "\n"), Rate: rateFieldOf(k.RateLimit)}
+		AllowedIPs: strings.Join(k.AllowedIPs, "\n"), Rate: rateFieldOf(k.RateLimit), Budget: budgetFieldOf(k), HasBudget: true}
 	for name, v := range k.Settings {
 		if s, ok := v.(string); ok {
 			f.Settings[name] = s
@@ -101,6 +101,13 @@ func (c *Console) keyUpdate(w http.ResponseWriter, r *http.Request, pg *page) {
 		}
 		in.RateLimit, in.ClearRateLimit = rate, rate == nil
 	}
+	if f.HasBudget {
+		if err := budgetUpdate(f.Budget, &in); err != nil {
+			pg.setError(err)
+			c.renderKeyPage(w, r, pg, http.StatusUnprocessableEntity, k, f)
+			return
+		}
+	}
 	if t, ok := c.svc.Catalog().Type(k.Type); ok {
 		if len(t.Scopes) > 0 {
 			scopes := f.Scopes
@@ -123,4 +130,25 @@ func (c *Console) keyUpdate(w http.ResponseWriter, r *http.Request, pg *page) {
 		return
 	}
 	redirect(w, r, pg.Base()+"/keys/"+k.ID+"?done=saved")
+}
+
+// budgetUpdate adds the usage-based section's changes to in: credits are
+// set again only when they differ from what the page showed, since that
+// voids what instances leased.
+func budgetUpdate(f budgetField, in *manage.UpdateKey) error {
+	if f.creditsChanged() {
+		c, err := f.credits()
+		if err != nil {
+			return err
+		}
+		in.Credits, in.ClearCredits = c, c == nil
+	}
+	if f.limitsChanged() {
+		ls, err := f.limits()
+		if err != nil {
+			return err
+		}
+		in.RateLimits = &ls
+	}
+	return nil
 }

@@ -35,6 +35,10 @@ type keyForm struct {
 	// empty limit (remove it) from a form without the field (leave it).
 	Rate    rateLimitField
 	HasRate bool
+	// Budget is the usage-based section (credits and named limits);
+	// HasBudget tells a form with it from one without.
+	Budget    budgetField
+	HasBudget bool
 }
 
 // customLayout is how <input type="datetime-local"> writes a time.
@@ -53,6 +57,7 @@ func parseKeyForm(r *http.Request) keyForm {
 	if v, ok := r.PostForm["rate_limit"]; ok && len(v) > 0 {
 		f.Rate, f.HasRate = rateLimitField{Limit: v[len(v)-1], Period: r.PostForm.Get("rate_period")}, true
 	}
+	f.Budget, f.HasBudget = parseBudgetField(r.PostForm)
 	if v, ok := r.PostForm["allowed_ips"]; ok && len(v) > 0 {
 		f.AllowedIPs, f.HasAllowedIPs = v[len(v)-1], true
 	}
@@ -114,7 +119,17 @@ func (f keyForm) createInput(t *latchkey.KeyType) (manage.CreateKey, error) {
 	if err != nil {
 		return manage.CreateKey{}, err
 	}
-	return manage.CreateKey{RateLimit: rate,
+	var credits *latchkey.CreditsInput
+	var limits []latchkey.NamedLimit
+	if f.HasBudget {
+		if credits, err = f.Budget.credits(); err != nil {
+			return manage.CreateKey{}, err
+		}
+		if limits, err = f.Budget.limits(); err != nil {
+			return manage.CreateKey{}, err
+		}
+	}
+	return manage.CreateKey{RateLimit: rate, Credits: credits, RateLimits: limits,
 		Name: f.Name, Description: f.Description, Type: f.Type,
 		Environment: latchkey.Environment(f.Environment), Owner: f.Owner, Scopes: scopes,
 		Settings: f.settings(t), ExpiresIn: in, ExpiresAt: at, CallbackURL: f.CallbackURL,
