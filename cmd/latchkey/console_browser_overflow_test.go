@@ -70,6 +70,19 @@ func TestConsoleBrowserNoHorizontalOverflow(t *testing.T) {
 			if what == "key page" && !b.eval(`document.querySelector("details.actions-menu").getBoundingClientRect().top < document.querySelector(".page-head h1").getBoundingClientRect().bottom`) {
 				t.Errorf("key page at %d px: the ⋮ menu dropped below the long title", width)
 			}
+			if width == 390 {
+				// A compact navigation: one row (scrolling sideways), the
+				// current page in sight, and the workspace still named.
+				if !b.eval(`(() => { const items = [...document.querySelectorAll('.sidebar li')]; return items.every(li => li.offsetTop === items[0].offsetTop) })()`) {
+					t.Errorf("%s at 390 px: the navigation wraps onto several rows", what)
+				}
+				if !b.eval(`(() => { const c = document.querySelector('.sidebar [aria-current=page]'); if (!c) return true; const r = c.getBoundingClientRect(); return r.left >= 0 && r.right <= document.documentElement.clientWidth })()`) {
+					t.Errorf("%s at 390 px: the current page's navigation item is scrolled out of sight", what)
+				}
+				if !b.eval(`(() => { const n = document.querySelector('.ws-name'); return !!n && n.getBoundingClientRect().width > 0 })()`) {
+					t.Errorf("%s at 390 px: the workspace's name is hidden", what)
+				}
+			}
 			if sizes[0] > sizes[1] {
 				wide, _ := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(() => {
 					const w = document.documentElement.clientWidth, out = [];

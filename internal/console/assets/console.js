@@ -20,10 +20,21 @@
     });
   }
 
+  // On phones the navigation is one row that scrolls sideways: keep the
+  // current page's item in sight.
+  function showCurrentNav() {
+    var cur = document.querySelector(".sidebar [aria-current=page]");
+    var list = cur && cur.closest("ul");
+    if (list && list.scrollWidth > list.clientWidth) {
+      list.scrollLeft = cur.offsetLeft - (list.clientWidth - cur.offsetWidth) / 2;
+    }
+  }
+
   function init(root) {
     root.querySelectorAll("[data-copy]").forEach(function (b) { b.hidden = false; });
     root.querySelectorAll("[data-enables]").forEach(syncEnables);
     syncShowWhen(document);
+    showCurrentNav();
   }
 
   function say(button, text) {
