@@ -65,9 +65,9 @@ func hasScope(have, s string) bool {
 }
 
 // Authenticate runs the checks that do not depend on a request (key found,
-// grace period, revoked, expired, disabled, owner active, rate limit) and returns the
-// whole key. The management API uses it for management and SCIM keys. The
-// code is Unavailable when the store failed.
+// grace period, revoked, expired, disabled, owner active, rate limits,
+// credits) and returns the whole key. The management API uses it for
+// management and SCIM keys. The code is Unavailable when the store failed.
 func (v *Verifier) Authenticate(ctx context.Context, tok string) (*latchkey.Key, latchkey.VerifyCode) {
 	start := time.Now()
 	var (
@@ -83,6 +83,13 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (*latchkey.Key,
 			if _, ok := v.limits.allow(&e, now); !ok {
 				code = latchkey.RateLimited
 			}
+		}
+		if code == "" && e.budgeted() {
+			// A management or SCIM key's credits and named limits hold
+			// as a product key's do: every limit, cost 1.
+			var r Result
+			v.spendBudgets(ctx, &e, &Request{}, now, &r)
+			code, err = r.Code, r.Err
 		}
 		v.count(&e, now, code == "")
 	}

@@ -256,3 +256,18 @@ func TestCreditsFailClosed(t *testing.T) {
 		t.Fatalf("a key without budgets with the lease store down: got %q, want valid", r.Code)
 	}
 }
+
+// TestAuthenticateSpendsBudgets: a management key's credits hold on the
+// management API as a product key's do on verify.
+func TestAuthenticateSpendsBudgets(t *testing.T) {
+	f := newFixture(t)
+	tok, _ := f.key(credits(2), func(k *latchkey.Key) { k.Type = latchkey.TypeManagement })
+	for i := range 2 {
+		if _, code := f.v.Authenticate(f.ctx, tok); code != "" {
+			t.Fatalf("call %d: got %q, want valid", i+1, code)
+		}
+	}
+	if _, code := f.v.Authenticate(f.ctx, tok); code != latchkey.UsageExceeded {
+		t.Fatalf("third call on 2 credits: got %q, want usage_exceeded", code)
+	}
+}
