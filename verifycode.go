@@ -48,8 +48,9 @@ func (c VerifyCode) HTTPStatus() int {
 
 // Err is the outcome c as met by a surface that authenticates its callers
 // with a key (the management API, SCIM): nil when the key is valid,
-// EUNAVAILABLE when it could not be decided, and EUNAUTHORIZED naming the
-// reason (detail "reason") for every refusal. A refusal is a 401 there
+// EUNAVAILABLE when it could not be decided, ERATELIMITED when the key
+// is too fast or out of credits, and EUNAUTHORIZED naming the reason
+// (detail "reason") for every other refusal. A refusal is a 401 there
 // whatever the verify endpoints answer for it: the caller failed to
 // authenticate, and those surfaces document no other status for it.
 func (c VerifyCode) Err() error {
@@ -58,6 +59,12 @@ func (c VerifyCode) Err() error {
 		return nil
 	case VerifyUnavailable:
 		return Errorf(EUNAVAILABLE, "the key store does not answer; retry shortly")
+	case RateLimited:
+		// The caller is who it says; it is only too fast, so a 429 it can
+		// retry after, not a 401 that reads as a bad key.
+		return Errorf(ERATELIMITED, "the key has exceeded its rate limit; retry shortly").WithDetail("reason", string(c))
+	case UsageExceeded:
+		return Errorf(ERATELIMITED, "the key has used all its credits").WithDetail("reason", string(c))
 	}
 	return Errorf(EUNAUTHORIZED, "the key was refused: %s", c).WithDetail("reason", string(c))
 }

@@ -390,7 +390,7 @@ func TestErrorMappingOfEveryRoute(t *testing.T) {
 func TestRefusedKeyMapping(t *testing.T) {
 	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer lk_presented") }
 	refusals := []latchkey.VerifyCode{latchkey.KeyMalformed, latchkey.KeyInvalid, latchkey.KeyExpired, latchkey.KeyRevoked,
-		latchkey.OwnerDeprovisioned, latchkey.RateLimited}
+		latchkey.OwnerDeprovisioned}
 	for _, code := range refusals {
 		f := &failing{err: errors.New("unreached")}
 		a := call(t, serve(t, f, keyring{code}), "GET", "/v1/workspaces/ws_1/keys", "", bearer)
@@ -400,6 +400,13 @@ func TestRefusedKeyMapping(t *testing.T) {
 		}
 		if f.failed != 0 {
 			t.Errorf("%s: a refused key reached the service", code)
+		}
+	}
+	// Too fast or out of credits: a 429 to retry, not a bad key.
+	for _, code := range []latchkey.VerifyCode{latchkey.RateLimited, latchkey.UsageExceeded} {
+		a := call(t, serve(t, &failing{}, keyring{code}), "GET", "/v1/workspaces/ws_1/keys", "", bearer)
+		if a.status != 429 || a.body.Error.Code != latchkey.ERATELIMITED || a.body.Error.Details["reason"] != string(code) {
+			t.Errorf("%s: got %d %q %v, want 429 rate_limited with the reason", code, a.status, a.body.Error.Code, a.body.Error.Details)
 		}
 	}
 	a := call(t, serve(t, &failing{}, keyring{latchkey.VerifyUnavailable}), "GET", "/v1/workspaces/ws_1/keys", "", bearer)

@@ -274,18 +274,26 @@ func TestErrorMappingOfEveryOperation(t *testing.T) {
 	}
 }
 
-// TestRefusedSCIMKeyMapping: a refused SCIM key is a 401 naming the reason;
+// TestRefusedSCIMKeyMapping: a refused SCIM key is a 401 naming the reason
+// (a 429 when it is only rate limited or out of credits);
 // an outage of the key store is a 503, which identity providers retry,
 // never a 401, which makes them disable provisioning.
 func TestRefusedSCIMKeyMapping(t *testing.T) {
 	for _, code := range []latchkey.VerifyCode{latchkey.KeyMalformed, latchkey.KeyInvalid, latchkey.KeyExpired,
-		latchkey.KeyRevoked, latchkey.OwnerDeprovisioned, latchkey.RateLimited} {
+		latchkey.KeyRevoked, latchkey.OwnerDeprovisioned} {
 		f := &failing{err: errors.New("unreached"), tenantErr: errors.New("unreached")}
 		a := call(t, serve(t, f, keyring{code}), "GET", "/scim/v2/Users", "")
 		check(t, string(code), a, scimError{401, latchkey.EUNAUTHORIZED, "", "the key was refused: " + string(code)})
 		if f.failed != 0 {
 			t.Errorf("%s: a refused key reached the service", code)
 		}
+	}
+	// A key that is only too fast, or out of credits, is a 429 the
+	// identity provider retries later, not a 401 that stops provisioning.
+	for code, msg := range map[latchkey.VerifyCode]string{latchkey.RateLimited: "the key has exceeded its rate limit; retry shortly",
+		latchkey.UsageExceeded: "the key has used all its credits"} {
+		a := call(t, serve(t, &failing{}, keyring{code}), "GET", "/scim/v2/Users", "")
+		check(t, string(code), a, scimError{429, latchkey.ERATELIMITED, "", msg})
 	}
 	a := call(t, serve(t, &failing{}, keyring{latchkey.VerifyUnavailable}), "GET", "/scim/v2/Users", "")
 	check(t, "key store outage", a, scimError{503, latchkey.EUNAVAILABLE, "", "the key store does not answer; retry shortly"})
