@@ -153,7 +153,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	signIn, err := cfg.SignIn.signIn(cfg.DataDir)
+	signIn, keyFiles, err := cfg.SignIn.signIn(cfg.DataDir, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge, Verifiable: catalog.Verifiable,
 		ServeStale: cfg.Failures.ServeStaleOnOutage, ClientAddr: clients.Addr,
 	})
-	keyring, err := openVault(ctx, store, cfg.DataDir, cfg.DatabaseURL, cfg.VaultKeyURLs, cfg.Logger)
+	keyring, err := openVault(ctx, store, keyFiles, cfg.VaultKeyURLs, cfg.Logger)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("vault master key: %w", err)

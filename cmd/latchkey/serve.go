@@ -51,7 +51,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f := c.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", "./latchkey-data", "directory of the SQLite store (when no --database-url)")
 	f.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user@host/db): the store of several instances")
-	f.StringSliceVar(&cfg.VaultKeyURLs, "vault-key-url", nil, "keeper of the vaults' master key: base64key://, awskms://, gcpkms://, azurekeyvault://, hashivault:// (extra URLs, comma-separated, only unwrap); default a key file in the data directory; required on PostgreSQL for vaults")
+	f.StringSliceVar(&cfg.VaultKeyURLs, "vault-key-url", nil, "keeper of the vaults' master key: base64key://, awskms://, gcpkms://, azurekeyvault://, hashivault:// (extra URLs, comma-separated, only unwrap); default the master keyring (--master-key-file); on PostgreSQL vaults need one of the two")
 	fromEnv(f, "vault-key-url")
 	f.BoolVar(&migrate, "migrate", true, "apply database migrations at start")
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")

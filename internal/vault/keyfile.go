@@ -13,11 +13,17 @@ import (
 	"strings"
 )
 
-// KeyFile is the name of the local keyring in a data directory: one
-// base64key URL a line, the first created on first start. A rotation to a
-// new local key appends it, so that the server reading the file can open
+// KeyFile is the name of the master keyring in a data directory: one
+// keeper URL a line, the first (a base64key URL) created on first start.
+// Its base64key keys wrap the vaults' data keys and, through the sealed
+// package, seal SSO client secrets and authenticator seeds. A rotation to
+// a new local key appends it, so that the server reading the file can open
 // data keys wrapped by either while the rotation runs.
-const KeyFile = "vault-master.key"
+const KeyFile = "master.key"
+
+// LegacyKeyFile is where the vaults' keys were kept before the keyring
+// also sealed sign-in secrets; OpenKeyFile merges it into the keyring.
+const LegacyKeyFile = "vault-master.key"
 
 // NewLocalURL returns a base64key URL holding 32 random bytes from r.
 func NewLocalURL(r io.Reader) (string, error) {
