@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/sealed"
 )
@@ -27,6 +29,12 @@ type SignInConfig struct {
 	// HTTPClient calls identity providers; a client with a 10-second
 	// timeout when nil.
 	HTTPClient *http.Client
+	// PublicURL is where people reach the server: its host name is the
+	// passkeys' relying party id and its origin the one origin their
+	// answers may come from. Passkeys are off without it.
+	PublicURL string
+	// ProductName is what authenticators show beside a passkey.
+	ProductName string
 }
 
 // TXTResolver looks up TXT records; *net.Resolver is one.
@@ -51,12 +59,18 @@ type signin struct {
 	resolver TXTResolver
 	client   *http.Client
 
+	// rp is the passkeys' relying party; nil when passkeys are off.
+	rp *webauthn.WebAuthn
+
 	mu        sync.Mutex
 	providers map[string]cachedProvider
 }
 
 func newSignin(cfg SignInConfig) *signin {
 	si := &signin{box: cfg.Sealer, resolver: cfg.Resolver, client: cfg.HTTPClient, providers: map[string]cachedProvider{}}
+	// A public URL that is no http(s) URL leaves passkeys off; their
+	// endpoints say so.
+	si.rp, _ = newRelyingParty(cfg.PublicURL, cfg.ProductName)
 	if si.box == nil {
 		key := make([]byte, sealed.KeySize)
 		if _, err := io.ReadFull(rand.Reader, key); err != nil {
