@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -32,6 +33,9 @@ func newRelyingParty(publicURL, name string) (*webauthn.WebAuthn, error) {
 	u, err := url.Parse(publicURL)
 	if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, errors.New("passkeys: the public URL must be an http(s) URL with a host")
+	}
+	if _, err := netip.ParseAddr(u.Hostname()); err == nil {
+		return nil, errors.New("passkeys: browsers refuse an IP address as relying party")
 	}
 	if name == "" {
 		name = "latchkey"
@@ -87,7 +91,7 @@ func (s *Service) passkeyUser(ctx context.Context, u *latchkey.User) (*passkeyUs
 
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	if s.signin.rp == nil {
-		return nil, latchkey.Errorf(latchkey.EUNPROCESSABLE, "passkeys are off on this server: it was started without its public URL (--public-url)")
+		return nil, latchkey.Errorf(latchkey.EUNPROCESSABLE, "%s", s.signin.rpOff)
 	}
 	return s.signin.rp, nil
 }

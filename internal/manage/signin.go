@@ -59,8 +59,10 @@ type signin struct {
 	resolver TXTResolver
 	client   *http.Client
 
-	// rp is the passkeys' relying party; nil when passkeys are off.
-	rp *webauthn.WebAuthn
+	// rp is the passkeys' relying party; nil when passkeys are off,
+	// for the reason rpOff.
+	rp    *webauthn.WebAuthn
+	rpOff string
 
 	mu        sync.Mutex
 	providers map[string]cachedProvider
@@ -68,9 +70,12 @@ type signin struct {
 
 func newSignin(cfg SignInConfig) *signin {
 	si := &signin{box: cfg.Sealer, resolver: cfg.Resolver, client: cfg.HTTPClient, providers: map[string]cachedProvider{}}
-	// A public URL that is no http(s) URL leaves passkeys off; their
-	// endpoints say so.
-	si.rp, _ = newRelyingParty(cfg.PublicURL, cfg.ProductName)
+	// A public URL passkeys cannot use (none, or an IP address: browsers
+	// accept only a host name) leaves them off; their endpoints say so.
+	var err error
+	if si.rp, err = newRelyingParty(cfg.PublicURL, cfg.ProductName); err != nil || si.rp == nil {
+		si.rp, si.rpOff = nil, "passkeys are off on this server: they need the host name people reach it at, given with --public-url (an IP address will not do)"
+	}
 	if si.box == nil {
 		key := make([]byte, sealed.KeySize)
 		if _, err := io.ReadFull(rand.Reader, key); err != nil {
