@@ -89,6 +89,10 @@ func (s *Service) passkeyUser(ctx context.Context, u *latchkey.User) (*passkeyUs
 	return pu, nil
 }
 
+// PasskeysEnabled reports whether this server can use passkeys: it knows
+// the host name people reach it at.
+func (s *Service) PasskeysEnabled() bool { return s.signin.rp != nil }
+
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	if s.signin.rp == nil {
 		return nil, latchkey.Errorf(latchkey.EUNPROCESSABLE, "%s", s.signin.rpOff)
