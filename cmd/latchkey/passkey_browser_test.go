@@ -102,7 +102,7 @@ func waitAcrossNavigation(b *consoleBrowser, what, expr string) {
 	b.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && ` + expr))
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && `+expr))
 		if err == nil && ok {
 			return
 		}
