@@ -65,7 +65,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for requests in flight, after the drain delay")
 	f.DurationVar(&cfg.DrainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long to keep serving after /readyz turned 503, for load balancers to stop sending (0: none)")
 	f.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver mail over SMTP: smtp://user:password@host:587 (or smtps://); without it mail stays in the console's outbox")
-	f.StringVar(&cfg.PublicURL, "public-url", "", "the URL people reach latchkey at (https://keys.example.com), for links in mail, the console, the API and SCIM; the listening address by default")
+	f.StringVar(&cfg.PublicURL, "public-url", "", "the URL people reach latchkey at (https://keys.example.com), for links in mail, the console, the API and SCIM, and for passkeys (its host name is their relying party; an IP address turns them off); the listening address by default")
 	f.IntVar(&cfg.PasswordHashes, "password-hashes", password.DefaultConcurrency(), "how many password hashes (64 MiB each) may run at once; more logins at once answer 429")
 	signInFlags(f, &cfg.SignIn)
 	f.StringVar(&cfg.MailFrom, "mail-from", "latchkey@localhost", "sender address of the mail latchkey sends")
