@@ -75,7 +75,9 @@
 
   function say(el, msg) {
     var box = document.getElementById(el.getAttribute("data-passkey-error") || "passkey-error");
-    if (box) { box.textContent = msg; box.hidden = !msg; }
+    // Styled as an alert only while it says something: pages and tests
+    // read a p.alert as the page's error.
+    if (box) { box.textContent = msg; box.hidden = !msg; box.className = msg ? "alert" : ""; }
   }
 
   var ceremonies = {
