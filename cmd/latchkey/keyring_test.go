@@ -97,11 +97,31 @@ func TestOldDataDirOpensAfterKeyringMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for round, skew := range []time.Duration{30 * time.Second, 90 * time.Second} {
+	// A backup of the old layout carries both files; its restore opens
+	// too. Round 0 starts the old data directory, round 1 the restored
+	// copy, round 2 the restored copy again (merged already).
+	file := filepath.Join(t.TempDir(), "old.db")
+	var out, errb bytes.Buffer
+	if code := run([]string{"backup", "--data-dir", s.DataDir, "--out", file}, &out, &errb); code != 0 {
+		t.Fatalf("backup: exit %d: %s", code, errb.String())
+	}
+	for _, name := range []string{"master.key", "vault-master.key"} {
+		if _, err := os.Stat(file + "." + name); err != nil {
+			t.Fatalf("the backup did not copy %s: %v", name, err)
+		}
+	}
+	restored := t.TempDir()
+	if code := run([]string{"restore", "--data-dir", restored, "--from", file}, &out, &errb); code != 0 {
+		t.Fatalf("restore: exit %d: %s", code, errb.String())
+	}
+
+	for round, skew := range []time.Duration{30 * time.Second, 60 * time.Second, 90 * time.Second} {
 		at := time.Now().Add(skew)
 		next := cfg
-		if round > 0 { // the server's clock moves on, so a new step is current
-			next.Now = func() time.Time { return time.Now().Add(skew) }
+		next.Now = func() time.Time { return time.Now().Add(skew) } // a new TOTP step is current each round
+		if round > 0 {
+			next.DataDir = restored
+			keyring, legacy = filepath.Join(restored, "master.key"), filepath.Join(restored, "vault-master.key")
 		}
 		m, stop := runUntilStopped(t, next)
 		s.URL = m.URL()
