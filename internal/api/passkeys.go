@@ -20,7 +20,7 @@ type passkeyService interface {
 	FinishPasskeyRegistration(ctx context.Context, c manage.Caller, session, name string, response []byte) (*latchkey.Passkey, string, error)
 	RenamePasskey(ctx context.Context, c manage.Caller, id, name string) (*latchkey.Passkey, error)
 	RemovePasskey(ctx context.Context, c manage.Caller, id, pw, code string) error
-	BeginPasskeyLogin(ctx context.Context) (*manage.PasskeyOptions, string, error)
+	BeginPasskeyLogin(ctx context.Context, ip string) (*manage.PasskeyOptions, string, error)
 	FinishPasskeyLogin(ctx context.Context, attempt string, response []byte, ip string) (*latchkey.User, string, error)
 	BeginPasskeySecondFactor(ctx context.Context, session string) (*manage.PasskeyOptions, error)
 	PasskeySecondFactor(ctx context.Context, session string, response []byte, ip string) (*latchkey.User, string, error)
@@ -126,7 +126,7 @@ func (a *API) passkeyCookie(value string, maxAge int) *http.Cookie {
 }
 
 func (a *API) beginPasskeyLogin(w http.ResponseWriter, r *http.Request) {
-	o, attempt, err := a.svc.BeginPasskeyLogin(r.Context())
+	o, attempt, err := a.svc.BeginPasskeyLogin(r.Context(), a.localIP(r))
 	if err != nil {
 		a.fail(w, r, err)
 		return

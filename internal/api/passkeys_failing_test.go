@@ -24,7 +24,7 @@ func (f *failing) RenamePasskey(context.Context, manage.Caller, string, string) 
 func (f *failing) RemovePasskey(context.Context, manage.Caller, string, string, string) error {
 	return f.fail(f.err)
 }
-func (f *failing) BeginPasskeyLogin(context.Context) (*manage.PasskeyOptions, string, error) {
+func (f *failing) BeginPasskeyLogin(context.Context, string) (*manage.PasskeyOptions, string, error) {
 	return nil, "", f.fail(f.err)
 }
 func (f *failing) FinishPasskeyLogin(context.Context, string, []byte, string) (*latchkey.User, string, error) {

@@ -19,12 +19,18 @@ var errPasskeyRefused = latchkey.Errorf(latchkey.EUNAUTHORIZED, "the passkey was
 // BeginPasskeyLogin starts a passwordless sign-in with a discoverable
 // passkey. It returns the options and the attempt's token, which binds the
 // challenge to this attempt (the caller keeps it in a cookie): the answer
-// is accepted only with it.
-func (s *Service) BeginPasskeyLogin(ctx context.Context) (*PasskeyOptions, string, error) {
+// is accepted only with it. A source locked out by failed sign-ins cannot
+// begin either.
+func (s *Service) BeginPasskeyLogin(ctx context.Context, ip string) (*PasskeyOptions, string, error) {
 	rp, err := s.relyingParty()
 	if err != nil {
 		return nil, "", err
 	}
+	res, err := s.throttle.reserve("too many failed sign-ins", counted{"source:" + source(ip), ruleSource})
+	if err != nil {
+		return nil, "", err
+	}
+	res.release()
 	opts, sd, err := rp.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		return nil, "", err
@@ -41,8 +47,9 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context) (*PasskeyOptions, strin
 // FinishPasskeyLogin checks the answer to a passwordless sign-in begun
 // with attempt and opens a complete session: the passkey verified its
 // user (PIN or biometrics), so it stands for both factors. Attempts are
-// throttled per source, and per account once the passkey names one; a
-// refused passkey of a known account is recorded in its workspaces.
+// throttled per source, and per account and source once the passkey names
+// an account; a refused passkey of a known account is recorded in its
+// workspaces.
 func (s *Service) FinishPasskeyLogin(ctx context.Context, attempt string, response []byte, ip string) (*latchkey.User, string, error) {
 	rp, err := s.relyingParty()
 	if err != nil {
@@ -78,7 +85,9 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, attempt string, respon
 		res.release()
 		return nil, "", err
 	}
-	userRes, err := s.throttle.reserve("too many failed sign-ins", counted{"second-factor:" + u.ID, ruleSecondFactor})
+	// Per account only from this source, as for passwords: a stranger
+	// replaying a known credential id must not lock its owner out.
+	userRes, err := s.throttle.reserve("too many failed sign-ins", counted{"passkey-pair:" + u.ID + "|" + source(ip), rulePair})
 	if err != nil {
 		res.release()
 		return nil, "", err

@@ -3,6 +3,7 @@ package manage_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -136,7 +137,7 @@ func TestPasskeyPasswordlessAndSecondFactor(t *testing.T) {
 	}
 
 	// Passwordless: a complete session at once.
-	o, attempt, err := e.svc.BeginPasskeyLogin(e.ctx)
+	o, attempt, err := e.svc.BeginPasskeyLogin(e.ctx, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestPasskeyOfAnotherUserCannotSignIn(t *testing.T) {
 	e.register(t, passkeytest.New(passkeyOrigin), bobTok, *bob, "Bob's key")
 
 	// The owner's passkey signing a discoverable login as bob.
-	o, attempt, _ := e.svc.BeginPasskeyLogin(e.ctx)
+	o, attempt, _ := e.svc.BeginPasskeyLogin(e.ctx, "192.0.2.1")
 	answer, err := a.Sign(cred, passkeytest.Challenge(optionsJSON(t, o)), 50, []byte(bob.User.ID))
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +223,7 @@ func TestPasskeyReplayAndCeremonyBinding(t *testing.T) {
 	tok, c := e.session(t, ownerEmail, ownerPassword)
 	e.register(t, a, tok, *c, "")
 
-	o, attempt, _ := e.svc.BeginPasskeyLogin(e.ctx)
+	o, attempt, _ := e.svc.BeginPasskeyLogin(e.ctx, "192.0.2.1")
 	answer, _ := a.Get(optionsJSON(t, o), nil)
 	if _, _, err := e.svc.FinishPasskeyLogin(e.ctx, attempt, answer, "192.0.2.1"); err != nil {
 		t.Fatal(err)
@@ -230,11 +231,11 @@ func TestPasskeyReplayAndCeremonyBinding(t *testing.T) {
 	_, _, err := e.svc.FinishPasskeyLogin(e.ctx, attempt, answer, "192.0.2.1")
 	wantErrCode(t, "FinishPasskeyLogin(replayed)", err, latchkey.EUNAUTHORIZED)
 	// The same answer to a fresh attempt: its challenge is not this one.
-	_, attempt2, _ := e.svc.BeginPasskeyLogin(e.ctx)
+	_, attempt2, _ := e.svc.BeginPasskeyLogin(e.ctx, "192.0.2.1")
 	_, _, err = e.svc.FinishPasskeyLogin(e.ctx, attempt2, answer, "192.0.2.1")
 	wantErrCode(t, "FinishPasskeyLogin(answer to another challenge)", err, latchkey.EUNAUTHORIZED)
 	// Another attempt's token does not finish this one.
-	o, _, _ = e.svc.BeginPasskeyLogin(e.ctx)
+	o, _, _ = e.svc.BeginPasskeyLogin(e.ctx, "192.0.2.1")
 	answer, _ = a.Get(optionsJSON(t, o), nil)
 	_, _, err = e.svc.FinishPasskeyLogin(e.ctx, "made-up-attempt", answer, "192.0.2.1")
 	wantErrCode(t, "FinishPasskeyLogin(another attempt)", err, latchkey.EUNAUTHORIZED)
@@ -265,12 +266,12 @@ func TestPasskeyClonedAuthenticatorRefused(t *testing.T) {
 	a := passkeytest.New(passkeyOrigin)
 	tok, c := e.session(t, ownerEmail, ownerPassword)
 	_, cred := e.register(t, a, tok, *c, "")
-	o, attempt, _ := e.svc.BeginPasskeyLogin(e.ctx)
+	o, attempt, _ := e.svc.BeginPasskeyLogin(e.ctx, "192.0.2.1")
 	answer, _ := a.Sign(cred, passkeytest.Challenge(optionsJSON(t, o)), 7, cred.UserHandle)
 	if _, _, err := e.svc.FinishPasskeyLogin(e.ctx, attempt, answer, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
-	o, attempt, _ = e.svc.BeginPasskeyLogin(e.ctx)
+	o, attempt, _ = e.svc.BeginPasskeyLogin(e.ctx, "192.0.2.1")
 	answer, _ = a.Sign(cred, passkeytest.Challenge(optionsJSON(t, o)), 7, cred.UserHandle) // the clone's counter
 	_, _, err := e.svc.FinishPasskeyLogin(e.ctx, attempt, answer, "192.0.2.1")
 	wantErrCode(t, "FinishPasskeyLogin(counter did not move)", err, latchkey.EUNAUTHORIZED)
@@ -355,4 +356,47 @@ func TestPasskeyWrongOrigin(t *testing.T) {
 	wantErrCode(t, "FinishPasskeyRegistration(another origin)", err, latchkey.EINVALID)
 	_, _, err = e.svc.FinishPasskeyRegistration(e.ctx, *c, tok, "", []byte(`{"id":`))
 	wantErrCode(t, "FinishPasskeyRegistration(garbage)", err, latchkey.EUNAUTHORIZED) // the ceremony was taken
+}
+
+// TestPasskeyGuessesAreThrottled: a source sending forged answers for a
+// passkey is refused after ten, without locking the passkey's owner out
+// elsewhere; a source sending made-up passkeys is locked out like one
+// spraying passwords, and then cannot even begin a passkey sign-in.
+func TestPasskeyGuessesAreThrottled(t *testing.T) {
+	e := newPasskeyEnv(t)
+	a := passkeytest.New(passkeyOrigin)
+	tok, c := e.session(t, ownerEmail, ownerPassword)
+	_, cred := e.register(t, a, tok, *c, "")
+	guess := func(ip string, k *passkeytest.Credential, handle []byte) error {
+		o, attempt, err := e.svc.BeginPasskeyLogin(e.ctx, ip)
+		if err != nil {
+			return err
+		}
+		answer, _ := a.Sign(k, passkeytest.Challenge(optionsJSON(t, o)), 1, handle)
+		_, _, err = e.svc.FinishPasskeyLogin(e.ctx, attempt, answer, ip)
+		return err
+	}
+	for i := range 10 {
+		wantErrCode(t, fmt.Sprintf("forged answer %d", i+1), guess("198.51.100.7", cred, []byte("usr_someone_else")), latchkey.EUNAUTHORIZED)
+	}
+	wantErrCode(t, "the 11th forged answer", guess("198.51.100.7", cred, []byte("usr_someone_else")), latchkey.ERATELIMITED)
+
+	made := &passkeytest.Credential{ID: []byte("made-up"), RPID: cred.RPID, UserHandle: cred.UserHandle, Key: cred.Key}
+	var err error
+	for i := 0; i < 40 && latchkey.ErrorCode(err) != latchkey.ERATELIMITED; i++ {
+		err = guess("203.0.113.9", made, made.UserHandle)
+	}
+	wantErrCode(t, "made-up passkeys from one source", err, latchkey.ERATELIMITED)
+	_, _, err = e.svc.BeginPasskeyLogin(e.ctx, "203.0.113.9")
+	wantErrCode(t, "BeginPasskeyLogin from a locked-out source", err, latchkey.ERATELIMITED)
+
+	// The owner, elsewhere, still signs in.
+	o, attempt, err := e.svc.BeginPasskeyLogin(e.ctx, "192.0.2.55")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := a.Get(optionsJSON(t, o), cred)
+	if _, _, err := e.svc.FinishPasskeyLogin(e.ctx, attempt, answer, "192.0.2.55"); err != nil {
+		t.Fatalf("the owner's own sign-in after the attacks: %v", err)
+	}
 }
