@@ -171,3 +171,27 @@ func TestNoKeyringInTheCurrentDirectory(t *testing.T) {
 		t.Fatalf("a master key was written in the current directory: %v", err)
 	}
 }
+
+// TestKeyringModes: the data directory's keyring must be private; a file
+// given with --master-key-file (perhaps a mounted secret, mode 0644) is
+// read as it is, and never rewritten when it holds the first format.
+func TestKeyringModes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "master.key"), []byte(vault.LocalURL(make([]byte, 32))+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := (SignInConfig{}).signIn(dir, ""); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("signIn with a readable data-dir keyring: got %v, want a refusal naming chmod 600", err)
+	}
+	mounted := filepath.Join(t.TempDir(), "secret")
+	old := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32)) + "\n"
+	if err := os.WriteFile(mounted, []byte(old), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := (SignInConfig{MasterKeyFile: mounted}).signIn(t.TempDir(), "postgres://example.invalid/db"); err != nil {
+		t.Fatalf("signIn with a read-only mounted keyring: %v", err)
+	}
+	if b, _ := os.ReadFile(mounted); string(b) != old {
+		t.Fatalf("the mounted keyring was rewritten: %q", b)
+	}
+}

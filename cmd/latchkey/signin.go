@@ -38,6 +38,10 @@ type keyringFiles struct {
 	// SQLite; on PostgreSQL only for a keyring given explicitly, since a
 	// data directory is not shared between instances.
 	Vaults bool
+	// Private: the keyring is the data directory's own, which others
+	// must not read (a file given explicitly may be a mounted secret
+	// whose mode is the platform's).
+	Private bool
 }
 
 // keyringOf resolves the master keyring's path: the file given, or
@@ -49,7 +53,7 @@ func keyringOf(masterKeyFile, dataDir, databaseURL string) (keyringFiles, error)
 		if dataDir == "" {
 			return kf, usagef("no place for the master keyring: give --data-dir or --master-key-file")
 		}
-		kf.Path = filepath.Join(dataDir, vault.KeyFile)
+		kf.Path, kf.Private = filepath.Join(dataDir, vault.KeyFile), true
 	}
 	if dataDir != "" && databaseURL == "" {
 		kf.Legacy = filepath.Join(dataDir, vault.LegacyKeyFile)
@@ -66,6 +70,9 @@ func (kf keyringFiles) open() ([]string, error) {
 	urls, err := vault.OpenKeyFile(kf.Path, kf.Legacy, nil)
 	if err != nil {
 		return nil, usagef("master keyring: %v", err)
+	}
+	if st, err := os.Stat(kf.Path); err == nil && kf.Private && st.Mode().Perm()&0o077 != 0 {
+		return nil, usagef("master keyring %s may be read by others (mode %v): chmod 600 it", kf.Path, st.Mode().Perm())
 	}
 	return urls, nil
 }

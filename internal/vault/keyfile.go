@@ -1,8 +1,6 @@
 package vault
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -10,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 )
 
 // KeyFile is the name of the master keyring in a data directory: one
@@ -37,24 +34,10 @@ func NewLocalURL(r io.Reader) (string, error) {
 	return "base64key://" + base64.URLEncoding.EncodeToString(k[:]), nil
 }
 
-// ReadKeyFile returns the keeper URLs of a key file, in order.
-func ReadKeyFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var urls []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
-			urls = append(urls, line)
-		}
-	}
-	if len(urls) == 0 {
-		return nil, fmt.Errorf("vault: key file %s holds no keeper URL", path)
-	}
-	return urls, nil
-}
+// ReadKeyFile returns the keeper URLs of a key file, in order. A bare
+// base64 key (the first format of the sealed package's key file) reads as
+// its base64key URL.
+func ReadKeyFile(path string) ([]string, error) { return readKeyring(path) }
 
 // EnsureKeyFile returns the URLs of the key file at path, creating it
 // (mode 0600) with a new local key when it does not exist. A file others

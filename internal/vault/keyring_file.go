@@ -13,17 +13,16 @@ import (
 )
 
 // OpenKeyFile returns the URLs of the master keyring at path, first
-// bringing an older layout into it, so that nothing sealed before becomes
-// unreadable:
-//   - a keyring file in the first format of the sealed package (one bare
-//     base64 key) has its key rewritten as a base64key URL;
-//   - the vaults' former key file legacy ("" for none), when it exists, is
-//     merged in front (its first key keeps wrapping) and then renamed to
-//     legacy+".merged", kept rather than deleted.
-//
-// The new file replaces the old one in one rename, so a crash leaves one
-// or the other whole; running again finishes an interrupted migration.
-// When neither file exists a keyring with one new local key is made.
+// merging into it the vaults' former key file legacy ("" for none) when
+// that exists, so that nothing sealed before becomes unreadable: its URLs
+// go in front (its first key keeps wrapping), the new file replaces the
+// old one in one rename (a crash leaves one or the other whole; running
+// again finishes an interrupted merge), and legacy is then renamed to
+// legacy+".merged", kept rather than deleted. A keyring in the first
+// format of the sealed package (one bare base64 key) is read as is, never
+// rewritten for that alone: it may be a read-only mounted secret. When
+// neither file exists a keyring with one new local key is made (mode
+// 0600).
 func OpenKeyFile(path, legacy string, r io.Reader) ([]string, error) {
 	if path == "" {
 		return nil, errors.New("vault: no path for the master keyring")
@@ -38,15 +37,15 @@ func OpenKeyFile(path, legacy string, r io.Reader) ([]string, error) {
 			return nil, err
 		}
 	}
-	current, converted, err := readKeyring(path)
+	current, err := ReadKeyFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && old == nil:
 		return EnsureKeyFile(path, r)
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		return nil, err
-	case old == nil && !converted:
-		return EnsureKeyFile(path, r) // checks the file's mode
+	case old == nil:
+		return current, nil
 	}
 	merged := slices.Clone(old)
 	for _, u := range current {
@@ -57,24 +56,21 @@ func OpenKeyFile(path, legacy string, r io.Reader) ([]string, error) {
 	if err := writeKeyFile(path, merged); err != nil {
 		return nil, err
 	}
-	if old != nil {
-		if err := os.Rename(legacy, legacy+".merged"); err != nil {
-			return nil, fmt.Errorf("vault: the keyring %s holds the keys of %s, but renaming it failed: %w", path, legacy, err)
-		}
+	if err := os.Rename(legacy, legacy+".merged"); err != nil {
+		return nil, fmt.Errorf("vault: the keyring %s holds the keys of %s, but renaming it failed: %w", path, legacy, err)
 	}
 	return merged, nil
 }
 
-// readKeyring reads a keyring file, turning a bare base64 key (the first
-// format of the sealed package's key file) into a base64key URL;
-// converted says it did.
-func readKeyring(path string) ([]string, bool, error) {
+// readKeyring reads a keyring file, one keeper URL a line ("#" starts a
+// comment), turning a bare base64 key (the first format of the sealed
+// package's key file) into a base64key URL.
+func readKeyring(path string) ([]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	var urls []string
-	converted := false
 	for _, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -83,16 +79,16 @@ func readKeyring(path string) ([]string, bool, error) {
 		if !strings.Contains(line, "://") {
 			key, err := base64.StdEncoding.DecodeString(line)
 			if err != nil || len(key) != 32 {
-				return nil, false, fmt.Errorf("vault: %s holds a line that is neither a keeper URL nor a base64 master key", path)
+				return nil, fmt.Errorf("vault: %s holds a line that is neither a keeper URL nor a base64 master key", path)
 			}
-			line, converted = LocalURL(key), true
+			line = LocalURL(key)
 		}
 		urls = append(urls, line)
 	}
 	if len(urls) == 0 {
-		return nil, false, fmt.Errorf("vault: key file %s holds no keeper URL", path)
+		return nil, fmt.Errorf("vault: key file %s holds no keeper URL", path)
 	}
-	return urls, converted, nil
+	return urls, nil
 }
 
 // writeKeyFile replaces the file at path with urls, atomically.

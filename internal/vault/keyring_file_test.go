@@ -20,7 +20,7 @@ func TestOpenKeyFileMerges(t *testing.T) {
 	}{
 		{"new data dir", "", "", nil, "", false},
 		{"keyring only", LocalURL(k1) + "\n", "", []string{LocalURL(k1)}, "", false},
-		{"bare seal key only", base64.StdEncoding.EncodeToString(k2) + "\n", "", []string{LocalURL(k2)}, "", false},
+		{"bare seal key only (read as is)", base64.StdEncoding.EncodeToString(k2) + "\n", "", []string{LocalURL(k2)}, "", false},
 		{"both old files", base64.StdEncoding.EncodeToString(k2) + "\n", LocalURL(k1) + "\n", []string{LocalURL(k1), LocalURL(k2)}, "", true},
 		{"vault file only", "", LocalURL(k1) + "\n", []string{LocalURL(k1)}, "", true},
 		// A crash after the keyring was written, before the rename.
@@ -61,6 +61,11 @@ func TestOpenKeyFileMerges(t *testing.T) {
 			}
 			if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 				t.Fatalf("keyring mode %v, want 0600", fi.Mode().Perm())
+			}
+			if tc.old == "" && tc.keyring != "" {
+				if b, _ := os.ReadFile(path); string(b) != tc.keyring {
+					t.Fatalf("a keyring with nothing to merge was rewritten: %q, was %q", b, tc.keyring)
+				}
 			}
 			_, err = os.Stat(legacy + ".merged")
 			if renamed := err == nil; renamed != tc.legacyRenamed {
