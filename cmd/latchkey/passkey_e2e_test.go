@@ -110,6 +110,23 @@ func TestPasskeyAPI(t *testing.T) {
 	expect(t, "admin renames the owner's passkey", send(t, admin, "PATCH", s.URL+"/v1/me/mfa/passkeys/"+id, `{"name":"mine"}`), 404, "not_found")
 	expect(t, "admin removes the owner's passkey", send(t, admin, "POST", s.URL+"/v1/me/mfa/passkeys/"+id+"/remove", map[string]string{"password": acctPassword}), 404, "not_found")
 
+	// Nor does the owner of another workspace, nor an operator.
+	acctOperator(t, s.DataDir, "support@vendor.example", acctPassword)
+	op := acctLogin(t, v, s.URL, "support@vendor.example", acctPassword)
+	evil := send(t, op, "POST", s.URL+"/v1/workspaces", map[string]any{"name": "Evil Corp", "owner": map[string]any{"email": "mallory@evil.example"}})
+	if evil.status != 201 {
+		t.Fatalf("creating Evil Corp: %d %s", evil.status, evil.raw)
+	}
+	acctAccept(t, acctClient(v), s.URL, acctStr(evil.body, "invite_token"), acctPassword)
+	mallory := acctLogin(t, v, s.URL, "mallory@evil.example", acctPassword)
+	for who, hc := range map[string]*http.Client{"another workspace's owner": mallory, "an operator": op} {
+		if got := send(t, hc, "GET", s.URL+"/v1/me/mfa/passkeys", nil); got.status != 200 || len(acctIDs(got, "id")) != 0 {
+			t.Fatalf("%s lists passkeys: %d %s, want none", who, got.status, got.raw)
+		}
+		expect(t, who+" renames the owner's passkey", send(t, hc, "PATCH", s.URL+"/v1/me/mfa/passkeys/"+id, `{"name":"mine"}`), 404, "not_found")
+		expect(t, who+" removes the owner's passkey", send(t, hc, "POST", s.URL+"/v1/me/mfa/passkeys/"+id+"/remove", map[string]string{"password": acctPassword}), 404, "not_found")
+	}
+
 	if got := send(t, owner, "PATCH", s.URL+"/v1/me/mfa/passkeys/"+id, `{"name":"Work laptop"}`); got.status != 200 || got.body["name"] != "Work laptop" {
 		t.Fatalf("rename: %d %s", got.status, got.raw)
 	}
