@@ -26,6 +26,7 @@ type Store interface {
 	WebhookStore
 	VaultStore
 	SignInStore
+	PasskeyStore
 	LeakStore
 	PlatformStore
 	LeaseStore

@@ -153,7 +153,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	signIn, err := cfg.SignIn.signIn(cfg.DataDir)
+	signIn, keyFiles, err := cfg.SignIn.signIn(cfg.DataDir, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge, Verifiable: catalog.Verifiable,
 		ServeStale: cfg.Failures.ServeStaleOnOutage, ClientAddr: clients.Addr,
 	})
-	keyring, err := openVault(ctx, store, cfg.DataDir, cfg.DatabaseURL, cfg.VaultKeyURLs, cfg.Logger)
+	keyring, err := openVault(ctx, store, keyFiles, cfg.VaultKeyURLs, cfg.Logger)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("vault master key: %w", err)
@@ -205,6 +205,19 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	if keyring != nil {
 		sealer, m.keyring = keyring, keyring
 	}
+	// Bind first: without --public-url the links the surfaces build name
+	// the address actually bound (never a request's Host header).
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	public := strings.TrimRight(cfg.PublicURL, "/")
+	if public == "" {
+		public = "http://" + ln.Addr().String()
+	}
+	// Passkeys belong to the host name people reach the server at.
+	signIn.PublicURL, signIn.ProductName = public, cfg.Brand.Name
 	m.service = manage.New(manage.Config{
 		Store: store, Catalog: catalog, Format: format, Invalidator: m.verifier, Now: cfg.Now,
 		MaxKeysPerMember: cfg.MaxKeysPerMember, MaxKeysPerWorkspace: cfg.MaxKeysPerWorkspace, Vault: sealer, SignIn: signIn,
@@ -213,15 +226,9 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	m.webhooks = webhook.New(webhook.Config{Store: newWebhookStore(m.store, reg), Interval: m.cfg.WebhookInterval,
 		AllowPrivate: m.cfg.WebhooksAllowPrivate, Now: m.cfg.Now, Logger: m.log})
 	if err := m.newSender(); err != nil {
+		ln.Close()
 		store.Close()
 		return nil, err
-	}
-	// Bind first: without --public-url the links the surfaces build name
-	// the address actually bound (never a request's Host header).
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
 	// /metrics is on the main listener unless it has its own.
 	var gatherer prometheus.Gatherer = reg
@@ -236,10 +243,6 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		ln.Close()
 		store.Close()
 		return nil, usagef("--metrics-pprof needs --metrics-addr")
-	}
-	public := strings.TrimRight(cfg.PublicURL, "/")
-	if public == "" {
-		public = "http://" + ln.Addr().String()
 	}
 	m.server, err = server.New(server.Config{
 		Listener: ln, Logger: cfg.Logger, Verifier: m.verifier,

@@ -205,9 +205,11 @@ func restore(ctx context.Context, dataDir, from string, force bool) (string, err
 	return replaced, d.Sync()
 }
 
-// keyFiles are the master keys kept in the data directory: the vaults'
-// and the one sealing SSO client secrets and authenticator seeds.
-var keyFiles = []string{vault.KeyFile, "master.key"}
+// keyFiles are the master keys kept in the data directory: the master
+// keyring, and the vaults' former key file of a data directory that no
+// server of this version has opened yet (it is merged into the keyring on
+// start, so a backup of such a directory must carry it).
+var keyFiles = []string{vault.KeyFile, vault.LegacyKeyFile}
 
 // restoreKeyFile puts the backup's copy of a master key in place. A key
 // already there with other content is replaced only with force, and kept

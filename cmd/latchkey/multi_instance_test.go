@@ -27,12 +27,15 @@ type pgCluster struct {
 	email, pw string
 	mains     []*Main
 	stops     []func()
+	// keyring is the master keyring file every instance shares.
+	keyring string
 }
 
 func startCluster(t *testing.T, n int, cfg func(*Config)) *pgCluster {
 	t.Helper()
 	c := &pgCluster{db: pgtest.New(t), email: "owner@example.com", pw: "cluster owner password"}
 	c.url = c.db.URL(nil)
+	c.keyring = filepath.Join(t.TempDir(), "master.key")
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte(c.pw), 0o600); err != nil {
 		t.Fatal(err)
@@ -57,7 +60,7 @@ func startCluster(t *testing.T, n int, cfg func(*Config)) *pgCluster {
 func (c *pgCluster) start(t *testing.T, mod func(*Config)) *Main {
 	t.Helper()
 	cfg := Config{DatabaseURL: c.url, Addr: "127.0.0.1:0", TokenPrefix: "lk", Logger: slog.New(slog.DiscardHandler),
-		Stdout: io.Discard, FlushEvery: 50 * time.Millisecond}
+		Stdout: io.Discard, FlushEvery: 50 * time.Millisecond, SignIn: SignInConfig{MasterKeyFile: c.keyring}}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -209,7 +212,7 @@ func TestLostListenConnection(t *testing.T) {
 func TestShutdownFlushesUsage(t *testing.T) {
 	c := startCluster(t, 0, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	m, err := NewMain(ctx, Config{DatabaseURL: c.url, Addr: "127.0.0.1:0", TokenPrefix: "lk", Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard, FlushEvery: time.Hour})
+	m, err := NewMain(ctx, Config{DatabaseURL: c.url, Addr: "127.0.0.1:0", TokenPrefix: "lk", Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard, FlushEvery: time.Hour, SignIn: SignInConfig{MasterKeyFile: c.keyring}})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -20,28 +19,28 @@ const vaultRefresh = 2 * time.Second
 // openVault opens the keyring of the vault master keys. The keepers a
 // server can use are those of --vault-key-url (several, comma-separated:
 // the first wraps until the store names another), the local key file of
-// the data directory (created on first start, mode 0600, when no URL is
-// given on SQLite), and the keepers the store records with their URL
+// the master keyring file (created on first start, mode 0600, when no URL
+// is given on SQLite, or given with --master-key-file; see keyringOf), and the keepers the store records with their URL
 // (cloud keepers; a base64key URL is never stored). The store's latest
 // activated keeper is the current one: that is how every server learns a
 // rotation's new keeper, within vaultRefresh, without a restart.
 //
-// On PostgreSQL without --vault-key-url there is no data directory to keep
-// a key in: vaults are off (their endpoints answer 422, naming the flag),
+// On PostgreSQL without --vault-key-url or --master-key-file there is no
+// shared file to keep a key in: vaults are off (their endpoints answer 422, naming the flag),
 // and nil is returned.
-func openVault(ctx context.Context, st latchkey.Store, dataDir, databaseURL string, urls []string, log *slog.Logger) (*vault.Keyring, error) {
+func openVault(ctx context.Context, st latchkey.Store, kf keyringFiles, urls []string, log *slog.Logger) (*vault.Keyring, error) {
 	keyFile := ""
-	if databaseURL == "" {
-		keyFile = filepath.Join(dataDir, vault.KeyFile)
+	if kf.Vaults {
+		keyFile = kf.Path
 	}
 	if len(urls) == 0 {
 		if keyFile == "" {
 			if log != nil {
-				log.Warn("vaults are off: PostgreSQL has no data directory for a local master key; start with --vault-key-url (a KMS URL, or the same base64key:// URL on every instance)")
+				log.Warn("vaults are off: PostgreSQL has no data directory for a local master key; start with --master-key-file (the same file on every instance) or --vault-key-url (a KMS URL)")
 			}
 			return nil, nil
 		}
-		fromFile, err := vault.EnsureKeyFile(keyFile, nil)
+		fromFile, err := kf.open()
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +143,7 @@ was interrupted; it is idempotent.`,
 	}
 	f := c.Flags()
 	sf.register(f, false)
-	f.StringSliceVar(&urls, "vault-key-url", nil, "the keepers in use now (as given to the servers); the data directory's key file by default")
+	f.StringSliceVar(&urls, "vault-key-url", nil, "the keepers in use now (as given to the servers); the data directory's master keyring by default")
 	f.StringVar(&to, "to", "", "the new master key's keeper URL (base64key://, awskms://, gcpkms://, azurekeyvault://, hashivault://)")
 	f.DurationVar(&settle, "settle", 2*vaultRefresh+time.Second, "how long to let servers learn the new keeper before re-wrapping")
 	fromEnv(f, "vault-key-url")
@@ -154,7 +153,11 @@ was interrupted; it is idempotent.`,
 // rotateMaster makes to current and re-wraps every data key with it,
 // returning how many it re-wrapped.
 func rotateMaster(ctx context.Context, st latchkey.Store, sf storeFlags, urls []string, to string, settle time.Duration, say func(string, ...any)) (int, error) {
-	kr, err := openVault(ctx, st, sf.DataDir, sf.DatabaseURL, urls, nil)
+	kf, err := keyringOf("", sf.DataDir, sf.DatabaseURL)
+	if err != nil {
+		return 0, err
+	}
+	kr, err := openVault(ctx, st, kf, urls, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -178,7 +181,7 @@ func rotateMaster(ctx context.Context, st latchkey.Store, sf storeFlags, urls []
 	if vault.Secret(to) {
 		if sf.DatabaseURL != "" {
 			say("the new key is not stored in the database: every server must list it in --vault-key-url before this rotation")
-		} else if err := vault.AppendKeyFile(filepath.Join(sf.DataDir, vault.KeyFile), to); err != nil {
+		} else if err := vault.AppendKeyFile(kf.Path, to); err != nil {
 			return 0, fmt.Errorf("adding the new key to the key file: %w", err)
 		}
 	}

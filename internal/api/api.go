@@ -36,6 +36,7 @@ type Service interface {
 	vaultService
 	webhookService
 	signInService
+	passkeyService
 	leakService
 	platformKeyService
 	portalService
@@ -156,6 +157,15 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/me/mfa/totp/confirm", a.enrolling(a.confirmTOTP))
 	mux.HandleFunc("POST /v1/me/mfa/totp/remove", a.authed(a.removeTOTP))
 	mux.HandleFunc("POST /v1/me/mfa/recovery-codes", a.authed(a.renewRecoveryCodes))
+	mux.HandleFunc("GET /v1/me/mfa/passkeys", a.enrolling(a.listPasskeys))
+	mux.HandleFunc("POST /v1/me/mfa/passkeys/register/begin", a.enrolling(a.beginPasskeyRegistration))
+	mux.HandleFunc("POST /v1/me/mfa/passkeys/register/finish", a.enrolling(a.finishPasskeyRegistration))
+	mux.HandleFunc("PATCH /v1/me/mfa/passkeys/{id}", a.authed(a.renamePasskey))
+	mux.HandleFunc("POST /v1/me/mfa/passkeys/{id}/remove", a.authed(a.removePasskey))
+	mux.HandleFunc("POST /v1/auth/passkey/begin", a.beginPasskeyLogin)
+	mux.HandleFunc("POST /v1/auth/passkey/finish", a.finishPasskeyLogin)
+	mux.HandleFunc("POST /v1/auth/second-factor/passkey/begin", a.beginPasskeySecondFactor)
+	mux.HandleFunc("POST /v1/auth/second-factor/passkey/finish", a.passkeySecondFactor)
 	mux.HandleFunc("GET /v1/workspaces/{ws}/sso", a.inWorkspace(a.getSSO))
 	mux.HandleFunc("PUT /v1/workspaces/{ws}/sso", a.inWorkspace(a.putSSO))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/sso/domains/{domain}/verify", a.inWorkspace(a.verifySSODomain))

@@ -29,6 +29,7 @@ type signInService interface {
 	SSO(ctx context.Context, p latchkey.Principal, ws, redirectURI string) (*manage.SSOView, error)
 	PutSSO(ctx context.Context, p latchkey.Principal, ws string, in manage.SSOInput, redirectURI string) (*manage.SSOView, error)
 	VerifySSODomain(ctx context.Context, p latchkey.Principal, ws, domain, redirectURI string) (*manage.SSOView, error)
+	passkeyService
 }
 
 // ssoStateCookie keeps an authorization request's state in the browser
@@ -48,6 +49,7 @@ func (c *Console) registerSignIn(mux forms) {
 	mux.HandleFunc("POST /w/{ws}/profile/security/totp/confirm", c.inWorkspace(c.securityConfirmTOTP))
 	mux.HandleFunc("POST /w/{ws}/profile/security/totp/remove", c.inWorkspace(c.securityRemoveTOTP))
 	mux.HandleFunc("POST /w/{ws}/profile/security/recovery-codes", c.inWorkspace(c.securityRenewCodes))
+	mux.HandleFunc("POST /w/{ws}/profile/security/passkeys/{id}/remove", c.inWorkspace(c.securityRemovePasskey))
 	mux.HandleFunc("GET /w/{ws}/sso", c.inWorkspace(c.ssoPage))
 	mux.HandleFunc("POST /w/{ws}/sso", c.inWorkspace(c.ssoSave))
 	mux.HandleFunc("POST /w/{ws}/sso/verify", c.inWorkspace(c.ssoVerify))
@@ -179,6 +181,11 @@ type stepData struct {
 	Setup  *manage.TOTPSetup
 	Codes  []string
 	Status *manage.MFAStatus
+	// Passkeys are the visitor's own; PasskeysOn says the server can add
+	// one; HasPasskey offers the passkey at the second-factor step.
+	Passkeys   []latchkey.Passkey
+	PasskeysOn bool
+	HasPasskey bool
 }
 
 func (c *Console) pendingSession(r *http.Request, want string) (*latchkey.User, string, bool) {
@@ -194,16 +201,17 @@ func (c *Console) pendingSession(r *http.Request, want string) (*latchkey.User, 
 }
 
 func (c *Console) secondFactorPage(w http.ResponseWriter, r *http.Request) {
-	if _, _, ok := c.pendingSession(r, latchkey.PendingSecondFactor); !ok {
+	u, _, ok := c.pendingSession(r, latchkey.PendingSecondFactor)
+	if !ok {
 		redirect(w, r, "/login")
 		return
 	}
-	c.render(w, r, http.StatusOK, "second_factor", &page{Title: "Second factor", Data: stepData{Next: safeNext(r.URL.Query().Get("next"))}})
+	c.render(w, r, http.StatusOK, "second_factor", &page{Title: "Second factor", Data: c.secondFactorData(r, u, safeNext(r.URL.Query().Get("next")))})
 }
 
 func (c *Console) secondFactor(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
-	_, session, ok := c.pendingSession(r, latchkey.PendingSecondFactor)
+	u, session, ok := c.pendingSession(r, latchkey.PendingSecondFactor)
 	if !ok {
 		redirect(w, r, "/login")
 		return
@@ -220,7 +228,7 @@ func (c *Console) secondFactor(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, &page{}, err)
 			return
 		}
-		c.render(w, r, status, "second_factor", &page{Title: "Second factor", Error: latchkey.ErrorMessage(err), Data: stepData{Next: next}})
+		c.render(w, r, status, "second_factor", &page{Title: "Second factor", Error: latchkey.ErrorMessage(err), Data: c.secondFactorData(r, u, next)})
 		return
 	}
 	http.SetCookie(w, c.sessionCookie(tok, int(c.svc.SessionTTL().Seconds())))
@@ -250,7 +258,8 @@ func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, &page{}, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "enrol", &page{Title: "Set up a second factor", Data: stepData{Next: safeNext(r.URL.Query().Get("next")), Setup: setup}})
+	c.render(w, r, http.StatusOK, "enrol", &page{Title: "Set up a second factor", Data: stepData{Next: safeNext(r.URL.Query().Get("next")), Setup: setup,
+		PasskeysOn: c.svc.PasskeysEnabled()}})
 }
 
 func (c *Console) enrol(w http.ResponseWriter, r *http.Request) {
@@ -267,7 +276,8 @@ func (c *Console) enrol(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		setup := &manage.TOTPSetup{Secret: r.PostFormValue("secret")}
-		c.render(w, r, http.StatusUnprocessableEntity, "enrol", &page{Title: "Set up a second factor", Error: latchkey.ErrorMessage(err), Data: stepData{Next: next, Setup: setup}})
+		c.render(w, r, http.StatusUnprocessableEntity, "enrol", &page{Title: "Set up a second factor", Error: latchkey.ErrorMessage(err),
+			Data: stepData{Next: next, Setup: setup, PasskeysOn: c.svc.PasskeysEnabled()}})
 		return
 	}
 	if tok != "" {
@@ -283,12 +293,17 @@ func (c *Console) renderSecurity(w http.ResponseWriter, r *http.Request, pg *pag
 		return
 	}
 	d.Status = st
+	if d.Passkeys, err = c.svc.Passkeys(r.Context(), pg.V.Caller); err != nil {
+		c.fail(w, r, pg, err)
+		return
+	}
+	d.PasskeysOn = c.svc.PasskeysEnabled()
 	pg.Title, pg.Nav, pg.Data = "Security", "profile", d
 	c.render(w, r, status, "security", pg)
 }
 
 func (c *Console) securityPage(w http.ResponseWriter, r *http.Request, pg *page) {
-	pg.Flash = map[string]string{"removed": "The authenticator app was removed."}[r.URL.Query().Get("done")]
+	pg.Flash = map[string]string{"removed": "The authenticator app was removed.", "passkey-removed": "The passkey was removed."}[r.URL.Query().Get("done")]
 	c.renderSecurity(w, r, pg, http.StatusOK, stepData{})
 }
 

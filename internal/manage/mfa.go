@@ -27,6 +27,7 @@ const (
 // MFAStatus is what a user has set up as a second factor.
 type MFAStatus struct {
 	TOTP              bool `json:"totp"`
+	Passkeys          int  `json:"passkeys"`
 	RecoveryCodesLeft int  `json:"recovery_codes_left"`
 	// Required is true for operators and members of a workspace that
 	// requires a second factor: they cannot remove their last one.
@@ -40,7 +41,17 @@ type TOTPSetup struct {
 	URL    string `json:"otpauth_url"`
 }
 
+// hasSecondFactor: a confirmed authenticator app or a passkey.
 func (s *Service) hasSecondFactor(ctx context.Context, userID string) (bool, error) {
+	has, err := s.hasTOTP(ctx, userID)
+	if err != nil || has {
+		return has, err
+	}
+	keys, err := s.store.Passkeys(ctx, userID)
+	return len(keys) > 0, err
+}
+
+func (s *Service) hasTOTP(ctx context.Context, userID string) (bool, error) {
 	t, err := s.store.TOTP(ctx, userID)
 	if latchkey.IsNotFound(err) {
 		return false, nil
@@ -62,9 +73,14 @@ func (s *Service) MFA(ctx context.Context, c Caller) (*MFAStatus, error) {
 		return nil, err
 	}
 	st := &MFAStatus{}
-	if st.TOTP, err = s.hasSecondFactor(ctx, u.ID); err != nil {
+	if st.TOTP, err = s.hasTOTP(ctx, u.ID); err != nil {
 		return nil, err
 	}
+	keys, err := s.store.Passkeys(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	st.Passkeys = len(keys)
 	codes, err := s.store.RecoveryCodes(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -147,16 +163,18 @@ func (s *Service) ConfirmTOTP(ctx context.Context, c Caller, session, code strin
 }
 
 // RemoveTOTP turns the authenticator off after checking a current code;
-// EFORBIDDEN when the caller must keep a second factor.
+// EFORBIDDEN when the caller must keep a second factor and has no passkey.
 func (s *Service) RemoveTOTP(ctx context.Context, c Caller, code string) error {
 	u, err := requireUser(c)
 	if err != nil {
 		return err
 	}
-	if req, err := s.secondFactorRequired(ctx, u); err != nil {
+	keys, err := s.store.Passkeys(ctx, u.ID)
+	if err != nil {
 		return err
-	} else if req {
-		return latchkey.Errorf(latchkey.EFORBIDDEN, "your account must keep a second factor")
+	}
+	if err := s.keepsSecondFactor(ctx, u, len(keys), "totp"); err != nil {
+		return err
 	}
 	if err := s.checkSecondFactor(ctx, u, code, c.IP); err != nil {
 		return err
@@ -175,7 +193,7 @@ func (s *Service) RenewRecoveryCodes(ctx context.Context, c Caller, code string)
 	if err != nil {
 		return nil, err
 	}
-	if has, err := s.hasSecondFactor(ctx, u.ID); err != nil {
+	if has, err := s.hasTOTP(ctx, u.ID); err != nil {
 		return nil, err
 	} else if !has {
 		return nil, latchkey.Errorf(latchkey.ECONFLICT, "set up an authenticator app first")

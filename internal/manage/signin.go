@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/sealed"
 )
@@ -27,6 +29,12 @@ type SignInConfig struct {
 	// HTTPClient calls identity providers; a client with a 10-second
 	// timeout when nil.
 	HTTPClient *http.Client
+	// PublicURL is where people reach the server: its host name is the
+	// passkeys' relying party id and its origin the one origin their
+	// answers may come from. Passkeys are off without it.
+	PublicURL string
+	// ProductName is what authenticators show beside a passkey.
+	ProductName string
 }
 
 // TXTResolver looks up TXT records; *net.Resolver is one.
@@ -51,12 +59,23 @@ type signin struct {
 	resolver TXTResolver
 	client   *http.Client
 
+	// rp is the passkeys' relying party; nil when passkeys are off,
+	// for the reason rpOff.
+	rp    *webauthn.WebAuthn
+	rpOff string
+
 	mu        sync.Mutex
 	providers map[string]cachedProvider
 }
 
 func newSignin(cfg SignInConfig) *signin {
 	si := &signin{box: cfg.Sealer, resolver: cfg.Resolver, client: cfg.HTTPClient, providers: map[string]cachedProvider{}}
+	// A public URL passkeys cannot use (none, or an IP address: browsers
+	// accept only a host name) leaves them off; their endpoints say so.
+	var err error
+	if si.rp, err = newRelyingParty(cfg.PublicURL, cfg.ProductName); err != nil || si.rp == nil {
+		si.rp, si.rpOff = nil, "passkeys are off on this server: they need the host name people reach it at, given with --public-url (an IP address will not do)"
+	}
 	if si.box == nil {
 		key := make([]byte, sealed.KeySize)
 		if _, err := io.ReadFull(rand.Reader, key); err != nil {

@@ -2,14 +2,12 @@ package sealed
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
 func TestSealOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "master.key")
-	b, err := LoadOrCreate(path)
+	key := bytes.Repeat([]byte{1}, KeySize)
+	b, err := New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,10 +15,7 @@ func TestSealOpen(t *testing.T) {
 	if bytes.Contains(sealed, []byte("client-secret")) {
 		t.Fatal("sealed value holds the plain text")
 	}
-	again, err := LoadOrCreate(path) // the file is read back, not replaced
-	if err != nil {
-		t.Fatal(err)
-	}
+	again, _ := New(key)
 	got, err := again.Open(sealed, "sso:ws_a")
 	if err != nil || string(got) != "client-secret" {
 		t.Fatalf("Open: got %q, %v, want client-secret", got, err)
@@ -36,10 +31,29 @@ func TestSealOpen(t *testing.T) {
 	if _, err := other.Open(b.Seal([]byte("x"), "t"), "t"); err != ErrOpen {
 		t.Fatalf("Open with another key: got %v, want ErrOpen", err)
 	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
-		t.Fatalf("master key file mode: got %v, want 0600", fi.Mode().Perm())
-	}
 	if _, err := New([]byte("short")); err == nil {
 		t.Fatal("New(short key): got nil error")
+	}
+	if _, err := New(); err == nil {
+		t.Fatal("New(): got nil error")
+	}
+}
+
+// A keyring that gained a key in front still opens what the old key
+// sealed, and seals under its first key.
+func TestKeyringOpensOlderKeys(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{1}, KeySize), bytes.Repeat([]byte{2}, KeySize)
+	old, _ := New(oldKey)
+	sealedBefore := old.Seal([]byte("seed"), "totp:u1")
+	ring, err := New(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ring.Open(sealedBefore, "totp:u1"); err != nil || string(got) != "seed" {
+		t.Fatalf("Open an old value: got %q, %v, want seed", got, err)
+	}
+	onlyNew, _ := New(newKey)
+	if got, err := onlyNew.Open(ring.Seal([]byte("x"), "t"), "t"); err != nil || string(got) != "x" {
+		t.Fatalf("the ring seals under its first key: got %q, %v", got, err)
 	}
 }

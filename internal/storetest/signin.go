@@ -147,4 +147,6 @@ func testSignIn(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		_, err = f.s.TakeSSOState(f.ctx, st.Hash, st.ExpiresAt)
 		wantCode(t, "TakeSSOState(expired)", err, latchkey.ENOTFOUND)
 	})
+
+	t.Run("passkeys", func(t *testing.T) { testPasskeys(t, f, ws, owner) })
 }

@@ -1,8 +1,6 @@
 package vault
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -10,14 +8,19 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 )
 
-// KeyFile is the name of the local keyring in a data directory: one
-// base64key URL a line, the first created on first start. A rotation to a
-// new local key appends it, so that the server reading the file can open
+// KeyFile is the name of the master keyring in a data directory: one
+// keeper URL a line, the first (a base64key URL) created on first start.
+// Its base64key keys wrap the vaults' data keys and, through the sealed
+// package, seal SSO client secrets and authenticator seeds. A rotation to
+// a new local key appends it, so that the server reading the file can open
 // data keys wrapped by either while the rotation runs.
-const KeyFile = "vault-master.key"
+const KeyFile = "master.key"
+
+// LegacyKeyFile is where the vaults' keys were kept before the keyring
+// also sealed sign-in secrets; OpenKeyFile merges it into the keyring.
+const LegacyKeyFile = "vault-master.key"
 
 // NewLocalURL returns a base64key URL holding 32 random bytes from r.
 func NewLocalURL(r io.Reader) (string, error) {
@@ -31,24 +34,10 @@ func NewLocalURL(r io.Reader) (string, error) {
 	return "base64key://" + base64.URLEncoding.EncodeToString(k[:]), nil
 }
 
-// ReadKeyFile returns the keeper URLs of a key file, in order.
-func ReadKeyFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var urls []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
-			urls = append(urls, line)
-		}
-	}
-	if len(urls) == 0 {
-		return nil, fmt.Errorf("vault: key file %s holds no keeper URL", path)
-	}
-	return urls, nil
-}
+// ReadKeyFile returns the keeper URLs of a key file, in order. A bare
+// base64 key (the first format of the sealed package's key file) reads as
+// its base64key URL.
+func ReadKeyFile(path string) ([]string, error) { return readKeyring(path) }
 
 // EnsureKeyFile returns the URLs of the key file at path, creating it
 // (mode 0600) with a new local key when it does not exist. A file others
