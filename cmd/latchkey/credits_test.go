@@ -142,7 +142,7 @@ func TestSIGKILLLosesAtMostTheLease(t *testing.T) {
 		t.Fatalf("create: %d %s", got.status, got.raw)
 	}
 	id, secret := acctStr(got.body, "key", "id"), got.body["secret"].(string)
-	a := startChild(t, "serve", "--database-url", c.url, "--addr", "127.0.0.1:0")
+	a := startChild(t, "serve", "--database-url", c.url, "--addr", "127.0.0.1:0", "--master-key-file", c.keyring)
 	// Enough demand on a for its leases to grow.
 	spentA := hammer(t, []string{a.url}, secret, 8, 50, nil)[""]
 	_, leasedBefore := budgetRow(t, c, id, "")
