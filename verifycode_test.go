@@ -14,7 +14,14 @@ func TestVerifyCodeErr(t *testing.T) {
 		t.Fatalf("a valid key: got %v, want nil", err)
 	}
 	refusals := []VerifyCode{KeyMissing, KeyMalformed, KeyInvalid, KeyExpired, KeyRevoked, OwnerDeprovisioned,
-		InsufficientScope, WrongType, WrongEnvironment, RateLimited, IPNotAllowed, KeyDisabled}
+		InsufficientScope, WrongType, WrongEnvironment, IPNotAllowed, KeyDisabled}
+	for _, c := range []VerifyCode{RateLimited, UsageExceeded} {
+		// Too fast or spent: a 429 to retry later, never a bad key.
+		var e *Error
+		if !errors.As(c.Err(), &e) || e.Code != ERATELIMITED || e.Details["reason"] != string(c) {
+			t.Errorf("%s: got %v, want rate_limited with the reason", c, c.Err())
+		}
+	}
 	for _, c := range refusals {
 		t.Run(string(c), func(t *testing.T) {
 			err := c.Err()
