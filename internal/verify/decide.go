@@ -84,7 +84,7 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (*latchkey.Key,
 				code = latchkey.RateLimited
 			}
 		}
-		v.count(&e, now, code == "")
+		v.count(&e, now, code, nil)
 	}
 	v.metrics.observe(code, start)
 	if code != "" {
