@@ -168,3 +168,20 @@ func TestWarmCountingAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheckWarmTagged is BenchmarkCheckWarm with two tags counted.
+func BenchmarkCheckWarmTagged(b *testing.B) {
+	f := newFixture(b)
+	tok, _ := f.key()
+	req := Request{Scopes: []string{"items:read"}, Type: "public_api", Tags: []string{"path=/v1/items", "version=2.1"}}
+	ctx := context.Background()
+	if r := f.v.Check(ctx, tok, req); r.Code != "" {
+		b.Fatalf("Check: got %q, want valid", r.Code)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := f.v.Check(ctx, tok, req); r.Code != "" {
+			b.Fatal(r.Code)
+		}
+	}
+}
