@@ -209,7 +209,22 @@ type UsageStore interface {
 	// Usage returns a key's daily counts in [from, to], oldest first; empty
 	// for a deleted key or another workspace's key (counts outlive keys for billing).
 	Usage(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]UsageDay, error)
+	// UsageTags returns a key's daily counts per verify tag in [from, to],
+	// by day then tag; empty as Usage is.
+	UsageTags(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]UsageTag, error)
 }
+
+// OutcomeValid names the valid verifications in usage by outcome; a
+// refusal is named by its VerifyCode.
+const OutcomeValid = "valid"
+
+// MaxUsageTags is how many distinct tags a key's usage keeps per day;
+// verifications carrying any further tag are counted under UsageTagOther,
+// so that callers sending random tags cannot grow the counters unbounded.
+const MaxUsageTags = 100
+
+// UsageTagOther is the tag under which tags beyond MaxUsageTags are counted.
+const UsageTagOther = "(other)"
 
 // Usage is a batch entry: counts to add for one key, day and environment.
 type Usage struct {
@@ -219,7 +234,20 @@ type Usage struct {
 	Environment Environment
 	Valid       int64
 	Denied      int64
-	LastUsedAt  time.Time // zero when there was no valid use
+	// Outcomes breaks Valid and Denied down by outcome (OutcomeValid or a
+	// refusal's VerifyCode); nil adds to the totals only.
+	Outcomes map[string]int64
+	// Tags counts the verifications carrying each tag; the store keeps
+	// at most MaxUsageTags per key and day.
+	Tags       map[string]TagCount
+	LastUsedAt time.Time // zero when there was no valid use
+}
+
+// TagCount is how many verifications carried a tag, and how many of
+// them were valid.
+type TagCount struct {
+	Verifications int64 `json:"verifications"`
+	Valid         int64 `json:"valid"`
 }
 
 // UsageDay is one day of a key's usage.
@@ -228,6 +256,16 @@ type UsageDay struct {
 	Environment Environment `json:"environment"`
 	Valid       int64       `json:"valid"`
 	Denied      int64       `json:"denied"`
+	// Outcomes counts the day's verifications by outcome (never nil);
+	// days counted before outcomes were kept carry only "valid".
+	Outcomes map[string]int64 `json:"outcomes"`
+}
+
+// UsageTag is one day's count of a key's verifications carrying a tag.
+type UsageTag struct {
+	Day string `json:"day"` // YYYY-MM-DD
+	Tag string `json:"tag"`
+	TagCount
 }
 
 // ScimKeyRequest is a workspace admin's request that the vendor's support

@@ -23,18 +23,19 @@ import (
 // answers a few paths as latchkey does.
 func exampleServer() *httptest.Server {
 	routes := map[string]string{
-		"POST /v1/workspaces/ws_1/keys":            `{"key":{"id":"key_1","name":"CI deploys","type":"public_api","environment":"production","scopes":["items:read"],"status":"active"},"secret":"lk_prod_EXAMPLEexampleEXAMPLEexample012345"}`,
-		"GET /v1/workspaces/ws_1/keys":             `{"data":[{"id":"key_1","name":"CI deploys","status":"active"},{"id":"key_2","name":"old sync","status":"expired"}],"next_cursor":""}`,
-		"PATCH /v1/workspaces/ws_1/keys/key_1":     `{"key":{"id":"key_1","name":"CI deploys","scopes":["items:read","users:read"],"rate_limit":{"limit":100,"period":"1m"},"status":"active"}}`,
-		"GET /v1/workspaces/ws_1/keys/key_1/usage": `{"data":[{"day":"2026-01-30","environment":"production","valid":120,"denied":3},{"day":"2026-01-31","environment":"production","valid":98,"denied":0}]}`,
-		"GET /v1/workspaces/ws_1/keys/key_404":     `404 {"error":{"code":"not_found","message":"key not found","details":{}}}`,
-		"GET /v1/workspaces/ws_1/settings":         `{"expiration":{"presets":["30d","90d","1y"],"max_lifetime":"1y","allow_never_expire":false,"notice_before":["30d"],"delete_after_expiry":"90d","revoked_retention":"90d"},"scim_custom_attributes":false,"scim_key_issuance":"admins","members_may_create_personal_keys":true,"require_second_factor":false,"on_leak":"revoke"}`,
-		"PATCH /v1/workspaces/ws_1/settings":       `{"expiration":{"presets":["30d","90d","1y"],"max_lifetime":"90d","allow_never_expire":false,"notice_before":["30d"],"delete_after_expiry":"90d","revoked_retention":"90d"},"scim_key_issuance":"admins","members_may_create_personal_keys":true,"on_leak":"revoke"}`,
-		"GET /v1/workspaces/ws_1/members":          `{"data":[{"workspace_id":"ws_1","user_id":"usr_1","email":"ada@example.com","role":"owner","active":true,"invited":false},{"workspace_id":"ws_1","user_id":"usr_2","email":"grace@example.com","role":"admin","active":true,"invited":true}]}`,
-		"PATCH /v1/workspaces/ws_1/members/usr_2":  `{"member":{"workspace_id":"ws_1","user_id":"usr_2","email":"grace@example.com","role":"member","active":true}}`,
-		"POST /v1/keys/verify valid":               `{"valid":true,"key":{"id":"key_1","workspace_id":"ws_1","name":"CI deploys","type":"public_api","environment":"production","owner":"workspace","scopes":["items:read"],"settings":{}}}`,
-		"POST /v1/keys/verify insufficient_scope":  `403 {"valid":false,"error":{"code":"insufficient_scope","message":"The API key lacks a required scope.","details":{"missing_scopes":["items:write"]}}}`,
-		"POST /v1/keys/verify key_invalid":         `401 {"valid":false,"error":{"code":"key_invalid","message":"The API key is not valid.","details":{}}}`,
+		"POST /v1/workspaces/ws_1/keys":                 `{"key":{"id":"key_1","name":"CI deploys","type":"public_api","environment":"production","scopes":["items:read"],"status":"active"},"secret":"lk_prod_EXAMPLEexampleEXAMPLEexample012345"}`,
+		"GET /v1/workspaces/ws_1/keys":                  `{"data":[{"id":"key_1","name":"CI deploys","status":"active"},{"id":"key_2","name":"old sync","status":"expired"}],"next_cursor":""}`,
+		"PATCH /v1/workspaces/ws_1/keys/key_1":          `{"key":{"id":"key_1","name":"CI deploys","scopes":["items:read","users:read"],"rate_limit":{"limit":100,"period":"1m"},"status":"active"}}`,
+		"GET /v1/workspaces/ws_1/keys/key_1/usage":      `{"data":[{"day":"2026-01-30","environment":"production","valid":120,"denied":3,"outcomes":{"valid":120,"rate_limited":2,"key_expired":1}},{"day":"2026-01-31","environment":"production","valid":98,"denied":0,"outcomes":{"valid":98}}]}`,
+		"GET /v1/workspaces/ws_1/keys/key_1/usage/tags": `{"data":[{"day":"2026-01-31","tag":"path=/v1/items","verifications":90,"valid":88},{"day":"2026-01-31","tag":"version=2.1","verifications":12,"valid":12}]}`,
+		"GET /v1/workspaces/ws_1/keys/key_404":          `404 {"error":{"code":"not_found","message":"key not found","details":{}}}`,
+		"GET /v1/workspaces/ws_1/settings":              `{"expiration":{"presets":["30d","90d","1y"],"max_lifetime":"1y","allow_never_expire":false,"notice_before":["30d"],"delete_after_expiry":"90d","revoked_retention":"90d"},"scim_custom_attributes":false,"scim_key_issuance":"admins","members_may_create_personal_keys":true,"require_second_factor":false,"on_leak":"revoke"}`,
+		"PATCH /v1/workspaces/ws_1/settings":            `{"expiration":{"presets":["30d","90d","1y"],"max_lifetime":"90d","allow_never_expire":false,"notice_before":["30d"],"delete_after_expiry":"90d","revoked_retention":"90d"},"scim_key_issuance":"admins","members_may_create_personal_keys":true,"on_leak":"revoke"}`,
+		"GET /v1/workspaces/ws_1/members":               `{"data":[{"workspace_id":"ws_1","user_id":"usr_1","email":"ada@example.com","role":"owner","active":true,"invited":false},{"workspace_id":"ws_1","user_id":"usr_2","email":"grace@example.com","role":"admin","active":true,"invited":true}]}`,
+		"PATCH /v1/workspaces/ws_1/members/usr_2":       `{"member":{"workspace_id":"ws_1","user_id":"usr_2","email":"grace@example.com","role":"member","active":true}}`,
+		"POST /v1/keys/verify valid":                    `{"valid":true,"key":{"id":"key_1","workspace_id":"ws_1","name":"CI deploys","type":"public_api","environment":"production","owner":"workspace","scopes":["items:read"],"settings":{}}}`,
+		"POST /v1/keys/verify insufficient_scope":       `403 {"valid":false,"error":{"code":"insufficient_scope","message":"The API key lacks a required scope.","details":{"missing_scopes":["items:write"]}}}`,
+		"POST /v1/keys/verify key_invalid":              `401 {"valid":false,"error":{"code":"key_invalid","message":"The API key is not valid.","details":{}}}`,
 	}
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := r.Method + " " + r.URL.Path
@@ -238,11 +239,30 @@ func ExampleClient_KeyUsage() {
 		log.Fatal(err)
 	}
 	for _, d := range days {
-		fmt.Println(d.Day, d.Environment, d.Valid, d.Denied)
+		fmt.Println(d.Day, d.Environment, d.Valid, d.Denied, "rate limited:", d.Refused(latchkey.RateLimited))
 	}
 	// Output:
-	// 2026-01-30 production 120 3
-	// 2026-01-31 production 98 0
+	// 2026-01-30 production 120 3 rate limited: 2
+	// 2026-01-31 production 98 0 rate limited: 0
+}
+
+func ExampleClient_KeyUsageTags() {
+	srv := exampleServer()
+	defer srv.Close()
+	c, _ := client.New(srv.URL, client.WithToken("lk_prod_management..."))
+	// Verifications tagged by the product's API gateway...
+	_ = client.VerifyRequest{Key: "lk_prod_...", Tags: []string{"path=/v1/items", "version=2.1"}}
+	// ...are counted per tag and day.
+	tags, err := c.KeyUsageTags(context.Background(), "ws_1", "key_1", client.UsageOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, t := range tags {
+		fmt.Println(t.Day, t.Tag, t.Verifications, t.Valid)
+	}
+	// Output:
+	// 2026-01-31 path=/v1/items 90 88
+	// 2026-01-31 version=2.1 12 12
 }
 
 func ExampleClient_Settings() {

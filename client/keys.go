@@ -35,12 +35,17 @@ type Key struct {
 	// customer and a JSON object, both returned by verification.
 	ExternalID string          `json:"external_id,omitempty"`
 	Meta       json.RawMessage `json:"meta,omitempty"`
-	CreatedBy  string          `json:"created_by"`
-	CreatedAt  time.Time       `json:"created_at"`
-	ExpiresAt  *time.Time      `json:"expires_at"`
-	LastUsedAt *time.Time      `json:"last_used_at"`
-	RevokedAt  *time.Time      `json:"revoked_at"`
-	RevokedBy  string          `json:"revoked_by,omitempty"`
+	// Credits, when set, are what verifications spend; nil is unlimited.
+	// Remaining is an upper bound while instances hold leases.
+	Credits *latchkey.Credits `json:"credits"`
+	// RateLimits are the key's named limits, held across every instance.
+	RateLimits []latchkey.NamedLimit `json:"ratelimits,omitempty"`
+	CreatedBy  string                `json:"created_by"`
+	CreatedAt  time.Time             `json:"created_at"`
+	ExpiresAt  *time.Time            `json:"expires_at"`
+	LastUsedAt *time.Time            `json:"last_used_at"`
+	RevokedAt  *time.Time            `json:"revoked_at"`
+	RevokedBy  string                `json:"revoked_by,omitempty"`
 	// DisabledAt is set while the key is suspended (DisableKey).
 	DisabledAt *time.Time `json:"disabled_at"`
 	DisabledBy string     `json:"disabled_by,omitempty"`
@@ -78,6 +83,11 @@ type CreateKeyRequest struct {
 	AllowedIPs []string        `json:"allowed_ips,omitempty"`
 	ExternalID string          `json:"external_id,omitempty"`
 	Meta       json.RawMessage `json:"meta,omitempty"`
+	// Credits makes every verification spend from a balance, refilled
+	// daily or monthly when Refill is set; nil is unlimited.
+	Credits *latchkey.CreditsInput `json:"credits,omitempty"`
+	// RateLimits are named limits held across every instance.
+	RateLimits []latchkey.NamedLimit `json:"ratelimits,omitempty"`
 }
 
 // UpdateKeyRequest edits a key: nil fields stay as they are; Settings are
@@ -98,10 +108,17 @@ type UpdateKeyRequest struct {
 	ExternalID *string
 	// Meta replaces the key's metadata, a JSON object; {} removes it.
 	Meta json.RawMessage
+	// Credits sets the key's credits afresh; ClearCredits makes the key
+	// unlimited (sent as "credits": null).
+	Credits      *latchkey.CreditsInput
+	ClearCredits bool
+	// RateLimits replaces the key's named limits; an empty list removes
+	// them.
+	RateLimits *[]latchkey.NamedLimit
 }
 
-// MarshalJSON writes only the fields to change, and rate_limit as null
-// when ClearRateLimit asks for it.
+// MarshalJSON writes only the fields to change, rate_limit as null when
+// ClearRateLimit asks for it and credits as null for ClearCredits.
 func (u UpdateKeyRequest) MarshalJSON() ([]byte, error) {
 	m := map[string]any{}
 	if u.Name != nil {
@@ -127,6 +144,15 @@ func (u UpdateKeyRequest) MarshalJSON() ([]byte, error) {
 	}
 	if u.Meta != nil {
 		m["meta"] = u.Meta
+	}
+	switch {
+	case u.ClearCredits:
+		m["credits"] = nil
+	case u.Credits != nil:
+		m["credits"] = u.Credits
+	}
+	if u.RateLimits != nil {
+		m["ratelimits"] = *u.RateLimits
 	}
 	switch {
 	case u.ClearRateLimit:

@@ -22,6 +22,10 @@ type VerifyRequest struct {
 	Scopes      []string
 	Type        string
 	Environment latchkey.Environment
+	// Tags label the verification ("path=/v1/items", "version=2.1"; at
+	// most 10 of at most 128 bytes) for the key's usage per tag
+	// (KeyUsageTags).
+	Tags []string
 }
 
 // VerifyResult is latchkey's decision. A refused key (401, 403, 429) is a
@@ -99,6 +103,9 @@ func (c *Client) Verify(ctx context.Context, in VerifyRequest) (*VerifyResult, e
 	}
 	if in.Environment != "" {
 		body["environment"] = in.Environment
+	}
+	if len(in.Tags) > 0 {
+		body["tags"] = in.Tags
 	}
 	resp, raw, err := c.send(ctx, request{method: http.MethodPost, path: "/v1/keys/verify", body: body, header: header,
 		idempotent: true, verify: true})

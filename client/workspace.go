@@ -109,7 +109,32 @@ type UsageDay struct {
 	Environment latchkey.Environment `json:"environment"`
 	Valid       int64                `json:"valid"`
 	Denied      int64                `json:"denied"`
+	// Outcomes breaks the day down by outcome: OutcomeValid or the
+	// refusal's code ("rate_limited", "key_expired", ...); outcomes that
+	// did not happen are absent.
+	Outcomes map[string]int64 `json:"outcomes"`
 }
+
+// OutcomeValid is the outcome of the valid verifications in
+// UsageDay.Outcomes; refusals are named by their latchkey.VerifyCode.
+const OutcomeValid = latchkey.OutcomeValid
+
+// Refused returns how many verifications of the day were refused with code.
+func (d UsageDay) Refused(code latchkey.VerifyCode) int64 { return d.Outcomes[string(code)] }
+
+// UsageTag is one day's count of a key's verifications carrying one tag.
+type UsageTag struct {
+	Day string `json:"day"` // YYYY-MM-DD, UTC
+	// Tag is the tag as sent, or UsageTagOther for the tags beyond the
+	// first 100 of the key and day.
+	Tag           string `json:"tag"`
+	Verifications int64  `json:"verifications"`
+	Valid         int64  `json:"valid"`
+}
+
+// UsageTagOther is the tag under which a key's tags beyond the first 100
+// of a day are counted.
+const UsageTagOther = latchkey.UsageTagOther
 
 // UsageOptions is the range of days KeyUsage reports: the last 30 days
 // when both are zero. The server counts whole UTC days.
@@ -117,9 +142,20 @@ type UsageOptions struct {
 	From, To time.Time
 }
 
-// KeyUsage returns the daily verification counts of a key.
+// KeyUsage returns the daily verification counts of a key, by outcome.
 // Usage is recorded in batches, so the last seconds may not show yet.
 func (c *Client) KeyUsage(ctx context.Context, ws, id string, opts UsageOptions) ([]UsageDay, error) {
+	return usageList[UsageDay](ctx, c, wsPath(ws, "keys", id, "usage"), opts)
+}
+
+// KeyUsageTags returns, per day, how many verifications of a key carried
+// each tag (VerifyRequest.Tags) and how many of them were valid, by day
+// then tag.
+func (c *Client) KeyUsageTags(ctx context.Context, ws, id string, opts UsageOptions) ([]UsageTag, error) {
+	return usageList[UsageTag](ctx, c, wsPath(ws, "keys", id, "usage", "tags"), opts)
+}
+
+func usageList[T any](ctx context.Context, c *Client, path string, opts UsageOptions) ([]T, error) {
 	q := url.Values{}
 	if !opts.From.IsZero() {
 		q.Set("from", opts.From.UTC().Format(time.DateOnly))
@@ -128,14 +164,14 @@ func (c *Client) KeyUsage(ctx context.Context, ws, id string, opts UsageOptions)
 		q.Set("to", opts.To.UTC().Format(time.DateOnly))
 	}
 	var out struct {
-		Data []UsageDay `json:"data"`
+		Data []T `json:"data"`
 	}
-	r := request{method: http.MethodGet, path: wsPath(ws, "keys", id, "usage"), query: q, idempotent: true}
+	r := request{method: http.MethodGet, path: path, query: q, idempotent: true}
 	if err := c.call(ctx, r, &out); err != nil {
 		return nil, err
 	}
 	if out.Data == nil {
-		out.Data = []UsageDay{}
+		out.Data = []T{}
 	}
 	return out.Data, nil
 }

@@ -70,7 +70,7 @@ it, the management key's own workspace. keys verify needs the server only.`,
 	pf.BoolVar(&o.json, "json", false, "print the API's JSON answer")
 	fromEnv(pf, "url", "token", "token-file", "workspace")
 	c.AddCommand(o.createCmd(), o.listCmd(), o.getCmd(), o.updateCmd(), o.revokeCmd(), o.disableCmd(), o.enableCmd(),
-		o.resetCmd(), o.deleteCmd(), o.verifyCmd())
+		o.resetCmd(), o.deleteCmd(), o.verifyCmd(), o.usageCmd())
 	return c
 }
 
@@ -151,13 +151,15 @@ func (o *keysOptions) createCmd() *cobra.Command {
 		in               client.CreateKeyRequest
 		env, expiresAt   string
 		scopes, settings []string
+		budget           budgetFlags
 	)
 	c := &cobra.Command{
 		Use:   "create",
 		Short: "Create a key and print its secret, once",
 		Example: `  latchkey keys create --name "CI deploys" --scope items:read --scope users:read --expires-in 90d
   latchkey keys create --name "sync agent" --type on_premise --setting retrieve_signatures=true
-  latchkey keys create --name sandbox --environment demo --json | jq -r .secret`,
+  latchkey keys create --name sandbox --environment demo --json | jq -r .secret
+  latchkey keys create --name "Acme (pro plan)" --credits 10000 --refill monthly:10000 --ratelimit api=100/1m`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if strings.TrimSpace(in.Name) == "" {
@@ -171,6 +173,14 @@ func (o *keysOptions) createCmd() *cobra.Command {
 				return err
 			}
 			in.Scopes = scopes
+			if in.Credits, _, err = budget.creditsInput(c.Flags()); err != nil {
+				return err
+			}
+			if len(budget.ratelimits) > 0 {
+				if in.RateLimits, err = budget.namedLimits(); err != nil {
+					return err
+				}
+			}
 			if expiresAt != "" {
 				if in.ExpiresIn != "" {
 					return usagef("give --expires-in or --expires-at, not both")
@@ -209,6 +219,7 @@ func (o *keysOptions) createCmd() *cobra.Command {
 	f.StringVar(&in.ExpiresIn, "expires-in", "", "lifetime: 1h, 12h, 1d, 5d, 30d, 90d, 1y or a duration")
 	f.StringVar(&expiresAt, "expires-at", "", "expiry as an RFC 3339 time")
 	f.StringVar(&in.CallbackURL, "callback-url", "", "https URL that receives the key's webhooks")
+	budget.register(f, false)
 	return c
 }
 

@@ -2,8 +2,11 @@ package main
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -11,7 +14,28 @@ import (
 // a refused request names what the user typed (--grace-period), not the
 // JSON field the flag became (grace_period). A key ending in "." maps a
 // family of fields: "settings." turns settings.colour into --setting colour.
+// A key with "[*]" maps every element of a list, its flag text taking the
+// element's position (from 1) for its %d: ratelimits[1].limit is "the
+// limit of --ratelimit #2".
 type flagNames map[string]string
+
+// listIndex is the index of a list element in a field path.
+var listIndex = regexp.MustCompile(`\[(\d+)\]`)
+
+// element looks field up among the list keys: ratelimits[1].limit as
+// ratelimits[*].limit, with the position 2.
+func (f flagNames) element(field string) (string, bool) {
+	m := listIndex.FindStringSubmatchIndex(field)
+	if m == nil {
+		return "", false
+	}
+	fl, ok := f[field[:m[0]]+"[*]"+field[m[1]:]]
+	if !ok {
+		return "", false
+	}
+	i, _ := strconv.Atoi(field[m[2]:m[3]])
+	return fmt.Sprintf(fl, i+1), true
+}
 
 // Flags of the keys commands by API field.
 var (
@@ -19,12 +43,20 @@ var (
 		"name": "--name", "description": "--description", "type": "--type", "environment": "--environment",
 		"owner": "--owner", "scopes": "--scope", "settings.": "--setting", "expires_in": "--expires-in",
 		"expires_at": "--expires-at", "callback_url": "--callback-url",
+		"credits": "--credits", "credits.remaining": "--credits", "credits.refill": "--refill",
+		"credits.refill.interval": "the interval of --refill", "credits.refill.amount": "the amount of --refill",
+		"ratelimits": "--ratelimit", "ratelimits[*]": "--ratelimit #%d", "ratelimits[*].name": "the name of --ratelimit #%d",
+		"ratelimits[*].limit": "the limit of --ratelimit #%d", "ratelimits[*].duration": "the duration of --ratelimit #%d",
 	}
 	updateFlags = flagNames{
 		"name": "--name", "description": "--description", "callback_url": "--callback-url", "scopes": "--scope",
 		"settings.": "--setting", "rate_limit": "--rate-limit", "rate_limit.limit": "the count of --rate-limit",
 		"rate_limit.period": "the period of --rate-limit", "allowed_ips": "--allowed-ip",
 		"external_id": "--external-id", "meta": "--meta",
+		"credits": "--credits", "credits.remaining": "--credits", "credits.refill": "--refill",
+		"credits.refill.interval": "the interval of --refill", "credits.refill.amount": "the amount of --refill",
+		"ratelimits": "--ratelimit", "ratelimits[*]": "--ratelimit #%d", "ratelimits[*].name": "the name of --ratelimit #%d",
+		"ratelimits[*].limit": "the limit of --ratelimit #%d", "ratelimits[*].duration": "the duration of --ratelimit #%d",
 	}
 	resetFlags = flagNames{"grace_period": "--grace-period"}
 	listFlags  = flagNames{
@@ -32,11 +64,15 @@ var (
 		"limit": "--limit", "cursor": "--cursor",
 	}
 	verifyFlags = flagNames{"scopes": "--scope", "type": "--type", "environment": "--environment"}
+	usageFlags  = flagNames{"from": "--from", "to": "--to"}
 )
 
 // flag returns the flag of an API field, or "".
 func (f flagNames) flag(field string) string {
 	if fl, ok := f[field]; ok {
+		return fl
+	}
+	if fl, ok := f.element(field); ok {
 		return fl
 	}
 	if family, rest, ok := strings.Cut(field, "."); ok && rest != "" {
@@ -60,6 +96,13 @@ func (f flagNames) rewrite(msg, field string) string {
 	for _, name := range names {
 		switch {
 		case strings.HasSuffix(name, "."):
+		case strings.Contains(name, "[*]"):
+			pat := regexp.MustCompile(`\b` + strings.Replace(regexp.QuoteMeta(name), `\[\*\]`, `\[\d+\]`, 1))
+			msg = pat.ReplaceAllStringFunc(msg, func(field string) string {
+				named = true
+				fl, _ := f.element(field)
+				return fl
+			})
 		case strings.ContainsAny(name, "_."):
 			// Clearly a field, wherever it stands.
 			var ok bool

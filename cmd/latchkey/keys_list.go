@@ -254,6 +254,18 @@ func printKey(w io.Writer, k *client.Key) {
 	if k.RateLimit != nil {
 		row("Rate limit", fmt.Sprintf("%d per %s", k.RateLimit.Limit, k.RateLimit.Period))
 	}
+	if c := k.Credits; c != nil {
+		credits := fmt.Sprintf("%d remaining", c.Remaining)
+		if c.Refill != nil {
+			credits += fmt.Sprintf(", refilled to %d %s", c.Refill.Amount, c.Refill.Interval)
+		}
+		row("Credits", credits)
+	}
+	var limits []string
+	for _, l := range k.RateLimits {
+		limits = append(limits, fmt.Sprintf("%s=%d/%s", l.Name, l.Limit, l.Duration))
+	}
+	row("Named limits", strings.Join(limits, " "))
 	row("Allowed IPs", strings.Join(k.AllowedIPs, " "))
 	row("External ID", cell(k.ExternalID))
 	row("Meta", cell(string(k.Meta)))

@@ -16,22 +16,30 @@ func (o *keysOptions) updateCmd() *cobra.Command {
 	var (
 		name, description, callbackURL, rateLimit, externalID, meta string
 		scopes, allowedIPs, settings                                []string
+		budget                                                      budgetFlags
 	)
 	c := &cobra.Command{
 		Use:   "update ID",
-		Short: "Change a key's name, description, callback URL, scopes, settings, rate limit, networks or metadata",
+		Short: "Change a key's name, description, callback URL, scopes, settings, limits, credits, networks or metadata",
 		Long: `Change a key: only the flags given are sent, everything else stays as it
 is. A revoked key cannot change.
 
 --scope and --allowed-ip replace the whole list (comma-separated or
 repeated; "" empties it); --setting merges into the current settings;
 --rate-limit is COUNT/PERIOD (such as 100/1m) or "none"; --meta is a JSON
-object ('{}' removes it); --callback-url "" and --external-id "" remove them.`,
+object ('{}' removes it); --callback-url "" and --external-id "" remove them.
+
+--credits and --refill set the key's credits afresh (the refill alone
+starts from its amount), voiding what instances have leased; --no-credits
+makes the key unlimited. --ratelimit replaces every named limit of the key
+(repeat it for several); --ratelimit none removes them.`,
 		Example: `  latchkey keys update key_01J... --name "CI deploys (prod)" --description "from GitHub Actions"
   latchkey keys update key_01J... --scope items:read,users:read
   latchkey keys update key_01J... --rate-limit 100/1m --allowed-ip 203.0.113.0/24
   latchkey keys update key_01J... --rate-limit none --allowed-ip ""
-  latchkey keys update key_01J... --external-id cus_123 --meta '{"plan":"pro"}'`,
+  latchkey keys update key_01J... --external-id cus_123 --meta '{"plan":"pro"}'
+  latchkey keys update key_01J... --credits 5000 --refill monthly:5000 --ratelimit api=100/1m --ratelimit burst=10/1s
+  latchkey keys update key_01J... --no-credits --ratelimit none`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			f := c.Flags()
@@ -89,8 +97,24 @@ object ('{}' removes it); --callback-url "" and --external-id "" remove them.`,
 				}
 				in.Meta = json.RawMessage(meta)
 			}
+			credits, clearCredits, err := budget.creditsInput(f)
+			if err != nil {
+				return err
+			}
+			if credits != nil || clearCredits {
+				changed++
+				in.Credits, in.ClearCredits = credits, clearCredits
+			}
+			if f.Changed("ratelimit") {
+				changed++
+				limits, err := budget.namedLimits()
+				if err != nil {
+					return err
+				}
+				in.RateLimits = &limits
+			}
 			if changed == 0 {
-				return usagef("nothing to change: give at least one of --name, --description, --callback-url, --scope, --setting, --rate-limit, --allowed-ip, --external-id or --meta")
+				return usagef("nothing to change: give at least one of --name, --description, --callback-url, --scope, --setting, --rate-limit, --allowed-ip, --external-id, --meta, --credits, --refill, --no-credits or --ratelimit")
 			}
 			cl, ws, err := o.connect(c.Context())
 			if err != nil {
@@ -119,6 +143,7 @@ object ('{}' removes it); --callback-url "" and --external-id "" remove them.`,
 	f.StringSliceVar(&allowedIPs, "allowed-ip", nil, `networks the key's callers must come from (CIDR or address), replacing the current ones ("" for anywhere)`)
 	f.StringVar(&externalID, "external-id", "", `your own id for the key's customer, returned by verification ("" removes it)`)
 	f.StringVar(&meta, "meta", "", `a JSON object kept with the key and returned by verification ('{}' removes it)`)
+	budget.register(f, true)
 	return c
 }
 

@@ -158,6 +158,13 @@ func TestFlagNamesRewrite(t *testing.T) {
 		{updateFlags, "meta must be a JSON object", "meta", "--meta must be a JSON object"},
 		{updateFlags, "the metadata is too big", "meta", "--meta: the metadata is too big"},
 		{nil, "grace_period must be positive", "grace_period", "grace_period must be positive"},
+		{updateFlags, "credits.remaining must be between 0 and 9", "credits.remaining", "--credits must be between 0 and 9"},
+		{createFlags, "credits.refill.amount must be between 1 and 9", "credits.refill.amount", "the amount of --refill must be between 1 and 9"},
+		{updateFlags, "ratelimits[1].limit must be between 1 and 9", "ratelimits[1].limit", "the limit of --ratelimit #2 must be between 1 and 9"},
+		{createFlags, "ratelimits[0].duration must be whole seconds", "ratelimits[0].duration", "the duration of --ratelimit #1 must be whole seconds"},
+		{updateFlags, `rate limit "api" appears twice`, "ratelimits[2].name", `the name of --ratelimit #3: rate limit "api" appears twice`},
+		{updateFlags, "a key may have at most 8 rate limits", "ratelimits", "--ratelimit: a key may have at most 8 rate limits"},
+		{usageFlags, "from must be before to, at most 366 days apart", "from", "--from must be before to, at most 366 days apart"},
 	}
 	for _, tt := range tests {
 		if got := tt.flags.rewrite(tt.msg, tt.field); got != tt.want {

@@ -114,6 +114,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/workspaces/{ws}/keys/{id}/enable", a.inWorkspace(a.enableKey))
 	mux.HandleFunc("POST /v1/workspaces/{ws}/keys/{id}/reset", a.inWorkspace(a.resetKey))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/keys/{id}/usage", a.inWorkspace(a.keyUsage))
+	mux.HandleFunc("GET /v1/workspaces/{ws}/keys/{id}/usage/tags", a.inWorkspace(a.keyUsageTags))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/events", a.inWorkspace(a.listEvents))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/events/head", a.inWorkspace(a.eventHead))
 	mux.HandleFunc("GET /v1/workspaces/{ws}/events/export", a.inWorkspace(a.exportEvents))

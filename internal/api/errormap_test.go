@@ -107,6 +107,9 @@ func (f *failing) DeleteKey(context.Context, latchkey.Principal, string, string)
 func (f *failing) KeyUsage(context.Context, latchkey.Principal, string, string, time.Time, time.Time) ([]latchkey.UsageDay, error) {
 	return nil, f.fail(f.err)
 }
+func (f *failing) KeyUsageTags(context.Context, latchkey.Principal, string, string, time.Time, time.Time) ([]latchkey.UsageTag, error) {
+	return nil, f.fail(f.err)
+}
 func (f *failing) Members(context.Context, latchkey.Principal, string) ([]*latchkey.Member, error) {
 	return nil, f.fail(f.err)
 }
@@ -191,6 +194,7 @@ var routes = []struct{ method, path, body string }{
 	{"POST", "/v1/workspaces/ws_1/keys/key_1/revoke", ""},
 	{"POST", "/v1/workspaces/ws_1/keys/key_1/reset", ""},
 	{"GET", "/v1/workspaces/ws_1/keys/key_1/usage", ""},
+	{"GET", "/v1/workspaces/ws_1/keys/key_1/usage/tags", ""},
 	{"GET", "/v1/workspaces/ws_1/events", ""},
 	{"GET", "/v1/workspaces/ws_1/events/head", ""},
 	{"GET", "/v1/workspaces/ws_1/events/export", ""},

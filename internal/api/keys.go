@@ -25,6 +25,7 @@ type keyService interface {
 	ResetKey(ctx context.Context, p latchkey.Principal, ws, keyID string, grace time.Duration) (*latchkey.Key, string, error)
 	DeleteKey(ctx context.Context, p latchkey.Principal, ws, keyID string) error
 	KeyUsage(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) ([]latchkey.UsageDay, error)
+	KeyUsageTags(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) ([]latchkey.UsageTag, error)
 	// NoticeWindows are the workspace's expiry notice windows, for a key's status.
 	NoticeWindows(ctx context.Context, ws string) ([]latchkey.Duration, error)
 	Now() time.Time
@@ -266,24 +267,10 @@ func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, p latchkey.Princ
 }
 
 func (a *API) keyUsage(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
-	q, err := query(r)
+	from, to, err := a.usageRange(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
-	}
-	to := a.svc.Now()
-	from := to.Add(-30 * latchkey.Day)
-	if s := q.Get("from"); s != "" {
-		if from, err = parseDay("from", s); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-	}
-	if s := q.Get("to"); s != "" {
-		if to, err = parseDay("to", s); err != nil {
-			a.fail(w, r, err)
-			return
-		}
 	}
 	days, err := a.svc.KeyUsage(r.Context(), p, ws, r.PathValue("id"), from, to)
 	if err != nil {
@@ -294,6 +281,44 @@ func (a *API) keyUsage(w http.ResponseWriter, r *http.Request, p latchkey.Princi
 		days = []latchkey.UsageDay{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": days})
+}
+
+func (a *API) keyUsageTags(w http.ResponseWriter, r *http.Request, p latchkey.Principal, ws string) {
+	from, to, err := a.usageRange(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	tags, err := a.svc.KeyUsageTags(r.Context(), p, ws, r.PathValue("id"), from, to)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if tags == nil {
+		tags = []latchkey.UsageTag{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": tags})
+}
+
+// usageRange reads from and to: the last 30 days by default.
+func (a *API) usageRange(r *http.Request) (from, to time.Time, err error) {
+	q, err := query(r)
+	if err != nil {
+		return from, to, err
+	}
+	to = a.svc.Now()
+	from = to.Add(-30 * latchkey.Day)
+	if s := q.Get("from"); s != "" {
+		if from, err = parseDay("from", s); err != nil {
+			return from, to, err
+		}
+	}
+	if s := q.Get("to"); s != "" {
+		if to, err = parseDay("to", s); err != nil {
+			return from, to, err
+		}
+	}
+	return from, to, nil
 }
 
 // parseDay reads a date (2026-01-31) or an RFC 3339 time.

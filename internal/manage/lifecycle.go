@@ -281,11 +281,29 @@ func (s *Service) DeleteKey(ctx context.Context, p latchkey.Principal, ws, keyID
 
 // KeyUsage returns a key's daily usage between from and to (at most 366 days).
 func (s *Service) KeyUsage(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) ([]latchkey.UsageDay, error) {
-	if _, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeysRead); err != nil {
+	if err := s.usageAllowed(ctx, p, ws, keyID, from, to); err != nil {
 		return nil, err
 	}
-	if to.Before(from) || to.Sub(from) > 366*latchkey.Day {
-		return nil, latchkey.Errorf(latchkey.EINVALID, "from must be before to, at most 366 days apart").WithDetail("field", "from")
-	}
 	return s.store.Usage(ctx, ws, keyID, from, to)
+}
+
+// KeyUsageTags returns a key's daily usage per verify tag between from and
+// to (at most 366 days).
+func (s *Service) KeyUsageTags(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) ([]latchkey.UsageTag, error) {
+	if err := s.usageAllowed(ctx, p, ws, keyID, from, to); err != nil {
+		return nil, err
+	}
+	return s.store.UsageTags(ctx, ws, keyID, from, to)
+}
+
+// usageAllowed checks that p may read the key (ENOTFOUND for another
+// workspace's key, as for the key itself) and that the range is sane.
+func (s *Service) usageAllowed(ctx context.Context, p latchkey.Principal, ws, keyID string, from, to time.Time) error {
+	if _, err := s.authorizedKey(ctx, p, ws, keyID, latchkey.ActKeysRead); err != nil {
+		return err
+	}
+	if to.Before(from) || to.Sub(from) > 366*latchkey.Day {
+		return latchkey.Errorf(latchkey.EINVALID, "from must be before to, at most 366 days apart").WithDetail("field", "from")
+	}
+	return nil
 }

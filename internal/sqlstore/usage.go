@@ -66,8 +66,14 @@ func (s *Store) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 		if unmatchable(u.WorkspaceID, u.KeyID, string(u.Environment)) {
 			continue // no such key
 		}
-		stmts = append(stmts, Stmt{s.addUsageSQL(), []any{u.WorkspaceID, u.KeyID, u.Day.UTC().Format(dayFormat),
+		d := u.Day.UTC().Format(dayFormat)
+		// The key_usage row comes first: its lock serializes the
+		// flushes of one key and day, so the tag cap below counts what
+		// every earlier flush wrote.
+		stmts = append(stmts, Stmt{s.addUsageSQL(), []any{u.WorkspaceID, u.KeyID, d,
 			string(u.Environment), u.Valid, u.Denied, u.KeyID, u.WorkspaceID}})
+		stmts = s.appendOutcomes(stmts, u, d)
+		stmts = s.appendTags(stmts, u, d)
 		if u.LastUsedAt.IsZero() {
 			continue
 		}
@@ -95,24 +101,57 @@ func (s *Store) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 }
 
 // Usage returns a key's daily counts for the UTC days from from to to,
-// both included, oldest first (production before demo within a day). It
-// never answers ENOTFOUND: counts outlive a deleted key for billing, and a
-// key of another workspace simply has no counts here.
+// both included, oldest first (production before demo within a day), each
+// with its outcomes. It never answers ENOTFOUND: counts outlive a deleted
+// key for billing, and a key of another workspace simply has no counts here.
 func (s *Store) Usage(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]latchkey.UsageDay, error) {
 	if unmatchable(workspaceID, keyID) {
 		return []latchkey.UsageDay{}, nil
 	}
+	f, t := from.UTC().Format(dayFormat), to.UTC().Format(dayFormat)
 	rows, err := s.read.Query(ctx, `SELECT day, environment, valid, denied FROM key_usage
 		WHERE workspace_id = ? AND key_id = ? AND day >= `+s.db.DateParam()+` AND day <= `+s.db.DateParam()+`
 		ORDER BY day, environment DESC`,
-		workspaceID, keyID, from.UTC().Format(dayFormat), to.UTC().Format(dayFormat))
+		workspaceID, keyID, f, t)
 	days, err := collect(rows, err, func(row Row) (latchkey.UsageDay, error) {
-		var d latchkey.UsageDay
+		d := latchkey.UsageDay{Outcomes: map[string]int64{}}
 		err := row.Scan((*day)(&d.Day), &d.Environment, &d.Valid, &d.Denied)
 		return d, err
 	})
 	if err != nil {
 		return nil, s.wrap(err, "usage")
+	}
+	if len(days) == 0 {
+		return days, nil
+	}
+	type dayEnv struct {
+		day string
+		env latchkey.Environment
+	}
+	at := make(map[dayEnv]int, len(days))
+	for i, d := range days {
+		at[dayEnv{d.Day, d.Environment}] = i
+	}
+	rows, err = s.read.Query(ctx, `SELECT day, environment, outcome, n FROM key_usage_outcomes
+		WHERE workspace_id = ? AND key_id = ? AND day >= `+s.db.DateParam()+` AND day <= `+s.db.DateParam(),
+		workspaceID, keyID, f, t)
+	type outcome struct {
+		at      dayEnv
+		outcome string
+		n       int64
+	}
+	outs, err := collect(rows, err, func(row Row) (outcome, error) {
+		var o outcome
+		err := row.Scan((*day)(&o.at.day), &o.at.env, &o.outcome, &o.n)
+		return o, err
+	})
+	if err != nil {
+		return nil, s.wrap(err, "usage")
+	}
+	for _, o := range outs {
+		if i, ok := at[o.at]; ok {
+			days[i].Outcomes[o.outcome] = o.n
+		}
 	}
 	return days, nil
 }

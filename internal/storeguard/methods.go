@@ -233,6 +233,13 @@ func (st *Store) Usage(ctx context.Context, workspaceID, keyID string, from, to 
 	})
 }
 
+// UsageTags calls the store's UsageTags under the deadline.
+func (st *Store) UsageTags(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]latchkey.UsageTag, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]latchkey.UsageTag, error) {
+		return st.Store.UsageTags(ctx, workspaceID, keyID, from, to)
+	})
+}
+
 // CreateScimKeyRequest calls the store's CreateScimKeyRequest under the deadline.
 func (st *Store) CreateScimKeyRequest(ctx context.Context, r *latchkey.ScimKeyRequest, ev latchkey.Event) error {
 	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.CreateScimKeyRequest(ctx, r, ev) })

@@ -32,6 +32,8 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"EventChain", testEventChain},
 		{"Sessions", testSessions},
 		{"Usage", testUsage},
+		{"UsageOutcomes", testUsageOutcomes},
+		{"UsageTags", testUsageTags},
 		{"Members", testMembers},
 		{"LastOwnersRace", testLastOwnersRace},
 		{"Invites", testInvites},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	day := func(n int) time.Time { return time.Date(2030, 6, 10+n, 0, 0, 0, 0, time.UTC) }
 	use := func(key *latchkey.Key, d int, env latchkey.Environment, valid, denied int64, last time.Time) latchkey.Usage {
 		return latchkey.Usage{WorkspaceID: key.WorkspaceID, KeyID: key.ID, Day: day(d), Environment: env,
-			Valid: valid, Denied: denied, LastUsedAt: last}
+			Valid: valid, Denied: denied, Outcomes: outcomes(valid, denied), LastUsedAt: last}
 	}
 	batch1 := []latchkey.Usage{
 		use(k, 0, latchkey.Production, 1, 0, now.Add(-2*time.Hour)),
@@ -45,17 +46,17 @@ func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			want     []latchkey.UsageDay
 		}{
 			{"all days, oldest first", a.ID, k.ID, day(0), day(3), []latchkey.UsageDay{
-				{Day: "2030-06-10", Environment: latchkey.Production, Valid: 13, Denied: 1},
-				{Day: "2030-06-10", Environment: latchkey.Demo, Valid: 5},
-				{Day: "2030-06-11", Environment: latchkey.Production, Denied: 3},
-				{Day: "2030-06-13", Environment: latchkey.Production, Valid: 1},
+				{Day: "2030-06-10", Environment: latchkey.Production, Valid: 13, Denied: 1, Outcomes: outcomes(13, 1)},
+				{Day: "2030-06-10", Environment: latchkey.Demo, Valid: 5, Outcomes: outcomes(5, 0)},
+				{Day: "2030-06-11", Environment: latchkey.Production, Denied: 3, Outcomes: outcomes(0, 3)},
+				{Day: "2030-06-13", Environment: latchkey.Production, Valid: 1, Outcomes: outcomes(1, 0)},
 			}},
 			{"range is inclusive", a.ID, k.ID, day(1), day(1).Add(23 * time.Hour), []latchkey.UsageDay{
-				{Day: "2030-06-11", Environment: latchkey.Production, Denied: 3},
+				{Day: "2030-06-11", Environment: latchkey.Production, Denied: 3, Outcomes: outcomes(0, 3)},
 			}},
 			{"empty range", a.ID, k.ID, day(4), day(9), nil},
 			{"other workspace's key", b.ID, other.ID, day(0), day(0), []latchkey.UsageDay{
-				{Day: "2030-06-10", Environment: latchkey.Production, Valid: 7},
+				{Day: "2030-06-10", Environment: latchkey.Production, Valid: 7, Outcomes: outcomes(7, 0)},
 			}},
 			{"key of another workspace", b.ID, k.ID, day(0), day(3), nil},
 			{"deleted key", a.ID, gone.ID, day(0), day(3), nil},
@@ -68,7 +69,7 @@ func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
 					t.Fatalf("Usage: got %v, want %v", got, tt.want)
 				}
 				for i := range got {
-					if got[i] != tt.want[i] {
+					if !reflect.DeepEqual(got[i], tt.want[i]) {
 						t.Fatalf("Usage[%d]: got %+v, want %+v", i, got[i], tt.want[i])
 					}
 				}
@@ -95,4 +96,17 @@ func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatalf("LastUsedAt: got %v, want nil", got.LastUsedAt)
 		}
 	})
+}
+
+// outcomes is the breakdown the suite's batches carry: valid ones and
+// denials by rate limit.
+func outcomes(valid, denied int64) map[string]int64 {
+	m := map[string]int64{}
+	if valid != 0 {
+		m[latchkey.OutcomeValid] = valid
+	}
+	if denied != 0 {
+		m[string(latchkey.RateLimited)] = denied
+	}
+	return m
 }

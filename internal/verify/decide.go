@@ -91,7 +91,7 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (*latchkey.Key,
 			v.spendBudgets(ctx, &e, &Request{}, now, &r)
 			code, err = r.Code, r.Err
 		}
-		v.count(&e, now, code == "")
+		v.count(&e, now, code, nil)
 	}
 	v.metrics.observe(code, start)
 	if code != "" {

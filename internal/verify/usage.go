@@ -11,12 +11,13 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-// usageBook counts decisions in memory, per key, UTC day and environment.
+// usageBook counts decisions in memory, per key, UTC day and environment,
+// by outcome and by tag.
 // The request path only adds to a map under a mutex; the store sees the
 // counts in batches (Flush), so verification never waits for a write.
 type usageBook struct {
 	mu sync.Mutex
-	m  map[usageKey]usageCount
+	m  map[usageKey]*usageCount // a pointer: a count is updated in place, not copied in and out
 }
 
 type usageKey struct {
@@ -27,17 +28,62 @@ type usageKey struct {
 
 type usageCount struct {
 	workspaceID    string
-	valid, denied  int64
-	lastUsedAtNano int64 // 0 when there was no valid use
+	outcomes       [numOutcomes]int64 // by outcomeIndex
+	lastUsedAtNano int64              // 0 when there was no valid use
+	tags           tagBook            // nil until a tagged verification
 }
 
-func (b *usageBook) init() { b.m = make(map[usageKey]usageCount) }
+func (b *usageBook) init() { b.m = make(map[usageKey]*usageCount) }
 
 const nanosPerDay = int64(24 * time.Hour)
 
-// count records a decision about a found key.
-func (v *Verifier) count(e *entry, now time.Time, valid bool) {
+// outcomeCodes are the outcomes counted in usage, valid ("") first: every
+// decision about a found key. Unavailable is not the key's outcome and a
+// key that was not found has no usage.
+var outcomeCodes = [...]latchkey.VerifyCode{"", latchkey.KeyExpired, latchkey.KeyRevoked, latchkey.KeyDisabled,
+	latchkey.OwnerDeprovisioned, latchkey.InsufficientScope, latchkey.WrongType, latchkey.WrongEnvironment,
+	latchkey.IPNotAllowed, latchkey.RateLimited, latchkey.UsageExceeded}
+
+const numOutcomes = len(outcomeCodes)
+
+// outcomeIndex places code in outcomeCodes; false for a code that is not
+// counted. A switch, not a map, so that counting allocates nothing.
+func outcomeIndex(code latchkey.VerifyCode) (int, bool) {
+	switch code {
+	case "":
+		return 0, true
+	case latchkey.KeyExpired:
+		return 1, true
+	case latchkey.KeyRevoked:
+		return 2, true
+	case latchkey.KeyDisabled:
+		return 3, true
+	case latchkey.OwnerDeprovisioned:
+		return 4, true
+	case latchkey.InsufficientScope:
+		return 5, true
+	case latchkey.WrongType:
+		return 6, true
+	case latchkey.WrongEnvironment:
+		return 7, true
+	case latchkey.IPNotAllowed:
+		return 8, true
+	case latchkey.RateLimited:
+		return 9, true
+	case latchkey.UsageExceeded:
+		return 10, true
+	}
+	return 0, false
+}
+
+// count records a decision about a found key: its outcome (code, "" when
+// valid) and the tags the verification carried.
+func (v *Verifier) count(e *entry, now time.Time, code latchkey.VerifyCode, tags []string) {
 	if v.sink == nil {
+		return
+	}
+	i, ok := outcomeIndex(code)
+	if !ok {
 		return
 	}
 	ns := now.UnixNano()
@@ -45,41 +91,47 @@ func (v *Verifier) count(e *entry, now time.Time, valid bool) {
 	b := &v.usage
 	b.mu.Lock()
 	c := b.m[k]
-	if c.workspaceID == "" {
-		c.workspaceID = e.part(partWorkspace)
+	if c == nil {
+		// Once per key and day between two flushes.
+		c = &usageCount{workspaceID: e.part(partWorkspace)}
+		b.m[k] = c
 	}
-	if valid {
-		c.valid++
+	c.outcomes[i]++
+	if i == 0 {
 		c.lastUsedAtNano = max(c.lastUsedAtNano, ns)
-	} else {
-		c.denied++
 	}
-	b.m[k] = c
+	if len(tags) > 0 {
+		c.tags = c.tags.add(tags, i == 0)
+	}
 	b.mu.Unlock()
 }
 
-func (b *usageBook) take() map[usageKey]usageCount {
+func (b *usageBook) take() map[usageKey]*usageCount {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.m) == 0 {
 		return nil
 	}
 	m := b.m
-	b.m = make(map[usageKey]usageCount, len(m))
+	b.m = make(map[usageKey]*usageCount, len(m))
 	return m
 }
 
 // putBack merges counts that could not be written, to retry them later.
-func (b *usageBook) putBack(m map[usageKey]usageCount) {
+func (b *usageBook) putBack(m map[usageKey]*usageCount) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, old := range m {
 		c := b.m[k]
-		c.workspaceID = old.workspaceID
-		c.valid += old.valid
-		c.denied += old.denied
+		if c == nil {
+			b.m[k] = old
+			continue
+		}
+		for i, n := range old.outcomes {
+			c.outcomes[i] += n
+		}
+		c.tags = c.tags.merge(old.tags)
 		c.lastUsedAtNano = max(c.lastUsedAtNano, old.lastUsedAtNano)
-		b.m[k] = c
 	}
 }
 
@@ -99,7 +151,19 @@ func (v *Verifier) Flush(ctx context.Context) error {
 	for k, c := range m {
 		u := latchkey.Usage{WorkspaceID: c.workspaceID, KeyID: k.keyID,
 			Day: time.Unix(k.day*86400, 0).UTC(), Environment: latchkey.Production,
-			Valid: c.valid, Denied: c.denied}
+			Outcomes: make(map[string]int64), Tags: c.tags.export()}
+		for i, n := range c.outcomes {
+			if n == 0 {
+				continue
+			}
+			if i == 0 {
+				u.Valid = n
+				u.Outcomes[latchkey.OutcomeValid] = n
+			} else {
+				u.Denied += n
+				u.Outcomes[string(outcomeCodes[i])] = n
+			}
+		}
 		if k.demo {
 			u.Environment = latchkey.Demo
 		}

@@ -419,7 +419,7 @@ func (v *Verifier) check(ctx context.Context, tok string, req *Request, r *Resul
 			}
 		}
 	}
-	v.count(e, now, r.Code == "")
+	v.count(e, now, r.Code, req.Tags)
 }
 
 // find parses tok and looks its hash up. It reports false, with code set,
