@@ -1,16 +1,77 @@
 package console
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey"
 )
 
-// usageTotals sums a key's usage over the chart's days.
-type usageTotals struct{ Valid, Denied int64 }
+// usageTotals sums a key's usage over the chart's days, with the
+// verifications broken down by outcome, most frequent first.
+type usageTotals struct {
+	Valid, Denied int64
+	Outcomes      []outcomeCount
+}
+
+// outcomeCount is how many verifications ended one way.
+type outcomeCount struct {
+	Code, Label string
+	N           int64
+	Valid       bool
+}
+
+// outcomeLabels name the outcomes as people say them.
+var outcomeLabels = map[string]string{
+	"valid": "Valid", string(latchkey.RateLimited): "Rate limited", string(latchkey.UsageExceeded): "Out of credits",
+	string(latchkey.InsufficientScope): "Missing permissions", string(latchkey.KeyExpired): "Expired",
+	string(latchkey.KeyRevoked): "Revoked", string(latchkey.KeyDisabled): "Disabled",
+	string(latchkey.OwnerDeprovisioned): "Owner deactivated", string(latchkey.WrongType): "Wrong key type",
+	string(latchkey.WrongEnvironment): "Wrong environment", string(latchkey.IPNotAllowed): "Address not allowed",
+}
+
+// breakdown lists the outcomes of days; refusals counted before outcomes
+// were kept show as one line, so the parts add up to the totals.
+func breakdown(days []latchkey.UsageDay, tot usageTotals) []outcomeCount {
+	sums := map[string]int64{}
+	for _, d := range days {
+		for code, n := range d.Outcomes {
+			sums[code] += n
+		}
+	}
+	var out []outcomeCount
+	var refused int64
+	for code, n := range sums {
+		if n == 0 {
+			continue
+		}
+		label := outcomeLabels[code]
+		if label == "" {
+			label = strings.ReplaceAll(code, "_", " ")
+		}
+		if code != "valid" {
+			refused += n
+		}
+		out = append(out, outcomeCount{Code: code, Label: label, N: n, Valid: code == "valid"})
+	}
+	if rest := tot.Denied - refused; rest > 0 {
+		out = append(out, outcomeCount{Code: "earlier", Label: "Refused (counted before outcomes were kept)", N: rest})
+	}
+	slices.SortFunc(out, func(a, b outcomeCount) int {
+		if a.Valid != b.Valid {
+			if a.Valid {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Label, b.Label))
+	})
+	return out
+}
 
 // usageChart draws daily valid and denied verifications as stacked bars,
 // server-side, as an inline SVG: no script, no external request, and a
@@ -32,6 +93,7 @@ func usageChart(days []latchkey.UsageDay, from time.Time, n int) (template.HTML,
 		// No bare axes: the page says there is no usage instead.
 		return "", tot
 	}
+	tot.Outcomes = breakdown(days, tot)
 	var peak int64
 	for _, c := range byDay {
 		peak = max(peak, c.valid+c.denied)
