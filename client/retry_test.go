@@ -78,6 +78,12 @@ func TestRetries(t *testing.T) {
 			func(c *client.Client) error { _, err := c.GetKey(ctx, "ws_1", "key_1"); return err }, 1, true},
 		{"verify retried after a 503", &flaky{failures: 1, status: 503, retryAfter: "0", body: `{"valid":true,"key":{"id":"key_1"}}`},
 			func(c *client.Client) error { _, err := c.Verify(ctx, client.VerifyRequest{Key: "k"}); return err }, 2, false},
+		// A verification may spend the key's credits: once the request
+		// may have reached latchkey, it is not sent again.
+		{"verify not retried after a dropped connection", &flaky{failures: 1, body: `{"valid":true,"key":{"id":"key_1"}}`},
+			func(c *client.Client) error { _, err := c.Verify(ctx, client.VerifyRequest{Key: "k"}); return err }, 1, true},
+		{"verify not retried after a proxy's 502", &flaky{failures: 1, status: 502, body: `{"valid":true,"key":{"id":"key_1"}}`},
+			func(c *client.Client) error { _, err := c.Verify(ctx, client.VerifyRequest{Key: "k"}); return err }, 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

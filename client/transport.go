@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -114,11 +116,20 @@ func (p retryPolicy) next(attempt int, resp *http.Response, err error, verify bo
 	backoff := min(p.base<<attempt, p.ceiling)
 	backoff = backoff/2 + rand.N(backoff/2+1)
 	if err != nil {
-		// No answer: refused, reset or timed out.
+		// No answer: refused, reset or timed out. A verification may
+		// have spent the key's credits before the answer was lost, so it
+		// goes again only when it never reached the server.
+		if verify && !neverSent(err) {
+			return 0, false
+		}
 		return backoff, true
 	}
 	switch resp.StatusCode {
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		if verify {
+			return 0, false // a proxy's answer: latchkey may have decided
+		}
+	case http.StatusServiceUnavailable:
 	case http.StatusTooManyRequests:
 		if verify {
 			return 0, false // the key's rate limit: a decision
@@ -188,4 +199,11 @@ func (c *Client) once(ctx context.Context, r request, payload []byte) (*http.Res
 		return nil, nil, fmt.Errorf("latchkey: %s %s: reading the answer: %w", r.method, r.path, err)
 	}
 	return resp, body, nil
+}
+
+// neverSent reports whether err happened before the request left: the
+// connection could not be made.
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }

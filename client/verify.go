@@ -26,6 +26,52 @@ type VerifyRequest struct {
 	// most 10 of at most 128 bytes) for the key's usage per tag
 	// (KeyUsageTags).
 	Tags []string
+	// Cost is what the verification spends of a key's credits: nil for
+	// the server's default of 1; a pointer to 0 spends nothing.
+	Cost *int64
+	// Limits names the key's named rate limits that apply, each with
+	// its cost; nil applies every limit of the key at cost 1, and an
+	// empty non-nil slice none.
+	Limits []LimitUse
+}
+
+// LimitUse is a named rate limit a verification applies, and its cost
+// (0: the default, 1).
+type LimitUse struct {
+	Name string `json:"name"`
+	Cost int64  `json:"cost,omitempty"`
+}
+
+// Budget is what a verification left of a key's credits or of one of its
+// named rate limits. Remaining is an upper bound while other instances
+// hold leases, and -1 when unknown; Reset is zero when it never refills.
+type Budget struct {
+	Name      string    `json:"name"`  // "" for credits
+	Limit     int64     `json:"limit"` // 0 for credits
+	Remaining int64     `json:"-"`
+	Reset     time.Time `json:"-"`
+}
+
+// budgetAnswer is a Budget as the server writes it (null remaining and reset).
+type budgetAnswer struct {
+	Name      string     `json:"name"`
+	Limit     int64      `json:"limit"`
+	Remaining *int64     `json:"remaining"`
+	Reset     *time.Time `json:"reset"`
+}
+
+func (b *budgetAnswer) budget() *Budget {
+	if b == nil {
+		return nil
+	}
+	out := &Budget{Name: b.Name, Limit: b.Limit, Remaining: -1}
+	if b.Remaining != nil {
+		out.Remaining = *b.Remaining
+	}
+	if b.Reset != nil {
+		out.Reset = *b.Reset
+	}
+	return out
 }
 
 // VerifyResult is latchkey's decision. A refused key (401, 403, 429) is a
@@ -38,8 +84,14 @@ type VerifyResult struct {
 	Message string
 	// Missing lists the required scopes the key lacks (insufficient_scope).
 	Missing []string
-	// RetryAfter is how long a rate-limited key must wait (rate_limited).
+	// RetryAfter is how long a rate-limited key must wait (rate_limited),
+	// or until its credits refill (usage_exceeded).
 	RetryAfter time.Duration
+	// Credits is set when the key has credits: what this verification
+	// left of them. Limits are the named limits it applied; on a
+	// rate_limited refusal, the one that refused.
+	Credits *Budget
+	Limits  []Budget
 
 	status    int
 	body      []byte // the server's answer, passed on as it is by Middleware
@@ -67,14 +119,18 @@ func (k *VerifiedKey) HasScope(scope string) bool { return slices.Contains(k.Sco
 func (k *VerifiedKey) Demo() bool { return k.Environment == latchkey.Demo }
 
 type verifyAnswer struct {
-	Valid bool         `json:"valid"`
-	Key   *VerifiedKey `json:"key"`
-	Error struct {
+	Valid      bool           `json:"valid"`
+	Key        *VerifiedKey   `json:"key"`
+	Credits    *budgetAnswer  `json:"credits"`
+	Ratelimits []budgetAnswer `json:"ratelimits"`
+	Error      struct {
 		Code    latchkey.VerifyCode `json:"code"`
 		Message string              `json:"message"`
 		Details struct {
-			MissingScopes     []string `json:"missing_scopes"`
-			RetryAfterSeconds int64    `json:"retry_after_seconds"`
+			MissingScopes     []string      `json:"missing_scopes"`
+			RetryAfterSeconds int64         `json:"retry_after_seconds"`
+			Credits           *budgetAnswer `json:"credits"`
+			Ratelimit         *budgetAnswer `json:"ratelimit"`
 		} `json:"details"`
 	} `json:"error"`
 }
@@ -107,6 +163,12 @@ func (c *Client) Verify(ctx context.Context, in VerifyRequest) (*VerifyResult, e
 	if len(in.Tags) > 0 {
 		body["tags"] = in.Tags
 	}
+	if in.Cost != nil {
+		body["credits"] = map[string]int64{"cost": *in.Cost}
+	}
+	if in.Limits != nil {
+		body["ratelimits"] = in.Limits
+	}
 	resp, raw, err := c.send(ctx, request{method: http.MethodPost, path: "/v1/keys/verify", body: body, header: header,
 		idempotent: true, verify: true})
 	if err != nil {
@@ -130,7 +192,10 @@ func (c *Client) Verify(ctx context.Context, in VerifyRequest) (*VerifyResult, e
 		if !a.Valid || a.Key == nil {
 			return nil, fmt.Errorf("latchkey: verify: a 200 answer without a valid key")
 		}
-		res.Valid, res.Key = true, a.Key
+		res.Valid, res.Key, res.Credits = true, a.Key, a.Credits.budget()
+		for i := range a.Ratelimits {
+			res.Limits = append(res.Limits, *a.Ratelimits[i].budget())
+		}
 		return res, nil
 	}
 	if a.Error.Code == "" {
@@ -138,6 +203,10 @@ func (c *Client) Verify(ctx context.Context, in VerifyRequest) (*VerifyResult, e
 		return nil, parseError(resp, raw)
 	}
 	res.Code, res.Message, res.Missing = a.Error.Code, a.Error.Message, a.Error.Details.MissingScopes
+	res.Credits = a.Error.Details.Credits.budget()
+	if l := a.Error.Details.Ratelimit.budget(); l != nil {
+		res.Limits = []Budget{*l}
+	}
 	if s, err := strconv.ParseInt(resp.Header.Get("Retry-After"), 10, 64); err == nil && s > 0 {
 		res.RetryAfter = time.Duration(s) * time.Second
 	} else if a.Error.Details.RetryAfterSeconds > 0 {

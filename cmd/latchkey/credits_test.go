@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/client"
 	"github.com/latchkey/latchkey/internal/api/apitest"
 )
 
@@ -285,5 +287,28 @@ func TestBudgetsThroughTheAPI(t *testing.T) {
 	}
 	if v := send(t, anon, "POST", s.URL+"/v1/keys/verify", map[string]any{"key": secret}); v.status != 200 || v.body["credits"] != nil {
 		t.Fatalf("verify an unlimited key: %d %s", v.status, v.raw)
+	}
+}
+
+// TestClientSpendsCredits: the Go client sends a verification's cost and
+// named limits and reads what they left.
+func TestClientSpendsCredits(t *testing.T) {
+	s := startServer(t)
+	hc := s.login(t)
+	got := send(t, hc, "POST", s.URL+"/v1/workspaces/"+s.WorkspaceID+"/keys", map[string]any{"name": "metered",
+		"credits": map[string]any{"remaining": 3}, "ratelimits": []map[string]any{{"name": "minute", "limit": 10, "duration": "1m"}}})
+	if got.status != 201 {
+		t.Fatalf("create: %d %s", got.status, got.raw)
+	}
+	secret := got.body["secret"].(string)
+	c := newGoClient(t, s.URL)
+	two := int64(2)
+	res, err := c.Verify(context.Background(), client.VerifyRequest{Key: secret, Cost: &two, Limits: []client.LimitUse{{Name: "minute", Cost: 4}}})
+	if err != nil || !res.Valid || res.Credits == nil || res.Credits.Remaining != 1 || len(res.Limits) != 1 || res.Limits[0].Remaining != 6 {
+		t.Fatalf("first verification: %+v %v, want 1 credit and 6 of the limit left", res, err)
+	}
+	res, err = c.Verify(context.Background(), client.VerifyRequest{Key: secret, Cost: &two, Limits: []client.LimitUse{}})
+	if err != nil || res.Valid || res.Code != latchkey.UsageExceeded || res.Credits == nil || res.Credits.Remaining != 1 {
+		t.Fatalf("second verification: %+v %v, want usage_exceeded with 1 credit left", res, err)
 	}
 }
