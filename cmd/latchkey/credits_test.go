@@ -312,3 +312,36 @@ func TestClientSpendsCredits(t *testing.T) {
 		t.Fatalf("second verification: %+v %v, want usage_exceeded with 1 credit left", res, err)
 	}
 }
+
+// TestCreditsEditReachesEveryInstance: credits given to an unlimited key,
+// set again, or taken away through one instance hold on the others at
+// once, although only key_budgets changes.
+func TestCreditsEditReachesEveryInstance(t *testing.T) {
+	c := startCluster(t, 2, nil)
+	a, b := c.mains[0], c.mains[1]
+	hc := c.login(t, a)
+	id, secret := c.createKey(t, hc, a)
+	keyURL := a.URL() + "/v1/workspaces/" + c.ws + "/keys/" + id
+	if got := verifyOn(t, b, secret); got != "" {
+		t.Fatalf("b before credits: %q", got) // b caches the key as unlimited
+	}
+	if got := send(t, hc, "PATCH", keyURL, map[string]any{"credits": map[string]any{"remaining": 0}}); got.status != 200 {
+		t.Fatalf("give 0 credits: %d %s", got.status, got.raw)
+	}
+	d := waitRejected(t, []*Main{b}, secret, "usage_exceeded", time.Second)
+	t.Logf("b refused the key with no credits %v after the edit returned", d)
+	if got := send(t, hc, "PATCH", keyURL, map[string]any{"credits": map[string]any{"remaining": 5}}); got.status != 200 {
+		t.Fatalf("set 5 credits: %d %s", got.status, got.raw)
+	}
+	d = waitAccepted(t, []*Main{b}, secret, time.Second)
+	t.Logf("b accepted the key with 5 credits %v after the edit returned", d)
+	if got := send(t, hc, "PATCH", keyURL, map[string]any{"credits": map[string]any{"remaining": 0}}); got.status != 200 {
+		t.Fatalf("set 0 credits again: %d %s", got.status, got.raw)
+	}
+	// b's leased block of the 5 is void: it spends nothing more of it.
+	waitRejected(t, []*Main{b}, secret, "usage_exceeded", time.Second)
+	if got := send(t, hc, "PATCH", keyURL, map[string]any{"credits": nil}); got.status != 200 {
+		t.Fatalf("remove credits: %d %s", got.status, got.raw)
+	}
+	waitAccepted(t, []*Main{b}, secret, time.Second)
+}

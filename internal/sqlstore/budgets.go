@@ -50,11 +50,19 @@ func (s *Store) writeBudgets(ctx context.Context, tx Conn, old, k *latchkey.Key)
 	switch {
 	case c == nil && was == nil:
 		return nil
-	case c == nil:
+	case c != nil && was != nil && was.Remaining == c.Remaining && was.RefilledAt.Equal(c.RefilledAt) && reflect.DeepEqual(was.Refill, c.Refill):
+		return nil
+	}
+	// The credits change: an UPDATE of keys, so that every instance drops
+	// its cached key and voids its leases of the old credits.
+	if old != nil {
+		if _, err := tx.Exec(ctx, `UPDATE keys SET credits_version = credits_version + 1 WHERE id = ?`, k.ID); err != nil {
+			return s.wrap(err, "set credits")
+		}
+	}
+	if c == nil {
 		_, err := tx.Exec(ctx, `DELETE FROM key_budgets WHERE key_id = ? AND name = ''`, k.ID)
 		return s.wrap(err, "remove credits")
-	case was != nil && was.Remaining == c.Remaining && was.RefilledAt.Equal(c.RefilledAt) && reflect.DeepEqual(was.Refill, c.Refill):
-		return nil
 	}
 	since := c.RefilledAt.UTC().Truncate(time.Microsecond)
 	if since.IsZero() {

@@ -20,9 +20,14 @@
 --                 their rule in keys.ratelimits
 --
 -- keys.ratelimits is the JSON array of the key's named limits.
+-- keys.credits_version counts the times the key's credits were set: the
+-- change is then an UPDATE of keys, which tells every instance (through
+-- the invalidation trigger on PostgreSQL) to drop its cached key and void
+-- its leases, as for any other change of the key.
 
 -- +goose Up
 ALTER TABLE keys ADD COLUMN ratelimits {{.JSON}} NOT NULL DEFAULT '[]';
+ALTER TABLE keys ADD COLUMN credits_version BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE key_budgets (
     key_id          {{.ID}} NOT NULL REFERENCES keys (id) ON DELETE CASCADE,
     name            TEXT NOT NULL,
@@ -37,4 +42,5 @@ CREATE TABLE key_budgets (
 
 -- +goose Down
 DROP TABLE key_budgets;
+ALTER TABLE keys DROP COLUMN credits_version;
 ALTER TABLE keys DROP COLUMN ratelimits;
