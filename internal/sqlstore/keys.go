@@ -144,7 +144,10 @@ func (s *Store) insertKey(ctx context.Context, tx Conn, k *latchkey.Key) error {
 		return err
 	}
 	_, err = tx.Exec(ctx, insertKeySQL, append([]any{k.ID, k.WorkspaceID}, vals...)...)
-	return s.keyWriteError(err, k.ID)
+	if err := s.keyWriteError(err, k.ID); err != nil {
+		return err
+	}
+	return s.announce(ctx, tx, k.Hash)
 }
 
 func (s *Store) keyWriteError(err error, id string) error {
@@ -210,6 +213,7 @@ func (s *Store) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*
 		if err != nil {
 			return err
 		}
+		before := k.Hash
 		ev, err := fn(k)
 		if err != nil {
 			return err
@@ -227,6 +231,12 @@ func (s *Store) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*
 		_, err = tx.Exec(ctx, updateKeySQL, append(vals, id, workspaceID)...)
 		if err := s.keyWriteError(err, id); err != nil {
 			return err
+		}
+		if k.Hash != before {
+			// A reset: the previous secret was announced when written.
+			if err := s.announce(ctx, tx, k.Hash); err != nil {
+				return err
+			}
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = workspaceID

@@ -162,6 +162,13 @@ func (st *Store) KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Key, erro
 	return guard(st, ctx, st.lookup, false, func(ctx context.Context) (*latchkey.Key, error) { return st.Store.KeyByHash(ctx, h) })
 }
 
+// KeyHashes calls the store's KeyHashes under the deadline.
+func (st *Store) KeyHashes(ctx context.Context, after string, limit int) ([]latchkey.KeyHash, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]latchkey.KeyHash, error) {
+		return st.Store.KeyHashes(ctx, after, limit)
+	})
+}
+
 // AppendEvent calls the store's AppendEvent under the deadline.
 func (st *Store) AppendEvent(ctx context.Context, ev latchkey.Event) error {
 	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.AppendEvent(ctx, ev) })
