@@ -274,3 +274,7 @@ func (f *fencer) loop() {
 		close(r.done)
 	}
 }
+
+// MembershipReady reports whether the membership set is loaded and trusted,
+// so that unknown tokens are refused without a store read.
+func (v *Verifier) MembershipReady() bool { return v.known != nil && v.known.ready.Load() }
