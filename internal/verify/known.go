@@ -42,7 +42,10 @@ type Membership struct {
 	// FenceEvery, whatever its rate. nil: this process is the store's only
 	// writer, and the set alone decides.
 	Fence func(ctx context.Context) error
-	// FenceEvery is the least time between two fences (default 500µs).
+	// FenceEvery is the least time between two fences (default 1ms): a
+	// flood of unknown tokens costs the database at most 1/FenceEvery
+	// notifications per second per instance, each delivered to every
+	// instance, and delays each refusal by up to about FenceEvery.
 	FenceEvery time.Duration
 }
 
@@ -75,7 +78,7 @@ func newKnownSet(m *Membership, reg prometheus.Registerer) *knownSet {
 	if m.Fence != nil {
 		every := m.FenceEvery
 		if every <= 0 {
-			every = 500 * time.Microsecond
+			every = time.Millisecond
 		}
 		k.fence = &fencer{fn: m.Fence, every: every}
 	}
