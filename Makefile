@@ -5,9 +5,10 @@ test:
 	go test -timeout 30m ./...
 
 # Load harness: throughput and latency of verify against a bare net/http
-# handler measured in the same run.
+# handler measured in the same run. Flags through BENCHFLAGS, e.g.
+# make bench BENCHFLAGS='-server-cpus 0 -load-cpus 1 -keys1m=false'
 bench:
-	go run ./bench
+	go run ./bench $(BENCHFLAGS)
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzParseDuration -fuzztime 30s .

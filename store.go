@@ -149,6 +149,20 @@ type KeyStore interface {
 	// grace period of a previous secret: the caller compares h with k.Hash
 	// and checks PreviousExpiresAt against its own clock.
 	KeyByHash(ctx context.Context, h [32]byte) (*Key, error)
+	// KeyHashes pages through the secret hashes of every key, revoked and
+	// expired ones included, in id order: at most limit keys whose id
+	// sorts after after ("" from the first). The verifier loads its
+	// membership set from it, so that an unknown token never reaches the
+	// store. The last page is shorter than limit.
+	KeyHashes(ctx context.Context, after string, limit int) ([]KeyHash, error)
+}
+
+// KeyHash is a key's current secret hash and, until its next reset, the
+// previous one (nil when the key was never reset).
+type KeyHash struct {
+	ID       string
+	Hash     [32]byte
+	Previous *[32]byte
 }
 
 // KeyFilter selects keys of one workspace.

@@ -67,3 +67,18 @@ func (c *child) settle(limit time.Duration) (time.Duration, error) {
 	}
 	return time.Since(start), fmt.Errorf("still busy after %s", limit)
 }
+
+// rss is the child's resident memory in bytes.
+func (c *child) rss() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", c.cmd.Process.Pid)
+}

@@ -35,6 +35,10 @@ type options struct {
 	asJSON      bool
 	cpuProfile  string
 	keep        bool
+	cpus        layout
+	latchkeyBin string
+	flood       int
+	keys10mPG   bool
 }
 
 func main() {
@@ -55,6 +59,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.asJSON, "json", false, "print the results as JSON instead of a table")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each server during its measured run into this directory")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (stores, logs, Lua scripts)")
+	fs.StringVar(&o.cpus.server, "server-cpus", "", "run the servers on these CPUs only (a taskset list: 0, 0-3, 0,2); default any")
+	fs.StringVar(&o.cpus.load, "load-cpus", "", "run wrk and the harness's own load generator on these CPUs only; default any")
+	fs.StringVar(&o.latchkeyBin, "latchkey-bin", "", "measure this latchkey binary instead of building ./cmd/latchkey (to compare two versions with one harness)")
+	fs.IntVar(&o.flood, "flood-tokens", 200_000, "distinct unknown tokens the unknown-key flood cycles through (more than the negative cache holds)")
+	fs.BoolVar(&o.keys10mPG, "keys10m-pg", false, "also run verify-10m-keys-postgres: 10,000,000 keys seeded into PostgreSQL with COPY (about 15 minutes and 6 GB of memory)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -71,6 +80,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.cpuProfile != "" {
 		if err := os.MkdirAll(o.cpuProfile, 0o755); err != nil {
 			fmt.Fprintln(stderr, "bench: -cpuprofile:", err)
+			return 2
+		}
+	}
+	if o.cpus.server != "" || o.cpus.load != "" {
+		if _, err := os.Stat(tasksetPath); err != nil {
+			fmt.Fprintf(stderr, "bench: -server-cpus and -load-cpus need %s (util-linux)\n", tasksetPath)
+			return 2
+		}
+		if err := pinSelf(o.cpus.load); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
 			return 2
 		}
 	}
@@ -125,6 +144,8 @@ var scenarios = []scenario{
 	{"verify-cold-postgres", "GET /v1/verify with the cache disabled: one PostgreSQL lookup per request", (*bench).coldPostgres},
 	{"verify-10k-keys", "GET /v1/verify, a store of 10,000 keys, all cached, -active-keys of them in use", (*bench).keys10k},
 	{"verify-1m-keys", "GET /v1/verify, a store of 1,000,000 keys, all cached, -active-keys of them in use", (*bench).keys1m},
+	{"verify-unknown-flood", "GET /v1/verify cycling through -flood-tokens distinct well-formed tokens no key has (401), counting the server's store reads", (*bench).unknownFlood},
+	{"verify-10m-keys-postgres", "GET /v1/verify, PostgreSQL holding 10,000,000 keys (seeded with COPY), -active-keys of them cached and in use; -keys10m-pg", (*bench).keys10mPG},
 	{"revocation-propagation", "revoke on instance A, time until B and C both reject (3 instances, one PostgreSQL)", (*bench).propagation},
 }
 
@@ -160,6 +181,6 @@ func (b *bench) environment() map[string]any {
 	return map[string]any{
 		"go": runtime.Version(), "num_cpu": runtime.NumCPU(), "gomaxprocs": runtime.GOMAXPROCS(0),
 		"duration": b.o.duration.String(), "connections": b.o.connections, "wrk_threads": b.o.threads,
-		"elapsed": b.elapsed.Round(time.Second).String(),
+		"elapsed": b.elapsed.Round(time.Second).String(), "layout": b.o.cpus.String(),
 	}
 }

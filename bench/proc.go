@@ -35,6 +35,7 @@ func (c *child) Addr() string { return strings.TrimPrefix(c.URL, "http://") }
 // start runs bin with args, its stderr in dir/name.log, and waits until it
 // prints "listening on http://..." on stdout and answers readyPath.
 func start(ctx context.Context, dir, name, bin, readyPath string, args ...string) (*child, error) {
+	bin, args = pinned(serverCPUs, bin, args)
 	logPath := filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -122,6 +123,9 @@ func (c *child) stop() {
 		<-c.done
 	}
 }
+
+// serverCPUs is -server-cpus: every server child runs there.
+var serverCPUs string
 
 // freeAddr returns a loopback address that was free a moment ago, for
 // listeners whose address must be chosen before the child starts (pprof).

@@ -104,14 +104,15 @@ var non2xxLine = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 
 // runWrk runs wrk against base+l.Path for d and returns its statistics;
 // any non-2xx answer or socket error fails the run.
-func runWrk(ctx context.Context, work, name, base string, l load, o options, d time.Duration) (*wrkStats, error) {
+func runWrk(ctx context.Context, work, name, base string, l load, o options, d time.Duration, status int) (*wrkStats, error) {
 	script := filepath.Join(work, name+".lua")
 	if err := os.WriteFile(script, []byte(luaScript(l, strings.TrimPrefix(base, "http://"))), 0o600); err != nil {
 		return nil, err
 	}
 	args := []string{"-t", strconv.Itoa(o.threads), "-c", strconv.Itoa(o.connections),
 		"-d", fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))), "--timeout", "5s", "-s", script, base + l.Path}
-	cmd := exec.CommandContext(ctx, wrkPath, args...)
+	bin, args := pinned(o.cpus.load, wrkPath, args)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %v\n%s", err, out)
@@ -133,7 +134,9 @@ func runWrk(ctx context.Context, work, name, base string, l load, o options, d t
 	switch {
 	case st.Requests == 0:
 		return &st, fmt.Errorf("wrk completed no request:\n%s", out)
-	case st.Non2xx > 0:
+	case status >= 400 && st.Non2xx != st.Requests:
+		return &st, fmt.Errorf("%d of %d answers were refusals, want all (%d)", st.Non2xx, st.Requests, status)
+	case status < 400 && st.Non2xx > 0:
 		return &st, fmt.Errorf("%d of %d answers were not 2xx: the run did not measure successful verifications", st.Non2xx, st.Requests)
 	case st.Connect+st.Read+st.Write+st.Timeouts > 0:
 		return &st, fmt.Errorf("socket errors: connect %d, read %d, write %d, timeout %d", st.Connect, st.Read, st.Write, st.Timeouts)

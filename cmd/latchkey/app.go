@@ -122,6 +122,7 @@ type Main struct {
 	reg      *prometheus.Registry
 	metrics  *metricsListener // nil without MetricsAddr
 	listenUp prometheus.Gauge // PostgreSQL only
+	fences   fences           // PostgreSQL only: the membership set's fences
 
 	closeOnce sync.Once
 }
@@ -195,7 +196,12 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 		Registerer: reg, Logger: cfg.Logger, FlushEvery: cfg.FlushEvery,
 		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge, Verifiable: catalog.Verifiable,
 		ServeStale: cfg.Failures.ServeStaleOnOutage, ClientAddr: clients.Addr,
+		Membership: m.membership(store),
 	})
+	if w, ok := st.Store.(interface{ OnKeyHash(func([32]byte)) }); ok {
+		// Known before the call that writes a secret returns.
+		w.OnKeyHash(m.verifier.AddKnown)
+	}
 	keyring, err := openVault(ctx, store, keyFiles, cfg.VaultKeyURLs, cfg.Logger)
 	if err != nil {
 		store.Close()
@@ -315,12 +321,16 @@ const cacheMaxAge = 500 * time.Millisecond
 
 // invalidationChannel is where the database announces changes (see the
 // PostgreSQL migration 00003).
-const invalidationChannel = "latchkey_invalidate"
+const invalidationChannel = postgres.InvalidationChannel
 
 // onInvalidation applies a change announced by the database, made by this
 // instance or another.
 func (m *Main) onInvalidation(payload string) {
 	switch kind, rest, _ := strings.Cut(payload, ":"); kind {
+	case "hash":
+		m.knownPrefix(rest)
+	case "sync":
+		m.fences.arrived(payload)
 	case "key":
 		m.verifier.InvalidateKey(rest)
 	case "owner":

@@ -36,6 +36,8 @@ func TestInvalidationTriggers(t *testing.T) {
 	if err := db.CreateKey(ctx, k, ev(ws.ID, "key.created", k.ID)); err != nil {
 		t.Fatal(err)
 	}
+	// A new secret is announced by the prefix of its hash, never whole.
+	l.wantPayload(t, "hash:0100000000000000")
 	// A usage flush moves last_used_at only: no notification.
 	if err := db.AddUsage(ctx, []latchkey.Usage{{WorkspaceID: ws.ID, KeyID: k.ID, Day: now.Truncate(24 * time.Hour), Environment: latchkey.Production, Valid: 1, LastUsedAt: now}}); err != nil {
 		t.Fatal(err)
@@ -48,6 +50,18 @@ func TestInvalidationTriggers(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.wantPayload(t, "key:"+k.ID) // the revoke, and nothing before it
+	// A reset announces the key's change (its trigger fires first) and
+	// its new secret, at the same commit.
+	if _, err := db.UpdateKey(ctx, ws.ID, k.ID, func(k *latchkey.Key) (*latchkey.Event, error) {
+		prev := k.Hash
+		k.PreviousHash, k.Hash[0] = &prev, 2
+		e := ev(ws.ID, "key.reset", k.ID)
+		return &e, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	l.wantPayload(t, "key:"+k.ID)
+	l.wantPayload(t, "hash:0200000000000000")
 	if err := db.DeleteKey(ctx, ws.ID, k.ID, ev(ws.ID, "key.deleted", k.ID)); err != nil {
 		t.Fatal(err)
 	}

@@ -163,7 +163,10 @@ func (s *Store) insertKey(ctx context.Context, tx Conn, k *latchkey.Key) error {
 	if err := s.keyWriteError(err, k.ID); err != nil {
 		return err
 	}
-	return s.writeBudgets(ctx, tx, nil, k)
+	if err := s.writeBudgets(ctx, tx, nil, k); err != nil {
+		return err
+	}
+	return s.announce(ctx, tx, k.Hash)
 }
 
 func (s *Store) keyWriteError(err error, id string) error {
@@ -239,6 +242,7 @@ func (s *Store) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*
 			}
 			old.Credits = &c
 		}
+		before := k.Hash
 		ev, err := fn(k)
 		if err != nil {
 			return err
@@ -259,6 +263,12 @@ func (s *Store) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*
 		}
 		if err := s.writeBudgets(ctx, tx, old, k); err != nil {
 			return err
+		}
+		if k.Hash != before {
+			// A reset: the previous secret was announced when written.
+			if err := s.announce(ctx, tx, k.Hash); err != nil {
+				return err
+			}
 		}
 		if ev.WorkspaceID == "" {
 			ev.WorkspaceID = workspaceID

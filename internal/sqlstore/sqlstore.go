@@ -119,6 +119,7 @@ type DB interface {
 type Store struct {
 	db          DB
 	read, write Conn
+	watchers    hashWatchers
 }
 
 var _ latchkey.Store = (*Store)(nil)

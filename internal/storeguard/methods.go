@@ -168,6 +168,13 @@ func (st *Store) LeaseBudget(ctx context.Context, r latchkey.LeaseRequest) (latc
 	return guard(st, ctx, st.lookup, true, func(ctx context.Context) (latchkey.Lease, error) { return st.Store.LeaseBudget(ctx, r) })
 }
 
+// KeyHashes calls the store's KeyHashes under the deadline.
+func (st *Store) KeyHashes(ctx context.Context, after string, limit int) ([]latchkey.KeyHash, error) {
+	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]latchkey.KeyHash, error) {
+		return st.Store.KeyHashes(ctx, after, limit)
+	})
+}
+
 // AppendEvent calls the store's AppendEvent under the deadline.
 func (st *Store) AppendEvent(ctx context.Context, ev latchkey.Event) error {
 	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.AppendEvent(ctx, ev) })

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Users", testUsers},
 		{"Keys", testKeys},
 		{"KeyByHash", testKeyByHash},
+		{"KeyHashes", testKeyHashes},
 		{"KeyList", testKeyList},
 		{"Events", testEvents},
 		{"EventChain", testEventChain},

@@ -185,8 +185,13 @@ func (v *Verifier) Flush(ctx context.Context) error {
 
 // Run flushes usage every FlushEvery until ctx is done, then once more with
 // a fresh deadline so that a shutdown does not drop the last counts, and
-// gives back the credits and rate-limit units leased and not spent.
+// gives back the credits and rate-limit units leased and not spent. With
+// Config.Membership it also loads the membership set, and reloads it
+// whenever trust comes back.
 func (v *Verifier) Run(ctx context.Context) error {
+	if v.known != nil {
+		go v.known.run(ctx, v.log)
+	}
 	t := time.NewTicker(v.flushEvery)
 	defer t.Stop()
 	for {

@@ -11,6 +11,7 @@ package verify
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -81,6 +82,9 @@ type Config struct {
 	// X-Forwarded-For only from trusted proxies. It must not allocate.
 	// Default: the TCP peer.
 	ClientAddr func(*http.Request) netip.Addr
+	// Membership, when set, refuses tokens no key has without a store
+	// read (see Membership).
+	Membership *Membership
 }
 
 // Request is what a caller requires of a key; empty fields require nothing.
@@ -226,6 +230,7 @@ type Verifier struct {
 	// verifiable is Config.Verifiable, judged once per key on the cold path.
 	verifiable func(keyType string) bool
 	clientAddr func(*http.Request) netip.Addr
+	known      *knownSet // nil without Config.Membership
 }
 
 // New returns a Verifier for cfg.
@@ -268,7 +273,26 @@ func New(cfg Config) *Verifier {
 	v.usage.init()
 	v.metrics.init(cfg.Registerer, v.cache)
 	v.stale.init(cfg.Registerer)
+	if cfg.Membership != nil {
+		v.known = newKnownSet(cfg.Membership, cfg.Registerer)
+	}
 	return v
+}
+
+// AddKnown adds a new secret's hash to the membership set. The store calls
+// it (sqlstore's OnKeyHash) inside the transaction that writes the secret.
+func (v *Verifier) AddKnown(h [32]byte) {
+	if v.known != nil {
+		v.known.addPrefix(prefix(&h))
+	}
+}
+
+// AddKnownPrefix adds a secret announced by another instance, by the first
+// 8 bytes of its hash.
+func (v *Verifier) AddKnownPrefix(p [8]byte) {
+	if v.known != nil {
+		v.known.addPrefix(binary.LittleEndian.Uint64(p[:]))
+	}
 }
 
 // InvalidateKey drops a key from the cache. The management layer calls it
@@ -297,6 +321,9 @@ func (v *Verifier) InvalidateAll() {
 // back to true, it starts from an empty cache, because invalidations may
 // have been missed meanwhile. Call it with true only once re-subscribed.
 func (v *Verifier) SetTrusted(trusted bool) {
+	if v.known != nil {
+		v.known.setTrusted(trusted)
+	}
 	if !trusted {
 		v.untrusted.Store(true)
 		if v.serveStale == 0 {
@@ -326,6 +353,9 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 			}
 		case unknown:
 			v.metrics.cacheNegativeHit.Inc()
+			return errUnknown
+		}
+		if v.known != nil && v.known.isAbsent(ctx, h) {
 			return errUnknown
 		}
 		v.metrics.cacheMiss.Inc()
