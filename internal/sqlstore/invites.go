@@ -86,6 +86,13 @@ func (s *Store) AcceptInvite(ctx context.Context, hash [32]byte, now time.Time, 
 		if err != nil {
 			return err
 		}
+		// Read again now that the lock is held: under PostgreSQL's read
+		// committed, the first read may predate an accept that committed
+		// while this one waited, and the invite is then gone (ENOTFOUND),
+		// not an account to sign in to.
+		if _, _, err := s.findInvite(ctx, tx, hash, now, ""); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM invites WHERE user_id = ?`, ident.ID); err != nil {
 			return s.wrap(err, "accept invite")
 		}
