@@ -109,6 +109,7 @@ func newRotateMasterCmd() *cobra.Command {
 	var urls []string
 	var to string
 	var settle time.Duration
+	var keyringFile string
 	c := &cobra.Command{
 		Use: "rotate-master --to URL",
 		Example: `  latchkey vault rotate-master --data-dir ./latchkey-data --to base64key://NEWKEY...
@@ -131,7 +132,7 @@ was interrupted; it is idempotent.`,
 				return err
 			}
 			defer st.Close()
-			n, err := rotateMaster(ctx, st, sf, urls, to, settle, func(format string, args ...any) {
+			n, err := rotateMaster(ctx, st, sf, keyringFile, urls, to, settle, func(format string, args ...any) {
 				fmt.Fprintf(c.OutOrStdout(), format+"\n", args...)
 			})
 			if err != nil {
@@ -143,17 +144,18 @@ was interrupted; it is idempotent.`,
 	}
 	f := c.Flags()
 	sf.register(f, false)
+	f.StringVar(&keyringFile, "master-key-file", "", "the master keyring the servers use (as given to them); <data-dir>/master.key by default")
 	f.StringSliceVar(&urls, "vault-key-url", nil, "the keepers in use now (as given to the servers); the data directory's master keyring by default")
 	f.StringVar(&to, "to", "", "the new master key's keeper URL (base64key://, awskms://, gcpkms://, azurekeyvault://, hashivault://)")
 	f.DurationVar(&settle, "settle", 2*vaultRefresh+time.Second, "how long to let servers learn the new keeper before re-wrapping")
-	fromEnv(f, "vault-key-url")
+	fromEnv(f, "vault-key-url", "master-key-file")
 	return c
 }
 
 // rotateMaster makes to current and re-wraps every data key with it,
 // returning how many it re-wrapped.
-func rotateMaster(ctx context.Context, st latchkey.Store, sf storeFlags, urls []string, to string, settle time.Duration, say func(string, ...any)) (int, error) {
-	kf, err := keyringOf("", sf.DataDir, sf.DatabaseURL)
+func rotateMaster(ctx context.Context, st latchkey.Store, sf storeFlags, keyringFile string, urls []string, to string, settle time.Duration, say func(string, ...any)) (int, error) {
+	kf, err := keyringOf(keyringFile, sf.DataDir, sf.DatabaseURL)
 	if err != nil {
 		return 0, err
 	}

@@ -216,7 +216,7 @@ func TestVaultValueNeverInClear(t *testing.T) {
 		}()
 	}
 	var out bytes.Buffer
-	n, err := rotateMaster(ctx, st, storeFlags{DataDir: s.DataDir}, nil, newURL, 2*vaultRefresh+500*time.Millisecond, func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
+	n, err := rotateMaster(ctx, st, storeFlags{DataDir: s.DataDir}, "", nil, newURL, 2*vaultRefresh+500*time.Millisecond, func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
 	wg.Wait()
@@ -233,7 +233,7 @@ func TestVaultValueNeverInClear(t *testing.T) {
 	if len(left) != 0 {
 		// Written by a server that had not yet learnt the new keeper,
 		// after the sweep: a second run finishes them.
-		if _, err := rotateMaster(ctx, st, storeFlags{DataDir: s.DataDir}, nil, newURL, 0, func(string, ...any) {}); err != nil {
+		if _, err := rotateMaster(ctx, st, storeFlags{DataDir: s.DataDir}, "", nil, newURL, 0, func(string, ...any) {}); err != nil {
 			t.Fatal(err)
 		}
 		if left, _ = st.SecretsNotWrappedBy(ctx, vault.KeeperID(newURL), 100); len(left) != 0 {
