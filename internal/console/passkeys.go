@@ -14,6 +14,7 @@ type passkeyService interface {
 	PasskeysEnabled() bool
 	Passkeys(ctx context.Context, c manage.Caller) ([]latchkey.Passkey, error)
 	RemovePasskey(ctx context.Context, c manage.Caller, id, pw, code string) error
+	RenamePasskey(ctx context.Context, c manage.Caller, id, name string) (*latchkey.Passkey, error)
 }
 
 // secondFactorData is what the second-factor step shows: the passkey is
@@ -37,4 +38,14 @@ func (c *Console) securityRemovePasskey(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	redirect(w, r, pg.Base()+"/profile/security?done=passkey-removed")
+}
+
+// securityRenamePasskey names a passkey, so that a person with several can
+// tell them apart before removing one.
+func (c *Console) securityRenamePasskey(w http.ResponseWriter, r *http.Request, pg *page) {
+	if _, err := c.svc.RenamePasskey(r.Context(), pg.V.Caller, r.PathValue("id"), r.PostFormValue("name")); err != nil {
+		c.securityError(w, r, pg, err, stepData{})
+		return
+	}
+	redirect(w, r, pg.Base()+"/profile/security?done=passkey-renamed")
 }

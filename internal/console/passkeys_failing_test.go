@@ -16,3 +16,6 @@ func (f *failing) Passkeys(context.Context, manage.Caller) ([]latchkey.Passkey, 
 func (f *failing) RemovePasskey(context.Context, manage.Caller, string, string, string) error {
 	return f.fail(f.err)
 }
+func (f *failing) RenamePasskey(context.Context, manage.Caller, string, string) (*latchkey.Passkey, error) {
+	return nil, f.fail(f.err)
+}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,22 @@ func TestPasskeyPages(t *testing.T) {
 	}
 	if a := e.get(t, bob, sec); a.has("Owner YubiKey") {
 		t.Fatal("bob's security page shows the owner's passkey")
+	}
+	// Nor rename it; the owner can.
+	if a := e.post(t, bob, sec+"/passkeys/"+pk.ID+"/rename", url.Values{"name": {"Bob's now"}}); a.status != http.StatusNotFound {
+		t.Fatalf("bob renames the owner's passkey: got %d, want 404", a.status)
+	}
+	if a := e.post(t, owner, sec+"/passkeys/"+pk.ID+"/rename", url.Values{"name": {"Desk YubiKey"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("rename: got %d, want 303; body %s", a.status, a.body)
+	}
+	if a := e.get(t, owner, sec+"?done=passkey-renamed"); !a.has(`value="Desk YubiKey"`) || !a.has("The passkey was renamed.") {
+		t.Fatalf("after renaming: %s", a.body)
+	}
+	if a := e.post(t, owner, sec+"/passkeys/"+pk.ID+"/rename", url.Values{"name": {strings.Repeat("x", 101)}}); a.status != http.StatusUnprocessableEntity {
+		t.Fatalf("a name of 101 characters: got %d, want 422", a.status)
+	}
+	if a := e.post(t, owner, sec+"/passkeys/"+pk.ID+"/rename", url.Values{"name": {"Owner YubiKey"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("rename back: got %d", a.status)
 	}
 
 	// Signing in again: the password waits for the passkey.

@@ -50,6 +50,7 @@ func (c *Console) registerSignIn(mux forms) {
 	mux.HandleFunc("POST /w/{ws}/profile/security/totp/remove", c.inWorkspace(c.securityRemoveTOTP))
 	mux.HandleFunc("POST /w/{ws}/profile/security/recovery-codes", c.inWorkspace(c.securityRenewCodes))
 	mux.HandleFunc("POST /w/{ws}/profile/security/passkeys/{id}/remove", c.inWorkspace(c.securityRemovePasskey))
+	mux.HandleFunc("POST /w/{ws}/profile/security/passkeys/{id}/rename", c.inWorkspace(c.securityRenamePasskey))
 	mux.HandleFunc("GET /w/{ws}/sso", c.inWorkspace(c.ssoPage))
 	mux.HandleFunc("POST /w/{ws}/sso", c.inWorkspace(c.ssoSave))
 	mux.HandleFunc("POST /w/{ws}/sso/verify", c.inWorkspace(c.ssoVerify))
@@ -303,7 +304,7 @@ func (c *Console) renderSecurity(w http.ResponseWriter, r *http.Request, pg *pag
 }
 
 func (c *Console) securityPage(w http.ResponseWriter, r *http.Request, pg *page) {
-	pg.Flash = map[string]string{"removed": "The authenticator app was removed.", "passkey-removed": "The passkey was removed."}[r.URL.Query().Get("done")]
+	pg.Flash = map[string]string{"removed": "The authenticator app was removed.", "passkey-removed": "The passkey was removed.", "passkey-renamed": "The passkey was renamed."}[r.URL.Query().Get("done")]
 	c.renderSecurity(w, r, pg, http.StatusOK, stepData{})
 }
 
