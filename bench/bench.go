@@ -29,7 +29,7 @@ type bench struct {
 	warm        *store
 	warmSrv     *child
 	warmKey     string
-	budgetKey   string // on the warm store: credits and a named limit
+	budgetKey   string  // on the warm store: credits and a named limit
 	keys10kRPS  float64 // throughput of verify-10k-keys, the reference of 1M
 	children    []*child
 }
