@@ -325,8 +325,10 @@ func (v *Verifier) spendBudgets(ctx context.Context, e *entry, req *Request, now
 			r.Code, r.Err = Unavailable, err
 			return
 		}
-		st := BudgetState{Name: b.Name, Limit: b.Amount, Remaining: s.left, Reset: resetTime(s.end), Exceeded: !s.ok}
-		r.Limits = append(r.Limits, st)
+		if r.nlimits < len(r.limits) { // a key has at most that many
+			r.limits[r.nlimits] = BudgetState{Name: b.Name, Limit: b.Amount, Remaining: s.left, Reset: resetTime(s.end), Exceeded: !s.ok}
+			r.nlimits++
+		}
 		if !s.ok {
 			r.Code = latchkey.RateLimited
 			r.RetryAfter = max(time.Duration(s.end-now.UnixNano()), time.Nanosecond)
@@ -341,7 +343,7 @@ func (v *Verifier) spendBudgets(ctx context.Context, e *entry, req *Request, now
 		r.Code, r.Err = Unavailable, err
 		return
 	}
-	r.Credits = &BudgetState{Remaining: s.left, Reset: resetTime(s.end), Exceeded: !s.ok}
+	r.Credits, r.HasCredits = BudgetState{Remaining: s.left, Reset: resetTime(s.end), Exceeded: !s.ok}, true
 	if !s.ok {
 		r.Code = latchkey.UsageExceeded
 	}

@@ -140,13 +140,16 @@ type Result struct {
 	Missing []string
 	// RetryAfter is when a rate-limited key may try again.
 	RetryAfter time.Duration
-	// Credits is set when the key has credits: what is left of them
+	// Credits, when HasCredits, is what is left of the key's credits
 	// after this verification (an upper bound while instances hold
 	// leases), and when they refill.
-	Credits *BudgetState
-	// Limits are the named rate limits the verification applied, in
-	// the key's order; the refused one is last.
-	Limits []BudgetState
+	Credits    BudgetState
+	HasCredits bool
+	// limits[:nlimits] are the named rate limits the verification
+	// applied (Limits). Held in the Result, like Credits, so that a
+	// budgeted verification allocates nothing.
+	limits  [latchkey.MaxRateLimits]BudgetState
+	nlimits int
 	// at is the decision's time (UnixNano), for the reset headers.
 	at int64
 	// Stale is set when the decision rests on the store's last answer for
@@ -168,6 +171,13 @@ type BudgetState struct {
 	// Exceeded marks the budget that refused the verification.
 	Exceeded bool
 }
+
+// Limits are the named rate limits the verification applied, in the
+// key's order; the refused one is last.
+func (r *Result) Limits() []BudgetState { return r.limits[:r.nlimits] }
+
+// budgeted reports whether the verification spent from any budget.
+func (r *Result) budgeted() bool { return r.HasCredits || r.nlimits > 0 }
 
 // Valid reports whether the key passed every check.
 func (r *Result) Valid() bool { return r.Code == "" }
