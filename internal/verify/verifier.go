@@ -416,11 +416,17 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 // Check decides whether tok is valid for req. It does not allocate when the
 // key is cached and valid.
 func (v *Verifier) Check(ctx context.Context, tok string, req Request) Result {
-	start := time.Now()
 	var r Result
-	v.check(ctx, tok, &req, &r)
-	v.metrics.observe(r.Code, start)
+	v.checkTo(ctx, tok, &req, &r)
 	return r
+}
+
+// checkTo is Check deciding into *r, which must be zero: the handlers'
+// Result is not copied (it holds the budgets in place).
+func (v *Verifier) checkTo(ctx context.Context, tok string, req *Request, r *Result) {
+	start := time.Now()
+	v.check(ctx, tok, req, r)
+	v.metrics.observe(r.Code, start)
 }
 
 func (v *Verifier) check(ctx context.Context, tok string, req *Request, r *Result) {
