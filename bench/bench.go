@@ -29,6 +29,7 @@ type bench struct {
 	warm        *store
 	warmSrv     *child
 	warmKey     string
+	budgetKey   string  // on the warm store: credits and a named limit
 	keys10kRPS  float64 // throughput of verify-10k-keys, the reference of 1M
 	children    []*child
 }
@@ -91,6 +92,9 @@ type measurement struct {
 	halfLoad bool
 	// status is the answer every request must get: 0 for any 2xx.
 	status int
+	// check, when set, also inspects the answer to the first request (the
+	// status is checked anyway).
+	check func(h http.Header, body []byte) error
 	// profile, when set, is the server's pprof base URL: a CPU profile of
 	// the measured run is written to the options.cpuProfile directory.
 	profile string
@@ -101,7 +105,7 @@ type measurement struct {
 // of the ceiling's peak rate with the open-loop generator.
 func (b *bench) measure(ctx context.Context, r *result, m measurement) error {
 	base := m.server.URL
-	if err := checkOnce(base, m.load, m.status); err != nil {
+	if err := checkOnce(base, m.load, m.status, m.check); err != nil {
 		return err
 	}
 	warmup := min(2*time.Second, b.o.duration/5)
@@ -188,7 +192,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // checkOnce sends the load's request once with Go's client and requires a
 // 200: wrk would happily measure a run of fast 401s.
-func checkOnce(base string, l load, status int) error {
+func checkOnce(base string, l load, status int, check func(http.Header, []byte) error) error {
 	key := l.Headers["X-API-Key"]
 	if l.KeysFile != "" {
 		b, err := os.ReadFile(l.KeysFile)
@@ -215,6 +219,11 @@ func checkOnce(base string, l load, status int) error {
 	body, _ := io.ReadAll(resp.Body)
 	if want := max(status, http.StatusOK); resp.StatusCode != want {
 		return fmt.Errorf("%s %s answered %d, want %d: %s", l.Method, l.Path, resp.StatusCode, want, body)
+	}
+	if check != nil {
+		if err := check(resp.Header, body); err != nil {
+			return fmt.Errorf("%s %s: %w: %s", l.Method, l.Path, err, body)
+		}
 	}
 	return nil
 }

@@ -95,6 +95,12 @@ func login(base, workspaceID string) (*session, error) {
 // createKey creates a workspace-owned public_api key with benchScope and
 // returns its id and secret.
 func (s *session) createKey(name string) (id, secret string, err error) {
+	return s.createKeyWith(name, nil)
+}
+
+// createKeyWith is createKey with more fields in the creation request
+// (credits, ratelimits).
+func (s *session) createKeyWith(name string, extra map[string]any) (id, secret string, err error) {
 	var out struct {
 		Key struct {
 			ID string `json:"id"`
@@ -102,6 +108,9 @@ func (s *session) createKey(name string) (id, secret string, err error) {
 		Secret string `json:"secret"`
 	}
 	in := map[string]any{"name": name, "type": "public_api", "scopes": []string{benchScope}}
+	for k, v := range extra {
+		in[k] = v
+	}
 	if _, err := s.call("POST", "/v1/workspaces/"+s.ws+"/keys", in, 201, &out); err != nil {
 		return "", "", fmt.Errorf("creating a key: %w", err)
 	}

@@ -140,6 +140,8 @@ var scenarios = []scenario{
 	{"bare", "net/http handler answering 60 bytes of JSON: the ceiling", (*bench).bare},
 	{"verify-get-warm", "GET /v1/verify, X-API-Key header, key cached", (*bench).getWarm},
 	{"verify-post-warm", "POST /v1/keys/verify, key and scope in the body, key cached", (*bench).postWarm},
+	{"verify-get-warm-budgeted", "GET /v1/verify as verify-get-warm, the key spending credits and a named rate limit", (*bench).getWarmBudgeted},
+	{"verify-post-warm-budgeted", "POST /v1/keys/verify as verify-post-warm, the key spending credits and a named rate limit", (*bench).postWarmBudgeted},
 	{"verify-cold-sqlite", "GET /v1/verify with the cache disabled: one SQLite lookup per request", (*bench).coldSQLite},
 	{"verify-cold-postgres", "GET /v1/verify with the cache disabled: one PostgreSQL lookup per request", (*bench).coldPostgres},
 	{"verify-10k-keys", "GET /v1/verify, a store of 10,000 keys, all cached, -active-keys of them in use", (*bench).keys10k},

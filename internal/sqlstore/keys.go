@@ -86,29 +86,40 @@ func scanKey(row Row) (*latchkey.Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unmarshal(limits, &k.RateLimits); err != nil {
-		return nil, err
+	// The common values skip encoding/json: a cold verification scans a
+	// key per request, and most keys have no named limits, no allowlist,
+	// no settings, no metadata and a plain list of scopes.
+	if !emptyJSON(limits) {
+		if err := unmarshal(limits, &k.RateLimits); err != nil {
+			return nil, err
+		}
 	}
 	if len(k.RateLimits) == 0 {
 		k.RateLimits = nil
 	}
 	k.Credits = credits.credits()
-	if err := unmarshal(scopes, &k.Scopes); err != nil {
+	if err := unmarshalStrings(scopes, &k.Scopes); err != nil {
 		return nil, err
 	}
-	if err := unmarshal(settings, &k.Settings); err != nil {
+	if emptyJSON(settings) {
+		k.Settings = map[string]any{}
+	} else if err := unmarshal(settings, &k.Settings); err != nil {
 		return nil, err
 	}
-	if err := unmarshal(allowed, &k.AllowedIPs); err != nil {
-		return nil, err
+	if !emptyJSON(allowed) {
+		if err := unmarshalStrings(allowed, &k.AllowedIPs); err != nil {
+			return nil, err
+		}
 	}
 	if len(k.AllowedIPs) == 0 {
 		k.AllowedIPs = nil
 	}
 	// Compacted again: JSONB answers with its own spacing. An empty
 	// object is no metadata.
-	if k.Meta, err = latchkey.ParseMeta(meta); err != nil {
-		return nil, fmt.Errorf("key %s has malformed meta: %w", k.ID, err)
+	if !emptyJSON(meta) {
+		if k.Meta, err = latchkey.ParseMeta(meta); err != nil {
+			return nil, fmt.Errorf("key %s has malformed meta: %w", k.ID, err)
+		}
 	}
 	if limit != nil && period != nil {
 		k.RateLimit = &latchkey.RateLimit{Limit: int(*limit), Period: latchkey.Duration(*period)}

@@ -58,7 +58,7 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 			// Sent empty when the key has none, so that a proxy copying
 			// it replaces whatever the client sent under that name.
 			h["X-Latchkey-External-Id"] = vals[5:6:6]
-			if res.Credits != nil || res.Limits != nil {
+			if res.budgeted() {
 				budgetHeaders(h, res)
 			}
 			w.WriteHeader(http.StatusOK)
@@ -69,8 +69,8 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 		if res.Stale {
 			body = staleBodyPrefix + body[len(bodyPrefix):]
 		}
-		if res.Credits != nil || res.Limits != nil {
-			w.Write(appendBudgets([]byte(body[:len(body)-1]), res))
+		if res.budgeted() {
+			writeWithBudgets(w, body, res)
 			return
 		}
 		io.WriteString(w, body)
@@ -92,19 +92,19 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 	case latchkey.RateLimited:
 		secs := strconv.FormatInt(retrySeconds(res.RetryAfter), 10)
 		h["Retry-After"] = []string{secs}
-		if res.Limits != nil {
+		if res.nlimits > 0 {
 			budgetHeaders(h, res)
 		}
 		w.WriteHeader(status)
 		details := []byte(`{"retry_after_seconds":` + secs)
-		if n := len(res.Limits); n > 0 {
+		if n := res.nlimits; n > 0 {
 			details = append(details, `,"ratelimit":`...)
-			details = appendBudget(details, &res.Limits[n-1])
+			details = appendBudget(details, &res.limits[n-1])
 		}
 		w.Write(failureRaw(res.Code, string(append(details, '}'))))
 		return
 	case latchkey.UsageExceeded:
-		if res.Credits != nil {
+		if res.HasCredits {
 			budgetHeaders(h, res)
 			if !res.Credits.Reset.IsZero() {
 				h["Retry-After"] = []string{strconv.FormatInt(retrySeconds(time.Duration(res.Credits.Reset.UnixNano()-res.at)), 10)}
@@ -112,9 +112,9 @@ func (v *Verifier) answer(w http.ResponseWriter, res *Result, required []string,
 		}
 		w.WriteHeader(status)
 		details := []byte(`{`)
-		if res.Credits != nil {
+		if res.HasCredits {
 			details = append(details, `"credits":`...)
-			details = appendBudget(details, res.Credits)
+			details = appendBudget(details, &res.Credits)
 		}
 		w.Write(failureRaw(res.Code, string(append(details, '}'))))
 		return

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,21 +11,31 @@ import (
 // brace) with what the verification left of the key's budgets:
 // "credits": {...} and "ratelimits": [...].
 func appendBudgets(b []byte, res *Result) []byte {
-	if res.Credits != nil {
+	if res.HasCredits {
 		b = append(b, `,"credits":`...)
-		b = appendBudget(b, res.Credits)
+		b = appendBudget(b, &res.Credits)
 	}
-	if res.Limits != nil {
+	if limits := res.Limits(); len(limits) > 0 {
 		b = append(b, `,"ratelimits":[`...)
-		for i := range res.Limits {
+		for i := range limits {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendBudget(b, &res.Limits[i])
+			b = appendBudget(b, &limits[i])
 		}
 		b = append(b, ']')
 	}
 	return append(b, '}')
+}
+
+// writeWithBudgets writes a valid answer's cached body ended with its
+// budgets, built in a pooled buffer: w copies it before Write returns.
+func writeWithBudgets(w io.Writer, body string, res *Result) {
+	bp := bufPool.Get().(*[]byte)
+	b := appendBudgets(append((*bp)[:0], body[:len(body)-1]...), res)
+	w.Write(b)
+	*bp = b[:0]
+	bufPool.Put(bp)
 }
 
 // appendBudget writes one budget: {"remaining", "reset"} for credits,
@@ -60,21 +71,52 @@ func appendBudget(b []byte, s *BudgetState) []byte {
 // limit with the least left (the one that refused, on a refusal) as the
 // RateLimit-* headers of the IETF draft, reset in seconds from now.
 func budgetHeaders(h http.Header, res *Result) {
-	if c := res.Credits; c != nil && c.Remaining >= 0 {
-		h["X-Latchkey-Credits-Remaining"] = []string{strconv.FormatInt(c.Remaining, 10)}
+	// The values share one string and one slice: two allocations for
+	// up to five headers.
+	var num [4 * 20]byte
+	b := num[:0]
+	var ends [4]int
+	n := 0
+	credits := res.HasCredits && res.Credits.Remaining >= 0
+	if credits {
+		b = strconv.AppendInt(b, res.Credits.Remaining, 10)
+		ends[n], n = len(b), n+1
 	}
 	var tight *BudgetState
-	for i := range res.Limits {
-		l := &res.Limits[i]
+	limits := res.Limits()
+	for i := range limits {
+		l := &limits[i]
 		if tight == nil || l.Exceeded || (!tight.Exceeded && l.Remaining >= 0 && l.Remaining < tight.Remaining) {
 			tight = l
 		}
 	}
+	if tight != nil {
+		b = strconv.AppendInt(b, tight.Limit, 10)
+		ends[n], n = len(b), n+1
+		b = strconv.AppendInt(b, max(tight.Remaining, 0), 10)
+		ends[n], n = len(b), n+1
+		b = strconv.AppendInt(b, retrySeconds(time.Duration(tight.Reset.UnixNano()-res.at)), 10)
+		ends[n], n = len(b), n+1
+	}
+	if n == 0 {
+		return
+	}
+	s := string(b)
+	vals := make([]string, n+1)
+	start := 0
+	for i := range n {
+		vals[i], start = s[start:ends[i]], ends[i]
+	}
+	i := 0
+	if credits {
+		h["X-Latchkey-Credits-Remaining"], i = vals[0:1:1], 1
+	}
 	if tight == nil {
 		return
 	}
-	h["Ratelimit-Limit"] = []string{strconv.FormatInt(tight.Limit, 10)}
-	h["Ratelimit-Remaining"] = []string{strconv.FormatInt(max(tight.Remaining, 0), 10)}
-	h["Ratelimit-Reset"] = []string{strconv.FormatInt(retrySeconds(time.Duration(tight.Reset.UnixNano()-res.at)), 10)}
-	h["X-Latchkey-Ratelimit-Name"] = []string{tight.Name}
+	vals[n] = tight.Name
+	h["Ratelimit-Limit"] = vals[i : i+1 : i+1]
+	h["Ratelimit-Remaining"] = vals[i+1 : i+2 : i+2]
+	h["Ratelimit-Reset"] = vals[i+2 : i+3 : i+3]
+	h["X-Latchkey-Ratelimit-Name"] = vals[n : n+1 : n+1]
 }

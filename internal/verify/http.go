@@ -81,7 +81,7 @@ func (v *Verifier) PostHandler() http.Handler {
 			res.Code = latchkey.KeyMalformed
 			v.metrics.results[codeIndex(res.Code)].Inc()
 		} else {
-			res = v.Check(r.Context(), tok, check)
+			v.checkTo(r.Context(), tok, &check, &res)
 		}
 		v.answer(w, &res, check.Scopes, false)
 	})
@@ -115,7 +115,7 @@ func (v *Verifier) ForwardAuthHandler() http.Handler {
 			v.metrics.results[codeIndex(res.Code)].Inc()
 		} else {
 			check.KeyID, check.Addr = keyID, v.clientAddr(r)
-			res = v.Check(r.Context(), tok, check)
+			v.checkTo(r.Context(), tok, &check, &res)
 		}
 		if res.Code != "" && nginxMode(r.URL.RawQuery) {
 			answerNginx(w, func(w http.ResponseWriter) { v.answer(w, &res, check.Scopes, true) })

@@ -25,10 +25,20 @@ type leases struct {
 	max   int
 }
 
-// keyLeases are the blocks of one key, one per budget (a handful).
+// keyLeases are the blocks of one key, one per budget (a handful). all is
+// read without a lock on every spend: it is replaced, never changed in
+// place, under mu.
 type keyLeases struct {
 	mu  sync.Mutex
-	all []*block
+	all atomic.Pointer[[]*block]
+}
+
+// blocks is the key's current list of blocks.
+func (kl *keyLeases) blocks() []*block {
+	if p := kl.all.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // block is a lease being spent. balance, end, base and void are read
@@ -197,15 +207,22 @@ func (l *leases) block(keyID, name string) *block {
 		}
 		l.mu.Unlock()
 	}
+	for _, b := range kl.blocks() {
+		if b.name == name {
+			return b
+		}
+	}
 	kl.mu.Lock()
 	defer kl.mu.Unlock()
-	for _, b := range kl.all {
+	old := kl.blocks()
+	for _, b := range old {
 		if b.name == name {
 			return b
 		}
 	}
 	b := &block{name: strings.Clone(name)}
-	kl.all = append(kl.all, b)
+	all := append(old[:len(old):len(old)], b)
+	kl.all.Store(&all)
 	return b
 }
 
@@ -231,7 +248,7 @@ func (l *leases) invalidate(keyID string) {
 		return
 	}
 	kl.mu.Lock()
-	for _, b := range kl.all {
+	for _, b := range kl.blocks() {
 		b.void.Store(true)
 	}
 	kl.mu.Unlock()
@@ -242,7 +259,7 @@ func (l *leases) invalidateAll() {
 	defer l.mu.RUnlock()
 	for _, kl := range l.m {
 		kl.mu.Lock()
-		for _, b := range kl.all {
+		for _, b := range kl.blocks() {
 			b.void.Store(true)
 		}
 		kl.mu.Unlock()
@@ -266,9 +283,7 @@ func (l *leases) settleAll(ctx context.Context) error {
 }
 
 func (l *leases) settleKey(ctx context.Context, keyID string, kl *keyLeases) error {
-	kl.mu.Lock()
-	blocks := append([]*block(nil), kl.all...)
-	kl.mu.Unlock()
+	blocks := kl.blocks()
 	var first error
 	for _, blk := range blocks {
 		blk.mu.Lock()
@@ -310,8 +325,10 @@ func (v *Verifier) spendBudgets(ctx context.Context, e *entry, req *Request, now
 			r.Code, r.Err = Unavailable, err
 			return
 		}
-		st := BudgetState{Name: b.Name, Limit: b.Amount, Remaining: s.left, Reset: resetTime(s.end), Exceeded: !s.ok}
-		r.Limits = append(r.Limits, st)
+		if r.nlimits < len(r.limits) { // a key has at most that many
+			r.limits[r.nlimits] = BudgetState{Name: b.Name, Limit: b.Amount, Remaining: s.left, Reset: resetTime(s.end), Exceeded: !s.ok}
+			r.nlimits++
+		}
 		if !s.ok {
 			r.Code = latchkey.RateLimited
 			r.RetryAfter = max(time.Duration(s.end-now.UnixNano()), time.Nanosecond)
@@ -326,7 +343,7 @@ func (v *Verifier) spendBudgets(ctx context.Context, e *entry, req *Request, now
 		r.Code, r.Err = Unavailable, err
 		return
 	}
-	r.Credits = &BudgetState{Remaining: s.left, Reset: resetTime(s.end), Exceeded: !s.ok}
+	r.Credits, r.HasCredits = BudgetState{Remaining: s.left, Reset: resetTime(s.end), Exceeded: !s.ok}, true
 	if !s.ok {
 		r.Code = latchkey.UsageExceeded
 	}

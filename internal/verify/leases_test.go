@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -27,7 +28,7 @@ func TestCreditsAreSpentAndRunOut(t *testing.T) {
 	var left []int64
 	for range 5 {
 		r := f.v.Check(f.ctx, tok, Request{})
-		if !r.Valid() || r.Credits == nil {
+		if !r.Valid() || !r.HasCredits {
 			t.Fatalf("verification within the credits: got %q (credits %+v), want valid with credits", r.Code, r.Credits)
 		}
 		left = append(left, r.Credits.Remaining)
@@ -73,7 +74,7 @@ func TestCreditsRefillAtTheBoundary(t *testing.T) {
 	}
 	r := f.v.Check(f.ctx, tok, Request{})
 	midnight := time.Date(t0.Year(), t0.Month(), t0.Day()+1, 0, 0, 0, 0, time.UTC)
-	if r.Code != latchkey.UsageExceeded || r.Credits == nil || !r.Credits.Reset.Equal(midnight) {
+	if r.Code != latchkey.UsageExceeded || !r.HasCredits || !r.Credits.Reset.Equal(midnight) {
 		t.Fatalf("spent: got %q, credits %+v; want usage_exceeded resetting at %s", r.Code, r.Credits, midnight)
 	}
 	f.clock.Add(midnight.Sub(t0))
@@ -129,8 +130,8 @@ func TestNamedLimitsHoldAcrossVerifiers(t *testing.T) {
 	}
 	// The next window starts afresh.
 	f.clock.Add(time.Minute)
-	if r := other[1].Check(f.ctx, tok, Request{}); !r.Valid() || len(r.Limits) != 1 || r.Limits[0].Remaining != 99 {
-		t.Fatalf("next window: got %q %+v, want valid with 99 left", r.Code, r.Limits)
+	if r := other[1].Check(f.ctx, tok, Request{}); !r.Valid() || len(r.Limits()) != 1 || r.Limits()[0].Remaining != 99 {
+		t.Fatalf("next window: got %q %+v, want valid with 99 left", r.Code, r.Limits())
 	}
 }
 
@@ -142,13 +143,13 @@ func TestNamedLimitsApplyAsTheRequestSays(t *testing.T) {
 	// Only "expensive" applies, at cost 4: two pass, the third does not.
 	req := Request{Limits: []LimitUse{{Name: "expensive", Cost: 4}, {Name: "not-on-this-key"}}}
 	for i := range 2 {
-		if r := f.v.Check(f.ctx, tok, req); !r.Valid() || len(r.Limits) != 1 || r.Limits[0].Name != "expensive" {
-			t.Fatalf("expensive call %d: got %q %+v, want valid, one limit", i+1, r.Code, r.Limits)
+		if r := f.v.Check(f.ctx, tok, req); !r.Valid() || len(r.Limits()) != 1 || r.Limits()[0].Name != "expensive" {
+			t.Fatalf("expensive call %d: got %q %+v, want valid, one limit", i+1, r.Code, r.Limits())
 		}
 	}
 	r := f.v.Check(f.ctx, tok, req)
-	if r.Code != latchkey.RateLimited || !r.Limits[0].Exceeded {
-		t.Fatalf("third expensive call: got %q %+v, want rate_limited by expensive", r.Code, r.Limits)
+	if r.Code != latchkey.RateLimited || !r.Limits()[0].Exceeded {
+		t.Fatalf("third expensive call: got %q %+v, want rate_limited by expensive", r.Code, r.Limits())
 	}
 	// No names: every limit at cost 1, and burst (3 per second) bites.
 	for range 3 {
@@ -157,8 +158,8 @@ func TestNamedLimitsApplyAsTheRequestSays(t *testing.T) {
 		}
 	}
 	// An empty list applies none.
-	if r := f.v.Check(f.ctx, tok, Request{Limits: []LimitUse{}}); !r.Valid() || r.Limits != nil {
-		t.Fatalf("no limits named: got %q %+v, want valid with no limit applied", r.Code, r.Limits)
+	if r := f.v.Check(f.ctx, tok, Request{Limits: []LimitUse{}}); !r.Valid() || len(r.Limits()) != 0 {
+		t.Fatalf("no limits named: got %q %+v, want valid with no limit applied", r.Code, r.Limits())
 	}
 }
 
@@ -269,5 +270,60 @@ func TestAuthenticateSpendsBudgets(t *testing.T) {
 	}
 	if _, code := f.v.Authenticate(f.ctx, tok); code != latchkey.UsageExceeded {
 		t.Fatalf("third call on 2 credits: got %q, want usage_exceeded", code)
+	}
+}
+
+// TestBudgetedDecisionDoesNotAllocate holds a verification spending
+// credits and a named limit from blocks already leased to the plain
+// decision's zero allocations, and the handlers to what they need beyond
+// it: POST's body copy, and GET's two for the budget headers.
+func TestBudgetedDecisionDoesNotAllocate(t *testing.T) {
+	f := newFixture(t)
+	tok, _ := f.key(credits(1e15), limits(latchkey.NamedLimit{Name: "day", Limit: 1e9, Duration: latchkey.Duration(latchkey.Day)}))
+	req := Request{Scopes: []string{"items:read"}, Type: "public_api"}
+	r := f.v.Check(f.ctx, tok, req)
+	if !r.Valid() || !r.HasCredits || len(r.Limits()) != 1 {
+		t.Fatalf("Check: got %q %+v, want valid with credits and one limit", r.Code, r)
+	}
+	if n := testing.AllocsPerRun(1000, func() {
+		if r := f.v.Check(f.ctx, tok, req); r.Code != "" {
+			t.Fatal(r.Code)
+		}
+	}); n != 0 {
+		t.Errorf("budgeted Check of a cached key: %v allocations, want 0", n)
+	}
+
+	get := httptest.NewRequest("GET", "/v1/verify?scope=items:read", nil)
+	get.Header.Set("X-API-Key", tok)
+	body := `{"key":"` + tok + `","scopes":["items:read"]}`
+	post := httptest.NewRequest("POST", "/v1/keys/verify", nil)
+	rr := &rewindReader{}
+	post.Body = rr
+	w := &statusWriter{h: make(http.Header, 16)}
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+		r    *http.Request
+		want float64
+	}{
+		{"GET /v1/verify", f.v.ForwardAuthHandler(), get, 3},
+		{"POST /v1/keys/verify", f.v.PostHandler(), post, 1},
+	} {
+		serve := func() {
+			rr.Reset(body)
+			clear(w.h)
+			w.code, w.n = 0, 0
+			c.h.ServeHTTP(w, c.r)
+		}
+		serve()
+		if w.code != 200 || (c.r == get && w.h.Get("X-Latchkey-Credits-Remaining") == "") {
+			t.Fatalf("%s: status %d, headers %v, want 200 with the credits", c.name, w.code, w.h)
+		}
+		if raceEnabled {
+			continue // pooled buffers allocate at random
+		}
+		if n := testing.AllocsPerRun(1000, serve); n != c.want {
+			t.Errorf("%s with a cached budgeted key: %v allocations, want %v", c.name, n, c.want)
+		}
 	}
 }

@@ -140,13 +140,16 @@ type Result struct {
 	Missing []string
 	// RetryAfter is when a rate-limited key may try again.
 	RetryAfter time.Duration
-	// Credits is set when the key has credits: what is left of them
+	// Credits, when HasCredits, is what is left of the key's credits
 	// after this verification (an upper bound while instances hold
 	// leases), and when they refill.
-	Credits *BudgetState
-	// Limits are the named rate limits the verification applied, in
-	// the key's order; the refused one is last.
-	Limits []BudgetState
+	Credits    BudgetState
+	HasCredits bool
+	// limits[:nlimits] are the named rate limits the verification
+	// applied (Limits). Held in the Result, like Credits, so that a
+	// budgeted verification allocates nothing.
+	limits  [latchkey.MaxRateLimits]BudgetState
+	nlimits int
 	// at is the decision's time (UnixNano), for the reset headers.
 	at int64
 	// Stale is set when the decision rests on the store's last answer for
@@ -168,6 +171,13 @@ type BudgetState struct {
 	// Exceeded marks the budget that refused the verification.
 	Exceeded bool
 }
+
+// Limits are the named rate limits the verification applied, in the
+// key's order; the refused one is last.
+func (r *Result) Limits() []BudgetState { return r.limits[:r.nlimits] }
+
+// budgeted reports whether the verification spent from any budget.
+func (r *Result) budgeted() bool { return r.HasCredits || r.nlimits > 0 }
 
 // Valid reports whether the key passed every check.
 func (r *Result) Valid() bool { return r.Code == "" }
@@ -406,11 +416,17 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 // Check decides whether tok is valid for req. It does not allocate when the
 // key is cached and valid.
 func (v *Verifier) Check(ctx context.Context, tok string, req Request) Result {
-	start := time.Now()
 	var r Result
-	v.check(ctx, tok, &req, &r)
-	v.metrics.observe(r.Code, start)
+	v.checkTo(ctx, tok, &req, &r)
 	return r
+}
+
+// checkTo is Check deciding into *r, which must be zero: the handlers'
+// Result is not copied (it holds the budgets in place).
+func (v *Verifier) checkTo(ctx context.Context, tok string, req *Request, r *Result) {
+	start := time.Now()
+	v.check(ctx, tok, req, r)
+	v.metrics.observe(r.Code, start)
 }
 
 func (v *Verifier) check(ctx context.Context, tok string, req *Request, r *Result) {
