@@ -147,7 +147,11 @@ func (v *Verifier) Flush(ctx context.Context) error {
 	if m == nil {
 		return nil
 	}
-	batch := make([]latchkey.Usage, 0, len(m))
+	type entry struct {
+		k usageKey
+		u latchkey.Usage
+	}
+	batch := make([]entry, 0, len(m))
 	for k, c := range m {
 		u := latchkey.Usage{WorkspaceID: c.workspaceID, KeyID: k.keyID,
 			Day: time.Unix(k.day*86400, 0).UTC(), Environment: latchkey.Production,
@@ -170,18 +174,37 @@ func (v *Verifier) Flush(ctx context.Context) error {
 		if c.lastUsedAtNano != 0 {
 			u.LastUsedAt = time.Unix(0, c.lastUsedAtNano).UTC()
 		}
-		batch = append(batch, u)
+		batch = append(batch, entry{k, u})
 	}
 	// A stable order makes concurrent writers take row locks in the same order.
-	slices.SortFunc(batch, func(a, b latchkey.Usage) int {
-		return cmp.Or(cmp.Compare(a.KeyID, b.KeyID), a.Day.Compare(b.Day), cmp.Compare(a.Environment, b.Environment))
+	slices.SortFunc(batch, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(a.u.KeyID, b.u.KeyID), a.u.Day.Compare(b.u.Day), cmp.Compare(a.u.Environment, b.u.Environment))
 	})
-	if err := v.sink.AddUsage(ctx, batch); err != nil {
-		v.usage.putBack(m)
-		return err
+	// In chunks, each its own write: the usage of a million keys (a
+	// restart's worth) is one batch, which no store writes within one
+	// call's deadline; retried whole, it would never land.
+	chunk := make([]latchkey.Usage, 0, min(len(batch), flushChunk))
+	for start := 0; start < len(batch); start += flushChunk {
+		chunk = chunk[:0]
+		for _, e := range batch[start:min(start+flushChunk, len(batch))] {
+			chunk = append(chunk, e.u)
+		}
+		if err := v.sink.AddUsage(ctx, chunk); err != nil {
+			// What was not written is kept for the next flush.
+			rest := make(map[usageKey]*usageCount, len(batch)-start)
+			for _, e := range batch[start:] {
+				rest[e.k] = m[e.k]
+			}
+			v.usage.putBack(rest)
+			return err
+		}
 	}
 	return nil
 }
+
+// flushChunk is how many counters one write of a flush carries: a few
+// hundred milliseconds of work for the store, well within a call's deadline.
+var flushChunk = 2000
 
 // Run flushes usage every FlushEvery until ctx is done, then once more with
 // a fresh deadline so that a shutdown does not drop the last counts, and

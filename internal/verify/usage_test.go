@@ -100,3 +100,56 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// failSecond is the real store, failing the second AddUsage call once.
+type failSecond struct {
+	UsageSink
+	calls int
+}
+
+func (s *failSecond) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
+	if s.calls++; s.calls == 2 {
+		return latchkey.Errorf(latchkey.EUNAVAILABLE, "the store went away")
+	}
+	return s.UsageSink.AddUsage(ctx, batch)
+}
+
+// TestFlushInChunks: a flush larger than one chunk is written in chunks;
+// when one fails, the chunks written stay written and the rest is kept for
+// the next flush, so every count lands exactly once.
+func TestFlushInChunks(t *testing.T) {
+	sink := &failSecond{}
+	f := newFixture(t, func(c *Config) { c.Usage = sink })
+	sink.UsageSink = f.db
+	defer func(n int) { flushChunk = n }(flushChunk)
+	flushChunk = 2
+	var toks []string
+	var keys []*latchkey.Key
+	for range 5 {
+		tok, k := f.key()
+		toks, keys = append(toks, tok), append(keys, k)
+	}
+	for i, tok := range toks {
+		for range i + 1 {
+			f.v.Check(f.ctx, tok, Request{})
+		}
+	}
+	if err := f.v.Flush(f.ctx); err == nil {
+		t.Fatal("Flush with the second chunk failing: got nil, want the error")
+	}
+	if err := f.v.Flush(f.ctx); err != nil {
+		t.Fatalf("second Flush: %v", err)
+	}
+	for i, k := range keys {
+		days, err := f.db.Usage(f.ctx, f.ws, k.ID, t0, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(days) != 1 || days[0].Valid != int64(i+1) {
+			t.Errorf("key %d: got %+v, want %d valid, counted once", i, days, i+1)
+		}
+	}
+	if sink.calls != 4 {
+		t.Errorf("store writes: got %d, want 4 (2 chunks, the second failing; then the 3 counters left in 2)", sink.calls)
+	}
+}
