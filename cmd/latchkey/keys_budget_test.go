@@ -16,22 +16,8 @@ import (
 func TestKeysCreditsAndRateLimitFlags(t *testing.T) {
 	s := startServer(t)
 	useServer(t, s)
-	code, out, stderr := latchkeyCmd(t, "keys", "create", "--json", "--name", "metered", "--credits", "3",
+	id, get := cliCreateKey(t, "--name", "metered", "--credits", "3",
 		"--refill", "monthly:10", "--ratelimit", "api=100/1m", "--ratelimit", "burst=5/1s")
-	var created client.KeyWithSecret
-	if err := json.Unmarshal([]byte(out), &created); code != 0 || err != nil {
-		t.Fatalf("create: exit code %d, stderr %q", code, stderr)
-	}
-	id := created.Key.ID
-	get := func() client.Key {
-		t.Helper()
-		code, out, stderr := latchkeyCmd(t, "keys", "get", id, "--json")
-		var k struct{ Key client.Key }
-		if err := json.Unmarshal([]byte(out), &k); code != 0 || err != nil {
-			t.Fatalf("get: exit code %d, stderr %q", code, stderr)
-		}
-		return k.Key
-	}
 	limits := func(k client.Key) []string {
 		var out []string
 		for _, l := range k.RateLimits {
@@ -46,7 +32,7 @@ func TestKeysCreditsAndRateLimitFlags(t *testing.T) {
 	if got := limits(k); !slices.Equal(got, []string{"api=100/1m", "burst=5/1s"}) {
 		t.Errorf("limits after create: got %v", got)
 	}
-	code, out, _ = latchkeyCmd(t, "keys", "get", id)
+	code, out, stderr := latchkeyCmd(t, "keys", "get", id)
 	if code != 0 || !strings.Contains(out, "3 remaining, refilled to 10 monthly") || !strings.Contains(out, "api=100/1m burst=5/1s") {
 		t.Errorf("get shows credits and limits: got\n%s", out)
 	}

@@ -14,25 +14,11 @@ import (
 func TestKeysUpdate(t *testing.T) {
 	s := startServer(t)
 	useServer(t, s)
-	code, out, stderr := latchkeyCmd(t, "keys", "create", "--json", "--name", "CI", "--description", "first",
+	id, get := cliCreateKey(t, "--name", "CI", "--description", "first",
 		"--scope", "items:read", "--callback-url", "https://hooks.example.com/latchkey")
-	var created client.KeyWithSecret
-	if err := json.Unmarshal([]byte(out), &created); code != 0 || err != nil {
-		t.Fatalf("create: exit code %d, stderr %q", code, stderr)
-	}
-	id := created.Key.ID
-	get := func() client.Key {
-		t.Helper()
-		code, out, stderr := latchkeyCmd(t, "keys", "get", id, "--json")
-		var k struct{ Key client.Key }
-		if err := json.Unmarshal([]byte(out), &k); code != 0 || err != nil {
-			t.Fatalf("get: exit code %d, stderr %q", code, stderr)
-		}
-		return k.Key
-	}
 
 	// Everything at once.
-	code, out, stderr = latchkeyCmd(t, "keys", "update", id, "--name", "CI (prod)", "--scope", "items:read,users:read",
+	code, out, stderr := latchkeyCmd(t, "keys", "update", id, "--name", "CI (prod)", "--scope", "items:read,users:read",
 		"--rate-limit", "100/1m", "--allowed-ip", "203.0.113.0/24", "--allowed-ip", "2001:db8::/32",
 		"--external-id", "cus_123", "--meta", `{"plan":"pro"}`)
 	if code != 0 || !strings.Contains(out, `updated key `+id+` "CI (prod)"`) || !strings.Contains(out, "100 per 1m") ||
@@ -180,4 +166,25 @@ func compactJSON(t *testing.T, b []byte) string {
 		t.Fatalf("%q: %v", b, err)
 	}
 	return out.String()
+}
+
+// cliCreateKey runs `keys create --json` with args and returns the key's
+// id and a function that reads the key back through `keys get --json`.
+func cliCreateKey(t *testing.T, args ...string) (string, func() client.Key) {
+	t.Helper()
+	code, out, stderr := latchkeyCmd(t, append([]string{"keys", "create", "--json"}, args...)...)
+	var created client.KeyWithSecret
+	if err := json.Unmarshal([]byte(out), &created); code != 0 || err != nil {
+		t.Fatalf("create: exit code %d, stderr %q", code, stderr)
+	}
+	id := created.Key.ID
+	return id, func() client.Key {
+		t.Helper()
+		code, out, stderr := latchkeyCmd(t, "keys", "get", id, "--json")
+		var k struct{ Key client.Key }
+		if err := json.Unmarshal([]byte(out), &k); code != 0 || err != nil {
+			t.Fatalf("get: exit code %d, stderr %q", code, stderr)
+		}
+		return k.Key
+	}
 }

@@ -104,17 +104,8 @@ func TestWizardSetsBudgets(t *testing.T) {
 func TestMemberCannotRaiseAnAdminsCredits(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	mel := e.addMember(t, "mel@acme.test", latchkey.RoleMember)
-	k, _ := e.createKey(t, mel, manage.CreateKey{Name: "Mine", Owner: "me", Scopes: []string{"items:read"}})
 	ten := int64(10)
-	if _, err := e.svc.UpdateKey(ctx, e.owner, e.ws, k.ID, manage.UpdateKey{Credits: &latchkey.CreditsInput{Remaining: &ten}}); err != nil {
-		t.Fatal(err)
-	}
-	off := false
-	if _, err := e.svc.UpdateSettings(ctx, e.owner, e.ws, manage.SettingsPatch{MembersMayCreatePersonalKeys: &off}); err != nil {
-		t.Fatal(err)
-	}
-	hc := e.login(t, "mel@acme.test")
+	k, hc := e.narrowedMemberKey(t, manage.UpdateKey{Credits: &latchkey.CreditsInput{Remaining: &ten}})
 	for _, credits := range []string{"1000000", ""} {
 		got := e.post(t, hc, "/w/"+e.ws+"/keys/"+k.ID, url.Values{"name": {"Mine"}, "perm.items": {"items:read"},
 			"credits": {credits}, "credits_was": {"10||"}, "ratelimits": {""}, "ratelimits_was": {""}})

@@ -91,17 +91,8 @@ func TestWizardSetsRateLimit(t *testing.T) {
 func TestMemberCannotLiftAnAdminsRateLimit(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	mel := e.addMember(t, "mel@acme.test", latchkey.RoleMember)
-	k, _ := e.createKey(t, mel, manage.CreateKey{Name: "Mine", Owner: "me", Scopes: []string{"items:read"}})
 	limit := &latchkey.RateLimit{Limit: 10, Period: latchkey.Duration(time.Minute)}
-	if _, err := e.svc.UpdateKey(ctx, e.owner, e.ws, k.ID, manage.UpdateKey{RateLimit: limit}); err != nil {
-		t.Fatal(err)
-	}
-	off := false
-	if _, err := e.svc.UpdateSettings(ctx, e.owner, e.ws, manage.SettingsPatch{MembersMayCreatePersonalKeys: &off}); err != nil {
-		t.Fatal(err)
-	}
-	hc := e.login(t, "mel@acme.test")
+	k, hc := e.narrowedMemberKey(t, manage.UpdateKey{RateLimit: limit})
 	got := e.post(t, hc, "/w/"+e.ws+"/keys/"+k.ID, url.Values{"name": {"Mine"}, "perm.items": {"items:read"}, "rate_limit": {""}, "rate_period": {"1m"}})
 	if got.status == http.StatusSeeOther {
 		t.Fatal("a member lifted the rate limit an admin set")
@@ -113,4 +104,22 @@ func TestMemberCannotLiftAnAdminsRateLimit(t *testing.T) {
 	if err != nil || after.RateLimit == nil || *after.RateLimit != *limit {
 		t.Errorf("after the refused post: %+v %v, want the admin's limit", after.RateLimit, err)
 	}
+}
+
+// narrowedMemberKey is the setting of the widening attacks: a member's
+// personal key that an admin narrowed with up, in a workspace that then
+// stopped letting members create keys, and the member's signed-in client.
+func (e *env) narrowedMemberKey(t *testing.T, up manage.UpdateKey) (*latchkey.Key, *http.Client) {
+	t.Helper()
+	ctx := context.Background()
+	mel := e.addMember(t, "mel@acme.test", latchkey.RoleMember)
+	k, _ := e.createKey(t, mel, manage.CreateKey{Name: "Mine", Owner: "me", Scopes: []string{"items:read"}})
+	if _, err := e.svc.UpdateKey(ctx, e.owner, e.ws, k.ID, up); err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	if _, err := e.svc.UpdateSettings(ctx, e.owner, e.ws, manage.SettingsPatch{MembersMayCreatePersonalKeys: &off}); err != nil {
+		t.Fatal(err)
+	}
+	return k, e.login(t, "mel@acme.test")
 }

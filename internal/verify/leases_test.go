@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -293,37 +292,5 @@ func TestBudgetedDecisionDoesNotAllocate(t *testing.T) {
 		t.Errorf("budgeted Check of a cached key: %v allocations, want 0", n)
 	}
 
-	get := httptest.NewRequest("GET", "/v1/verify?scope=items:read", nil)
-	get.Header.Set("X-API-Key", tok)
-	body := `{"key":"` + tok + `","scopes":["items:read"]}`
-	post := httptest.NewRequest("POST", "/v1/keys/verify", nil)
-	rr := &rewindReader{}
-	post.Body = rr
-	w := &statusWriter{h: make(http.Header, 16)}
-	for _, c := range []struct {
-		name string
-		h    http.Handler
-		r    *http.Request
-		want float64
-	}{
-		{"GET /v1/verify", f.v.ForwardAuthHandler(), get, 3},
-		{"POST /v1/keys/verify", f.v.PostHandler(), post, 1},
-	} {
-		serve := func() {
-			rr.Reset(body)
-			clear(w.h)
-			w.code, w.n = 0, 0
-			c.h.ServeHTTP(w, c.r)
-		}
-		serve()
-		if w.code != 200 || (c.r == get && w.h.Get("X-Latchkey-Credits-Remaining") == "") {
-			t.Fatalf("%s: status %d, headers %v, want 200 with the credits", c.name, w.code, w.h)
-		}
-		if raceEnabled {
-			continue // pooled buffers allocate at random
-		}
-		if n := testing.AllocsPerRun(1000, serve); n != c.want {
-			t.Errorf("%s with a cached budgeted key: %v allocations, want %v", c.name, n, c.want)
-		}
-	}
+	handlerAllocs(t, f, tok, "/v1/verify?scope=items:read", `{"key":"`+tok+`","scopes":["items:read"]}`, "X-Latchkey-Credits-Remaining", 3, 1)
 }
