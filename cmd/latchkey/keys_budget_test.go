@@ -32,13 +32,13 @@ func TestKeysCreditsAndRateLimitFlags(t *testing.T) {
 	if got := limits(k); !slices.Equal(got, []string{"api=100/1m", "burst=5/1s"}) {
 		t.Errorf("limits after create: got %v", got)
 	}
-	code, out, stderr := latchkeyCmd(t, "keys", "get", id)
+	code, out, _ := latchkeyCmd(t, "keys", "get", id)
 	if code != 0 || !strings.Contains(out, "3 remaining, refilled to 10 monthly") || !strings.Contains(out, "api=100/1m burst=5/1s") {
 		t.Errorf("get shows credits and limits: got\n%s", out)
 	}
 
 	// --ratelimit replaces the limits; --refill alone starts from its amount.
-	code, _, stderr = latchkeyCmd(t, "keys", "update", id, "--ratelimit", "api=50/1h", "--refill", "daily:7")
+	code, _, stderr := latchkeyCmd(t, "keys", "update", id, "--ratelimit", "api=50/1h", "--refill", "daily:7")
 	k = get()
 	if code != 0 || !slices.Equal(limits(k), []string{"api=50/1h"}) || k.Credits == nil || k.Credits.Remaining != 7 ||
 		k.Credits.Refill.Interval != latchkey.RefillDaily {
