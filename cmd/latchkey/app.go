@@ -314,9 +314,10 @@ func loadCatalog(path string) (*latchkey.Catalog, error) {
 }
 
 // cacheMaxAge is how long a verify cache entry is trusted without a store
-// read when several instances share a PostgreSQL store: the bound on how
-// late a revocation whose notification was lost can take effect (the
-// promise is one second).
+// read, or without the invalidation channel confirming delivery
+// (confirmChannel), when several instances share a PostgreSQL store: the
+// bound on how late a revocation whose notification was lost can take
+// effect (the promise is one second).
 const cacheMaxAge = 500 * time.Millisecond
 
 // invalidationChannel is where the database announces changes (see the
@@ -410,6 +411,15 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		close(listenDone)
 	}
+	confirmDone := make(chan struct{})
+	if m.pg != nil && !m.cfg.DisableVerifyCache {
+		go func() {
+			defer close(confirmDone)
+			m.confirmChannel(vctx)
+		}()
+	} else {
+		close(confirmDone)
+	}
 	waitBackground := m.startBackground(vctx)
 	if m.metrics != nil {
 		// Scrapes go on while the main listener drains; it stops last.
@@ -433,6 +443,7 @@ func (m *Main) Run(ctx context.Context) error {
 	stopVerifier() // also stops the jobs and the sender; Run flushes the last usage counters before it returns
 	<-verifierDone
 	<-listenDone
+	<-confirmDone
 	waitBackground()
 	return err
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"testing"
 	"time"
 
@@ -23,6 +24,63 @@ func TestMaxAgeBoundsAMissedInvalidation(t *testing.T) {
 	f.clock.Add(time.Nanosecond)
 	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != latchkey.KeyRevoked {
 		t.Fatalf("after MaxAge: got %q, want key_revoked", r.Code)
+	}
+}
+
+// While the channel is heard (Heard keeps confirming that invalidations
+// arrive), a cached entry needs no store read every MaxAge: a change whose
+// notification is lost shows only once the word stops coming for MaxAge,
+// or after Reread at the latest.
+func TestHeardChannelSparesRereads(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxAge = 500 * time.Millisecond; c.Reread = 10 * time.Second })
+	tok, k := f.key()
+	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
+		t.Fatalf("warm-up: got %q, want valid", r.Code)
+	}
+	misses := testutil.ToFloat64(f.v.metrics.cacheMiss)
+	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) }) // its notification is lost
+	// Heard every 100ms for 5s: the entry answers without a store read.
+	for range 50 {
+		f.clock.Add(100 * time.Millisecond)
+		f.v.Heard(f.clock.Now().Add(-time.Millisecond))
+		if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
+			t.Fatalf("heard, entry %v old: got %q, want the cached answer", f.clock.Now().Sub(t0), r.Code)
+		}
+	}
+	if got := testutil.ToFloat64(f.v.metrics.cacheMiss); got != misses {
+		t.Fatalf("store reads while the channel was heard: %v, want none", got-misses)
+	}
+	// An older word moves nothing back.
+	f.v.Heard(t0)
+	// The word stops: MaxAge after the last one, the store is read.
+	// The last word was sent 1ms before the last check.
+	f.clock.Add(499 * time.Millisecond)
+	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
+		t.Fatalf("500ms after the last word: got %q, want the cached answer", r.Code)
+	}
+	f.clock.Add(time.Millisecond)
+	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != latchkey.KeyRevoked {
+		t.Fatalf("501ms after the last word: got %q, want key_revoked", r.Code)
+	}
+
+	// Reread bounds the word's reach: heard all along, an entry older
+	// than Reread is read again.
+	tok2, k2 := f.key()
+	if r := f.v.Check(f.ctx, tok2, Request{}); r.Code != "" {
+		t.Fatalf("warm-up of the second key: got %q, want valid", r.Code)
+	}
+	f.update(k2, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
+	for range 100 {
+		f.clock.Add(100 * time.Millisecond)
+		f.v.Heard(f.clock.Now())
+	}
+	if r := f.v.Check(f.ctx, tok2, Request{}); r.Code != "" {
+		t.Fatalf("heard, entry exactly Reread old: got %q, want the cached answer", r.Code)
+	}
+	f.clock.Add(time.Millisecond)
+	f.v.Heard(f.clock.Now())
+	if r := f.v.Check(f.ctx, tok2, Request{}); r.Code != latchkey.KeyRevoked {
+		t.Fatalf("heard, entry older than Reread: got %q, want key_revoked", r.Code)
 	}
 }
 

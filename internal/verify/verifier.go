@@ -60,10 +60,17 @@ type Config struct {
 	// DisableCache sends every request to the store, to measure the cold path.
 	DisableCache bool
 	// MaxAge bounds how long a cached entry is trusted without a store
-	// read; 0 trusts it until invalidated. With several instances it is the
-	// safety net under LISTEN/NOTIFY: a change whose notification is lost
-	// still reaches every instance within MaxAge.
+	// read, or without word from Heard that every invalidation up to a
+	// moment at most MaxAge ago has arrived; 0 trusts it until
+	// invalidated. With several instances it is the safety net under
+	// LISTEN/NOTIFY: a change whose notification is lost still reaches
+	// every instance within MaxAge.
 	MaxAge time.Duration
+	// Reread bounds how long Heard alone keeps an entry trusted: past it,
+	// the entry is read again even while the channel is heard, in case a
+	// change was ever committed without its notification (default 1
+	// minute). It matters only with MaxAge.
+	Reread time.Duration
 	// Verifiable says which key types a request that names no type
 	// accepts (the catalog's Verifiable); by default every type but scim
 	// and management, whose keys open latchkey itself.
@@ -226,6 +233,11 @@ type Verifier struct {
 	flushEvery time.Duration
 	noCache    bool
 	maxAge     int64
+	reread     int64
+	// heard is the UnixNano before which every invalidation is known to
+	// have arrived (Heard); with it, entries need no store read every
+	// MaxAge.
+	heard      atomic.Int64
 	serveStale int64 // Config.ServeStale in nanoseconds; 0 when off
 	// untrusted is set while cross-instance invalidations may be missed
 	// (the LISTEN connection is down): every lookup reads the store.
@@ -247,7 +259,7 @@ type Verifier struct {
 func New(cfg Config) *Verifier {
 	v := &Verifier{store: cfg.Store, format: cfg.Format, now: cfg.Now, sink: cfg.Usage,
 		log: cfg.Logger, flushEvery: cfg.FlushEvery, noCache: cfg.DisableCache, maxAge: int64(cfg.MaxAge),
-		serveStale: int64(max(cfg.ServeStale, 0))}
+		reread: int64(cfg.Reread), serveStale: int64(max(cfg.ServeStale, 0))}
 	if v.format.Prefix() == "" {
 		v.format, _ = token.NewFormat(token.DefaultPrefix)
 	}
@@ -265,6 +277,9 @@ func New(cfg Config) *Verifier {
 	}
 	if v.flushEvery <= 0 {
 		v.flushEvery = 5 * time.Second
+	}
+	if v.reread <= 0 {
+		v.reread = int64(time.Minute)
 	}
 	size, neg := cfg.CacheSize, cfg.NegativeCacheSize
 	if size <= 0 {
@@ -326,6 +341,32 @@ func (v *Verifier) InvalidateAll() {
 	v.leases.invalidateAll()
 }
 
+// Heard reports that every invalidation committed before at has been
+// applied: a fence on the invalidation channel, sent at at, came back.
+// While such word is at most MaxAge old, cached entries are trusted up to
+// Config.Reread without a store read, so a key in use costs the store
+// one read a minute rather than one every MaxAge; when the word stops
+// (the channel broke without the connection noticing), entries fall back
+// to MaxAge from their own read.
+func (v *Verifier) Heard(at time.Time) {
+	t := at.UnixNano()
+	for {
+		old := v.heard.Load()
+		if t <= old || v.heard.CompareAndSwap(old, t) {
+			return
+		}
+	}
+}
+
+// fresh reports whether a cached entry may answer without a store read.
+func (v *Verifier) fresh(e *entry) bool {
+	if v.maxAge == 0 {
+		return true
+	}
+	now := v.now().UnixNano()
+	return now-e.fetched <= v.maxAge || now-v.heard.Load() <= v.maxAge && now-e.fetched <= v.reread
+}
+
 // SetTrusted tells the verifier whether it hears every invalidation. While
 // it does not (false), every lookup reads the store and nothing is cached;
 // back to true, it starts from an empty cache, because invalidations may
@@ -357,7 +398,7 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	if useCache {
 		switch v.cache.get(h, e, full) {
 		case found:
-			if (full == nil || *full != nil) && (v.maxAge == 0 || v.now().UnixNano()-e.fetched <= v.maxAge) {
+			if (full == nil || *full != nil) && v.fresh(e) {
 				v.metrics.cacheHit.Inc()
 				return nil
 			}
@@ -373,6 +414,9 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 		v.metrics.cacheBypass.Inc()
 	}
 	gen := v.cache.generation()
+	// The entry's age counts from before the read: a change committed
+	// while it ran may not be in it.
+	fetched := v.now().UnixNano()
 	k, err := v.store.KeyByHash(ctx, *h)
 	if err != nil && !latchkey.IsNotFound(err) && v.serveStale > 0 && full == nil {
 		return v.lookupFailed(h, e, err)
@@ -398,7 +442,7 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 		return err
 	}
 	e.verifiable = v.verifiable(k.Type)
-	e.fetched = v.now().UnixNano()
+	e.fetched = fetched
 	if full != nil {
 		*full = k
 	}
