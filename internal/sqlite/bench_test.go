@@ -88,3 +88,40 @@ func TestQueryPlans(t *testing.T) {
 		rows.Close()
 	}
 }
+
+// BenchmarkAddUsage measures a usage flush: one AddUsage of 2,000 keys'
+// counts (the verifier's flush chunk), each with its last use.
+func BenchmarkAddUsage(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	ws := &latchkey.Workspace{ID: "ws_bench", Name: "Bench", Settings: latchkey.DefaultSettings(), CreatedAt: now}
+	owner := &latchkey.User{ID: "usr_bench", Email: "bench@example.com", CreatedAt: now}
+	if err := db.CreateWorkspace(ctx, ws, owner, latchkey.Event{ID: "evt_bench"}); err != nil {
+		b.Fatal(err)
+	}
+	const n = 2000
+	batch := make([]latchkey.Usage, n)
+	for i := range n {
+		k := &latchkey.Key{ID: fmt.Sprintf("key_%05d", i), WorkspaceID: ws.ID, Name: "k", Type: "public_api",
+			Environment: latchkey.Production, Owner: latchkey.OwnerWorkspace, CreatedAt: now, Hash: sha256.Sum256([]byte(fmt.Sprint(i)))}
+		if err := db.CreateKey(ctx, k, latchkey.Event{ID: fmt.Sprintf("evt_%05d", i)}); err != nil {
+			b.Fatal(err)
+		}
+		batch[i] = latchkey.Usage{WorkspaceID: ws.ID, KeyID: k.ID, Day: now, Environment: latchkey.Production, Valid: 3, Denied: 1}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		for j := range batch {
+			batch[j].LastUsedAt = now.Add(time.Duration(i) * time.Second)
+		}
+		if err := db.AddUsage(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/key")
+}

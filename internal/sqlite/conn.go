@@ -28,7 +28,10 @@ type conn struct {
 	prepared map[string]*sql.Stmt
 }
 
-var _ sqlstore.Conn = conn{}
+var (
+	_ sqlstore.Conn    = conn{}
+	_ sqlstore.Batcher = conn{}
+)
 
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := c.q.ExecContext(ctx, query, encode(args)...)
@@ -36,6 +39,43 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// ExecBatch runs the statements in order, preparing each distinct query
+// once: a usage flush repeats a few statements for thousands of keys, and
+// SQLite would otherwise parse every one of them again.
+func (c conn) ExecBatch(ctx context.Context, stmts []sqlstore.Stmt) error {
+	p, ok := c.q.(interface {
+		PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	})
+	if !ok {
+		for _, st := range stmts {
+			if _, err := c.Exec(ctx, st.Query, st.Args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	prepared := make(map[string]*sql.Stmt)
+	defer func() {
+		for _, st := range prepared {
+			st.Close()
+		}
+	}()
+	for _, s := range stmts {
+		st := prepared[s.Query]
+		if st == nil {
+			var err error
+			if st, err = p.PrepareContext(ctx, s.Query); err != nil {
+				return err
+			}
+			prepared[s.Query] = st
+		}
+		if _, err := st.ExecContext(ctx, encode(s.Args)...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {

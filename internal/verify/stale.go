@@ -61,7 +61,7 @@ func (m *staleMetrics) init(reg prometheus.Registerer) {
 func (c *cache) forget(h *[32]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if i, ok := c.byHash[*h]; ok {
+	if i, ok := c.find(h); ok {
 		c.remove(i)
 	}
 }
