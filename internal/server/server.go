@@ -62,14 +62,17 @@ type Server struct {
 	// every answer, so each keep-alive connection ends after its current
 	// request instead of being cut while the client may be sending on it.
 	draining, closing atomic.Bool
-	mu                sync.Mutex
-	conns             map[net.Conn]connInfo
+	// conns maps each open net.Conn to its *connInfo. A sync.Map, not a
+	// map under a mutex: every request moves its connection from idle to
+	// active and back, and a lock shared by every connection would be
+	// contended on the verify path.
+	conns sync.Map
 }
 
 // connInfo is a connection's state and since when it is in it.
 type connInfo struct {
-	state http.ConnState
-	since time.Time
+	state atomic.Int32 // http.ConnState
+	since atomic.Int64 // UnixNano
 }
 
 // New builds the server and binds its address, so that Addr is known
@@ -93,7 +96,7 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
-	s := &Server{ln: ln, log: log, drainDelay: cfg.DrainDelay, conns: map[net.Conn]connInfo{}}
+	s := &Server{ln: ln, log: log, drainDelay: cfg.DrainDelay}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if s.draining.Load() {
 			writePlain(w, http.StatusServiceUnavailable, "shutting down\n")
@@ -221,39 +224,55 @@ const (
 func (s *Server) Draining() bool { return s.draining.Load() }
 
 func (s *Server) track(c net.Conn, st http.ConnState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch st {
-	case http.StateClosed, http.StateHijacked:
-		delete(s.conns, c)
-	default:
-		s.conns[c] = connInfo{state: st, since: time.Now()}
+	if st == http.StateClosed || st == http.StateHijacked {
+		s.conns.Delete(c)
+		return
 	}
+	if st == http.StateNew {
+		ci := new(connInfo)
+		ci.since.Store(time.Now().UnixNano())
+		s.conns.Store(c, ci)
+		return
+	}
+	v, ok := s.conns.Load(c)
+	if !ok {
+		return // closed meanwhile (Shutdown closes idle connections): not to be brought back
+	}
+	ci := v.(*connInfo)
+	ci.since.Store(time.Now().UnixNano())
+	ci.state.Store(int32(st))
+}
+
+// each calls fn with every open connection, its state and for how long it
+// has been in it.
+func (s *Server) each(fn func(c net.Conn, st http.ConnState, d time.Duration)) {
+	now := time.Now().UnixNano()
+	s.conns.Range(func(k, v any) bool {
+		ci := v.(*connInfo)
+		fn(k.(net.Conn), http.ConnState(ci.state.Load()), time.Duration(now-ci.since.Load()))
+		return true
+	})
 }
 
 // busy counts the connections carrying a request or idle for less than
 // quiet.
 func (s *Server) busy(quiet time.Duration) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	n := 0
-	for _, ci := range s.conns {
-		if ci.state == http.StateActive || ci.state == http.StateIdle && time.Since(ci.since) < quiet {
+	s.each(func(_ net.Conn, st http.ConnState, d time.Duration) {
+		if st == http.StateActive || st == http.StateIdle && d < quiet {
 			n++
 		}
-	}
+	})
 	return n
 }
 
 // closeSilent closes connections that have sent nothing for d.
-func (s *Server) closeSilent(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c, ci := range s.conns {
-		if ci.state == http.StateNew && time.Since(ci.since) >= d {
+func (s *Server) closeSilent(silent time.Duration) {
+	s.each(func(c net.Conn, st http.ConnState, d time.Duration) {
+		if st == http.StateNew && d >= silent {
 			_ = c.Close()
 		}
-	}
+	})
 }
 
 // closeWhenStopping adds Connection: close to every answer once Shutdown
