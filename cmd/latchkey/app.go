@@ -16,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/console"
+	"github.com/latchkey/latchkey/internal/gctune"
 	"github.com/latchkey/latchkey/internal/jobs"
 	"github.com/latchkey/latchkey/internal/manage"
 	"github.com/latchkey/latchkey/internal/notify"
@@ -411,6 +412,7 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		close(listenDone)
 	}
+	go gctune.Run(vctx, gctune.Floor, time.Second)
 	confirmDone := make(chan struct{})
 	if m.pg != nil && !m.cfg.DisableVerifyCache {
 		go func() {
