@@ -149,6 +149,11 @@ type KeyStore interface {
 	// grace period of a previous secret: the caller compares h with k.Hash
 	// and checks PreviousExpiresAt against its own clock.
 	KeyByHash(ctx context.Context, h [32]byte) (*Key, error)
+	// KeyForVerify is KeyByHash for the verify path: it reads only what a
+	// verification decides on, leaving Description, CallbackURL,
+	// CreatedBy, CreatedAt, LastUsedAt, Start, RevokedBy and DisabledBy
+	// zero, because each column read costs every cold verification.
+	KeyForVerify(ctx context.Context, h [32]byte) (*Key, error)
 	// KeyHashes pages through the secret hashes of every key, revoked and
 	// expired ones included, in id order: at most limit keys whose id
 	// sorts after after ("" from the first). The verifier loads its

@@ -71,44 +71,83 @@ func keyValues(k *latchkey.Key) ([]any, error) {
 		k.DisabledAt, k.DisabledBy, k.ExternalID, meta, limits}, nil
 }
 
+// verifySelect reads what a verification decides on (KeyForVerify): 25
+// of keySelect's 33 columns. The cold verify path runs it once per
+// request, and a driver's cost grows with every column it describes and
+// converts.
+const verifySelect = `SELECT k.id, k.workspace_id, k.name, k.type, k.environment, k.owner,
+	k.scopes, k.settings, k.rate_limit, k.rate_period,
+	k.expires_at, k.revoked_at,
+	k.hash, k.previous_hash, k.previous_expires_at, k.allowed_ips,
+	k.disabled_at, k.external_id, k.meta, k.ratelimits,
+	c.remaining + c.leased, c.period_start, c.refill_interval, c.refill_amount,
+	CASE WHEN k.owner = 'workspace' THEN TRUE ELSE COALESCE(m.active, FALSE) END
+	FROM keys k LEFT JOIN members m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner
+	LEFT JOIN key_budgets c ON c.key_id = k.id AND c.name = '' `
+
 func scanKey(row Row) (*latchkey.Key, error) {
 	var k latchkey.Key
-	var scopes, settings, allowed, meta, limits []byte
-	var limit, period *int64
-	var hash, prev []byte
-	var credits creditsRow
+	var raw keyRaw
 	err := row.Scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Description, &k.Type, &k.Environment, &k.Owner,
-		&scopes, &settings, &k.CallbackURL, &limit, &period, &k.CreatedBy, &k.CreatedAt,
+		&raw.scopes, &raw.settings, &k.CallbackURL, &raw.limit, &raw.period, &k.CreatedBy, &k.CreatedAt,
 		&k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt, &k.RevokedBy, &k.Start,
-		&hash, &prev, &k.PreviousExpiresAt, &allowed,
-		&k.DisabledAt, &k.DisabledBy, &k.ExternalID, &meta, &limits,
-		&credits.remaining, &credits.since, &credits.interval, &credits.amount, &k.OwnerActive)
+		&raw.hash, &raw.prev, &k.PreviousExpiresAt, &raw.allowed,
+		&k.DisabledAt, &k.DisabledBy, &k.ExternalID, &raw.meta, &raw.limits,
+		&raw.credits.remaining, &raw.credits.since, &raw.credits.interval, &raw.credits.amount, &k.OwnerActive)
 	if err != nil {
 		return nil, err
 	}
+	return &k, raw.decode(&k)
+}
+
+// scanVerifyKey scans a row of verifySelect.
+func scanVerifyKey(row Row) (*latchkey.Key, error) {
+	var k latchkey.Key
+	var raw keyRaw
+	err := row.Scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Type, &k.Environment, &k.Owner,
+		&raw.scopes, &raw.settings, &raw.limit, &raw.period,
+		&k.ExpiresAt, &k.RevokedAt,
+		&raw.hash, &raw.prev, &k.PreviousExpiresAt, &raw.allowed,
+		&k.DisabledAt, &k.ExternalID, &raw.meta, &raw.limits,
+		&raw.credits.remaining, &raw.credits.since, &raw.credits.interval, &raw.credits.amount, &k.OwnerActive)
+	if err != nil {
+		return nil, err
+	}
+	return &k, raw.decode(&k)
+}
+
+// keyRaw holds the columns of a key row that are decoded after the scan.
+type keyRaw struct {
+	scopes, settings, allowed, meta, limits []byte
+	hash, prev                              []byte
+	limit, period                           *int64
+	credits                                 creditsRow
+}
+
+func (raw *keyRaw) decode(k *latchkey.Key) error {
 	// The common values skip encoding/json: a cold verification scans a
 	// key per request, and most keys have no named limits, no allowlist,
 	// no settings, no metadata and a plain list of scopes.
-	if !emptyJSON(limits) {
-		if err := unmarshal(limits, &k.RateLimits); err != nil {
-			return nil, err
+	if !emptyJSON(raw.limits) {
+		if err := unmarshal(raw.limits, &k.RateLimits); err != nil {
+			return err
 		}
 	}
 	if len(k.RateLimits) == 0 {
 		k.RateLimits = nil
 	}
-	k.Credits = credits.credits()
-	if err := unmarshalStrings(scopes, &k.Scopes); err != nil {
-		return nil, err
+	k.Credits = raw.credits.credits()
+	if err := unmarshalStrings(raw.scopes, &k.Scopes); err != nil {
+		return err
 	}
-	if emptyJSON(settings) {
+	if emptyJSON(raw.settings) {
 		k.Settings = map[string]any{}
-	} else if err := unmarshal(settings, &k.Settings); err != nil {
-		return nil, err
+	} else if err := unmarshal(raw.settings, &k.Settings); err != nil {
+		return err
 	}
-	if !emptyJSON(allowed) {
-		if err := unmarshalStrings(allowed, &k.AllowedIPs); err != nil {
-			return nil, err
+	if !emptyJSON(raw.allowed) {
+		if err := unmarshalStrings(raw.allowed, &k.AllowedIPs); err != nil {
+			return err
 		}
 	}
 	if len(k.AllowedIPs) == 0 {
@@ -116,23 +155,24 @@ func scanKey(row Row) (*latchkey.Key, error) {
 	}
 	// Compacted again: JSONB answers with its own spacing. An empty
 	// object is no metadata.
-	if !emptyJSON(meta) {
-		if k.Meta, err = latchkey.ParseMeta(meta); err != nil {
-			return nil, fmt.Errorf("key %s has malformed meta: %w", k.ID, err)
+	if !emptyJSON(raw.meta) {
+		var err error
+		if k.Meta, err = latchkey.ParseMeta(raw.meta); err != nil {
+			return fmt.Errorf("key %s has malformed meta: %w", k.ID, err)
 		}
 	}
-	if limit != nil && period != nil {
-		k.RateLimit = &latchkey.RateLimit{Limit: int(*limit), Period: latchkey.Duration(*period)}
+	if raw.limit != nil && raw.period != nil {
+		k.RateLimit = &latchkey.RateLimit{Limit: int(*raw.limit), Period: latchkey.Duration(*raw.period)}
 	}
-	if len(hash) != 32 || (prev != nil && len(prev) != 32) {
-		return nil, fmt.Errorf("key %s has a malformed hash", k.ID)
+	if len(raw.hash) != 32 || (raw.prev != nil && len(raw.prev) != 32) {
+		return fmt.Errorf("key %s has a malformed hash", k.ID)
 	}
-	k.Hash = [32]byte(hash)
-	if prev != nil {
-		p := [32]byte(prev)
+	k.Hash = [32]byte(raw.hash)
+	if raw.prev != nil {
+		p := [32]byte(raw.prev)
 		k.PreviousHash = &p
 	}
-	return &k, nil
+	return nil
 }
 
 var (
@@ -144,12 +184,14 @@ var (
 // Statements of the cold verify path, which a database may prepare once
 // per connection rather than parse on every call.
 const (
-	keyByHashSQL         = keySelect + `WHERE k.hash = ?`
-	keyByPreviousHashSQL = keySelect + `WHERE k.previous_hash = ?`
+	keyByHashSQL            = keySelect + `WHERE k.hash = ?`
+	keyByPreviousHashSQL    = keySelect + `WHERE k.previous_hash = ?`
+	verifyByHashSQL         = verifySelect + `WHERE k.hash = ?`
+	verifyByPreviousHashSQL = verifySelect + `WHERE k.previous_hash = ?`
 )
 
 // HotQueries are the statements worth preparing once per connection.
-var HotQueries = []string{keyByHashSQL, keyByPreviousHashSQL}
+var HotQueries = []string{verifyByHashSQL, verifyByPreviousHashSQL, keyByHashSQL, keyByPreviousHashSQL}
 
 // CreateKey inserts k and ev; ECONFLICT if its id or one of its hashes
 // exists, ENOTFOUND if its workspace does not.
@@ -209,11 +251,22 @@ func (s *Store) Key(ctx context.Context, workspaceID, id string) (*latchkey.Key,
 // k.Hash and decides whether a previous secret is still within its grace
 // period.
 func (s *Store) KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Key, error) {
+	return s.keyByHash(ctx, h, scanKey, keyByHashSQL, keyByPreviousHashSQL)
+}
+
+// KeyForVerify is KeyByHash reading only what a verification decides on:
+// the key's description, callback URL, creation, last use, start and the
+// actors of its revocation and disabling are left zero.
+func (s *Store) KeyForVerify(ctx context.Context, h [32]byte) (*latchkey.Key, error) {
+	return s.keyByHash(ctx, h, scanVerifyKey, verifyByHashSQL, verifyByPreviousHashSQL)
+}
+
+func (s *Store) keyByHash(ctx context.Context, h [32]byte, scan func(Row) (*latchkey.Key, error), current, previous string) (*latchkey.Key, error) {
 	// Two indexed lookups rather than one OR, which every planner serves
 	// from the two unique indexes; a previous secret is the rare case.
-	k, err := scanKey(s.read.QueryRow(ctx, keyByHashSQL, h[:]))
+	k, err := scan(s.read.QueryRow(ctx, current, h[:]))
 	if errors.Is(err, sql.ErrNoRows) {
-		k, err = scanKey(s.read.QueryRow(ctx, keyByPreviousHashSQL, h[:]))
+		k, err = scan(s.read.QueryRow(ctx, previous, h[:]))
 	}
 	if err != nil {
 		return nil, s.notFound(err, "key")

@@ -162,6 +162,11 @@ func (st *Store) KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Key, erro
 	return guard(st, ctx, st.lookup, false, func(ctx context.Context) (*latchkey.Key, error) { return st.Store.KeyByHash(ctx, h) })
 }
 
+// KeyForVerify calls the store's KeyForVerify under the lookup deadline.
+func (st *Store) KeyForVerify(ctx context.Context, h [32]byte) (*latchkey.Key, error) {
+	return guard(st, ctx, st.lookup, false, func(ctx context.Context) (*latchkey.Key, error) { return st.Store.KeyForVerify(ctx, h) })
+}
+
 // LeaseBudget calls the store's LeaseBudget under the lookup deadline: a
 // verification may be waiting on it.
 func (st *Store) LeaseBudget(ctx context.Context, r latchkey.LeaseRequest) (latchkey.Lease, error) {

@@ -59,6 +59,11 @@ func testKeyByHash(t *testing.T, open func(t *testing.T) latchkey.Store) {
 					t.Fatalf("Keys: got owner active %v, want %v", k.OwnerActive, tt.wantOwnerActive)
 				}
 			}
+			lean, err := f.s.KeyForVerify(f.ctx, tt.hash)
+			wantCode(t, "KeyForVerify", err, "")
+			if lean.ID != tt.wantID || lean.OwnerActive != tt.wantOwnerActive {
+				t.Fatalf("KeyForVerify: got %s owner active %v, want %s owner active %v", lean.ID, lean.OwnerActive, tt.wantID, tt.wantOwnerActive)
+			}
 			if tt.name == "current hash" {
 				wantSame(t, "KeyByHash", got, company)
 			}
@@ -68,6 +73,8 @@ func testKeyByHash(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	t.Run("unknown hash", func(t *testing.T) {
 		_, err := f.s.KeyByHash(f.ctx, sha256.Sum256([]byte("nobody")))
 		wantCode(t, "KeyByHash", err, latchkey.ENOTFOUND)
+		_, err = f.s.KeyForVerify(f.ctx, sha256.Sum256([]byte("nobody")))
+		wantCode(t, "KeyForVerify", err, latchkey.ENOTFOUND)
 	})
 	t.Run("reset moves the current hash to previous", func(t *testing.T) {
 		newHash := sha256.Sum256([]byte("new company secret"))

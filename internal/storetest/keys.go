@@ -51,6 +51,20 @@ func testKeys(t *testing.T, open func(t *testing.T) latchkey.Store) {
 				got, err := f.s.Key(f.ctx, ws.ID, k.ID)
 				wantCode(t, "Key", err, "")
 				wantSame(t, "Key", got, &want)
+				// KeyForVerify reads the same key, less what verification
+				// never looks at, by its current and its previous secret.
+				lean := want
+				lean.Description, lean.CallbackURL, lean.CreatedBy, lean.CreatedAt = "", "", "", time.Time{}
+				lean.LastUsedAt, lean.Start, lean.RevokedBy, lean.DisabledBy = nil, "", "", ""
+				hashes := [][32]byte{k.Hash}
+				if k.PreviousHash != nil {
+					hashes = append(hashes, *k.PreviousHash)
+				}
+				for _, h := range hashes {
+					got, err := f.s.KeyForVerify(f.ctx, h)
+					wantCode(t, "KeyForVerify", err, "")
+					wantSame(t, "KeyForVerify", got, &lean)
+				}
 				if evs := f.eventsFor(ws.ID, k.ID); !slices.Equal(evs, []string{latchkey.EventKeyCreated}) {
 					t.Fatalf("events: got %v, want [%s]", evs, latchkey.EventKeyCreated)
 				}

@@ -26,6 +26,11 @@ func (c *countingStore) KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Ke
 	return c.DB.KeyByHash(ctx, h)
 }
 
+func (c *countingStore) KeyForVerify(ctx context.Context, h [32]byte) (*latchkey.Key, error) {
+	c.byHash.Add(1)
+	return c.DB.KeyForVerify(ctx, h)
+}
+
 func (c *countingStore) KeyHashes(ctx context.Context, after string, limit int) ([]latchkey.KeyHash, error) {
 	c.hashPages.Add(1)
 	return c.DB.KeyHashes(ctx, after, limit)

@@ -38,6 +38,13 @@ type Lookup interface {
 	KeyByHash(ctx context.Context, h [32]byte) (*latchkey.Key, error)
 }
 
+// VerifyLookup is a Lookup that can also read only what a verification
+// decides on, which is cheaper (latchkey.Store's KeyForVerify); the
+// verifier uses it unless it needs the whole key.
+type VerifyLookup interface {
+	KeyForVerify(ctx context.Context, h [32]byte) (*latchkey.Key, error)
+}
+
 // UsageSink receives batches of usage counters.
 type UsageSink interface {
 	AddUsage(ctx context.Context, batch []latchkey.Usage) error
@@ -417,7 +424,13 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	// The entry's age counts from before the read: a change committed
 	// while it ran may not be in it.
 	fetched := v.now().UnixNano()
-	k, err := v.store.KeyByHash(ctx, *h)
+	var k *latchkey.Key
+	var err error
+	if vl, ok := v.store.(VerifyLookup); ok && full == nil {
+		k, err = vl.KeyForVerify(ctx, *h)
+	} else {
+		k, err = v.store.KeyByHash(ctx, *h)
+	}
 	if err != nil && !latchkey.IsNotFound(err) && v.serveStale > 0 && full == nil {
 		return v.lookupFailed(h, e, err)
 	}
