@@ -98,6 +98,10 @@ type measurement struct {
 	// profile, when set, is the server's pprof base URL: a CPU profile of
 	// the measured run is written to the options.cpuProfile directory.
 	profile string
+	// around, when set, is called just before the measured wrk run, and
+	// the function it returns just after it: to read counters over the
+	// run alone, without the warm-up.
+	around func() (after func())
 }
 
 // measure checks that one request answers 200, warms the server up with a
@@ -119,8 +123,15 @@ func (b *bench) measure(ctx context.Context, r *result, m measurement) error {
 		path := filepath.Join(b.o.cpuProfile, r.Name+".pprof")
 		go func() { profErr <- fetchProfile(m.profile, secs, path) }()
 	}
+	var after func()
+	if m.around != nil {
+		after = m.around()
+	}
 	cpu0, cpuErr := m.server.cpuTime()
 	st, err := runWrk(ctx, b.work, r.Name, base, m.load, b.o, b.o.duration, m.status)
+	if after != nil {
+		after()
+	}
 	if cpu1, err := m.server.cpuTime(); err == nil && cpuErr == nil && st != nil && st.Requests > 0 {
 		r.CPUPerRequest = float64(cpu1-cpu0) / float64(time.Microsecond) / float64(st.Requests)
 		wall := float64(st.DurationUS) * float64(time.Microsecond)

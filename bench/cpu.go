@@ -16,25 +16,98 @@ const clockTick = 10 * time.Millisecond
 // it is the least noisy measure of what the server costs: throughput on a
 // shared two-core machine moves with whatever else runs there.
 func (c *child) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	return procCPU(c.cmd.Process.Pid)
+}
+
+// procCPU is the user+system CPU time process pid has used so far.
+func procCPU(pid int) (time.Duration, error) {
+	t, err := readProcTimes(pid)
+	return t.self, err
+}
+
+// procTimes are a process's CPU times, from /proc/PID/stat.
+type procTimes struct {
+	self   time.Duration // user+system time it has used
+	reaped time.Duration // that of the children it has waited for
+}
+
+func readProcTimes(pid int) (procTimes, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return procTimes{}, err
 	}
 	// The command name may hold spaces; the fields after it do not.
 	i := strings.LastIndexByte(string(b), ')')
 	if i < 0 {
-		return 0, fmt.Errorf("unexpected /proc stat %q", b)
+		return procTimes{}, fmt.Errorf("unexpected /proc stat %q", b)
 	}
 	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("unexpected /proc stat %q", b)
+	if len(f) < 15 {
+		return procTimes{}, fmt.Errorf("unexpected /proc stat %q", b)
 	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("unexpected /proc stat %q", b)
+	var ticks [4]int64 // utime, stime, cutime, cstime
+	for j := range ticks {
+		if ticks[j], err = strconv.ParseInt(f[11+j], 10, 64); err != nil {
+			return procTimes{}, fmt.Errorf("unexpected /proc stat %q", b)
+		}
 	}
-	return time.Duration(utime+stime) * clockTick, nil
+	return procTimes{self: time.Duration(ticks[0]+ticks[1]) * clockTick, reaped: time.Duration(ticks[2]+ticks[3]) * clockTick}, nil
+}
+
+// processTimes are the CPU times of every running process whose command
+// name is comm, by process id: for PostgreSQL ("postgres"), its
+// postmaster, background processes and one backend per connection.
+func processTimes(comm string) (map[int]procTimes, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	times := map[int]procTimes{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		name, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.TrimSpace(string(name)) != comm {
+			continue // gone, or another program
+		}
+		if t, err := readProcTimes(pid); err == nil {
+			times[pid] = t
+		}
+	}
+	return times, nil
+}
+
+// cpuUsed is the CPU time processes used between two snapshots, those
+// that started or exited in between included: one that exited counts
+// through its parent, which collected its time when it waited for it,
+// less what it had used by the first snapshot. Its parent must be among
+// the processes, as PostgreSQL's postmaster is for every other.
+func cpuUsed(before, after map[int]procTimes) time.Duration {
+	var sum time.Duration
+	for pid, a := range after {
+		b := before[pid]
+		sum += a.self - b.self + a.reaped - b.reaped
+	}
+	for pid, b := range before {
+		if _, ok := after[pid]; !ok {
+			sum -= b.self
+		}
+	}
+	return sum
+}
+
+// cpuOf is the CPU time the processes in pids used between two snapshots,
+// as far as both saw them.
+func cpuOf(before, after map[int]procTimes, pids []int) time.Duration {
+	var sum time.Duration
+	for _, pid := range pids {
+		if a, ok := after[pid]; ok {
+			sum += a.self - before[pid].self
+		}
+	}
+	return sum
 }
 
 // selfCPU is the CPU time this process (the open-loop generator) has used.

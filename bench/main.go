@@ -147,7 +147,9 @@ var scenarios = []scenario{
 	{"verify-10k-keys", "GET /v1/verify, a store of 10,000 keys, all cached, -active-keys of them in use", (*bench).keys10k},
 	{"verify-1m-keys", "GET /v1/verify, a store of 1,000,000 keys, all cached, -active-keys of them in use", (*bench).keys1m},
 	{"verify-unknown-flood", "GET /v1/verify cycling through -flood-tokens distinct well-formed tokens no key has (401), counting the server's store reads", (*bench).unknownFlood},
+	{"verify-10k-keys-postgres", "GET /v1/verify as verify-10k-keys, PostgreSQL holding 10,000 keys (seeded with COPY), counting the server's store reads", (*bench).keys10kPG},
 	{"verify-10m-keys-postgres", "GET /v1/verify, PostgreSQL holding 10,000,000 keys (seeded with COPY), -active-keys of them cached and in use; -keys10m-pg", (*bench).keys10mPG},
+	{"postgres-instances", "1, 2 and 3 instances on one PostgreSQL under verify load, 10,000 keys cached: PostgreSQL's transactions, rows and CPU per second and per verification", (*bench).pgInstances},
 	{"revocation-propagation", "revoke on instance A, time until B and C both reject (3 instances, one PostgreSQL)", (*bench).propagation},
 }
 

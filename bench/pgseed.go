@@ -5,6 +5,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -19,82 +20,159 @@ import (
 	"github.com/latchkey/latchkey/internal/token"
 )
 
-// keys10mPG measures verify against a PostgreSQL store of 10,000,000 keys,
-// seeded with COPY (not measured): the -active-keys in use are verified
-// once (cached), then cycled through. It reports the server's memory with
-// the membership set of all 10M loaded, per key.
+// keys10mPG measures verify against a PostgreSQL store of 10,000,000
+// keys, with the server's memory per key once the membership set of all
+// of them is loaded.
 func (b *bench) keys10mPG(ctx context.Context, r *result) error {
 	if !b.o.keys10mPG {
 		r.Skipped = "-keys10m-pg=false"
 		return nil
 	}
+	return b.pgKeys(ctx, r, 10_000_000)
+}
+
+// keys10kPG is verify-10k-keys on PostgreSQL: with every key cached, what
+// is left of the store's cost is the confirmation of the invalidation
+// channel, the once-a-minute reread of each key in use and the usage
+// flush.
+func (b *bench) keys10kPG(ctx context.Context, r *result) error {
+	return b.pgKeys(ctx, r, 10_000)
+}
+
+// pgKeys measures verify against a PostgreSQL store of n keys, seeded with
+// COPY (not measured): the -active-keys in use are verified once (cached),
+// then cycled through. It reports the server's memory with the membership
+// set of all n loaded, per key, and the server's store reads during the
+// run.
+func (b *bench) pgKeys(ctx context.Context, r *result, n int) error {
 	if !b.pg {
 		r.Skipped = noPostgres
 		return nil
 	}
-	const n = 10_000_000
-	db, err := createDatabase(ctx, "keys10m")
+	name := fmt.Sprintf("keys-%d-pg", n)
+	s, err := b.seedPG(ctx, r, name, n)
 	if err != nil {
 		return err
 	}
-	defer db.drop()
-	st, err := initStore(ctx, b.lkBin, b.work, "keys10m-postgres", db.URL)
-	if err != nil {
-		return err
-	}
-	t := time.Now()
-	active, err := seedPostgres(ctx, b.work, db.name, st.WorkspaceID, st.UserID, n, b.o.activeKeys)
-	if err != nil {
-		return fmt.Errorf("seeding: %w", err)
-	}
-	r.note("seeding %d keys with COPY took %s (not measured)", n, time.Since(t).Round(time.Second))
-	b.logf("   seeded %d keys in %s", n, time.Since(t).Round(time.Second))
-	c, err := b.serve(ctx, st, "latchkey-keys10m")
+	defer s.db.drop()
+	c, err := b.serve(ctx, s.st, "latchkey-"+name)
 	if err != nil {
 		return err
 	}
 	defer c.stop()
-	t = time.Now()
-	for {
-		hashes, _ := metric(c.URL, `latchkey_verify_membership_hashes`)
-		if hashes >= n {
-			rss, _ := c.rss()
-			r.note("membership set of %d hashes loaded in %s; server RSS %d MB (%.0f bytes per key in the store)",
-				int(hashes), time.Since(t).Round(time.Second), rss>>20, float64(rss)/n)
-			break
-		}
-		if time.Since(t) > 10*time.Minute {
-			r.note("the membership set held %.0f hashes after 10 minutes", hashes)
-			break
-		}
-		time.Sleep(time.Second)
+	t := time.Now()
+	if hashes, err := waitMembership(c, n, 10*time.Minute); err != nil {
+		r.note("%v", err)
+	} else {
+		rss, _ := c.rss()
+		r.note("membership set of %d hashes loaded in %s; server RSS %d MB (%.0f bytes per key in the store)",
+			int(hashes), time.Since(t).Round(time.Second), rss>>20, float64(rss)/float64(n))
 	}
 	rss0, _ := c.rss()
-	reqs := make([][]byte, len(active))
-	for i, s := range active {
-		reqs[i] = rawRequest("GET", c.Addr(), "/v1/verify?scope="+benchScope, map[string]string{"X-API-Key": s}, "")
-	}
 	t = time.Now()
-	if err := prime(ctx, c.Addr(), reqs, b.o.connections); err != nil {
-		return fmt.Errorf("priming the cache: %w", err)
+	if err := primeVerify(ctx, c, s.active, b.o.connections); err != nil {
+		return err
 	}
 	rss1, _ := c.rss()
 	r.note("%d keys verified once (cached) in %s: %.0f cold verifications/s on PostgreSQL; RSS grew %.0f bytes per cached key",
-		len(active), time.Since(t).Round(time.Millisecond), float64(len(active))/time.Since(t).Seconds(), float64(rss1-rss0)/float64(len(active)))
+		len(s.active), time.Since(t).Round(time.Millisecond), float64(len(s.active))/time.Since(t).Seconds(), float64(rss1-rss0)/float64(len(s.active)))
 	if _, err := c.settle(30 * time.Second); err != nil {
 		r.note("still busy after priming: %v", err)
 	}
-	keysFile := filepath.Join(b.work, "keys10m.keys")
-	if err := os.WriteFile(keysFile, []byte(strings.Join(active, "\n")+"\n"), 0o600); err != nil {
-		return err
-	}
 	l := verifyGet("")
-	l.KeysFile = keysFile
-	err = b.measure(ctx, r, measurement{server: c, load: l, profile: pprofURL(c)})
+	l.KeysFile = s.keysFile
+	var reads float64
+	readErr := errors.New("not read")
+	around := func() func() {
+		reads0, err0 := storeReads(c)
+		return func() {
+			reads1, err1 := storeReads(c)
+			reads, readErr = reads1-reads0, errors.Join(err0, err1)
+		}
+	}
+	err = b.measure(ctx, r, measurement{server: c, load: l, profile: pprofURL(c), around: around})
+	if readErr == nil && r.Requests > 0 {
+		secs := float64(r.Requests) / r.RPS
+		r.note("the server read the store %.0f times during the run: %.1f reads/s, %.5f per verification", reads, reads/secs, reads/float64(r.Requests))
+	}
 	if b.keys10kRPS > 0 && r.RPS > 0 {
 		r.note("%.2f× the 10k-keys (SQLite) throughput", r.RPS/b.keys10kRPS)
 	}
 	return err
+}
+
+// pgSeeded is a PostgreSQL database with latchkey's schema and seeded keys.
+type pgSeeded struct {
+	db *pgDatabase
+	st *store
+	// active are the secrets of -active-keys of the keys, chosen at
+	// random; keysFile holds them one a line, for wrk.
+	active   []string
+	keysFile string
+}
+
+// seedPG creates a database named after name, initialises latchkey's
+// schema in it and seeds n keys with COPY, timed in a note. The caller
+// drops the database.
+func (b *bench) seedPG(ctx context.Context, r *result, name string, n int) (*pgSeeded, error) {
+	db, err := createDatabase(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	s := &pgSeeded{db: db, keysFile: filepath.Join(b.work, name+".keys")}
+	if s.st, err = initStore(ctx, b.lkBin, b.work, name, db.URL); err == nil {
+		t := time.Now()
+		if s.active, err = seedPostgres(ctx, b.work, db.name, s.st.WorkspaceID, s.st.UserID, n, b.o.activeKeys); err != nil {
+			err = fmt.Errorf("seeding: %w", err)
+		} else {
+			r.note("seeding %d keys with COPY took %s (not measured)", n, time.Since(t).Round(100*time.Millisecond))
+			b.logf("   seeded %d keys in %s", n, time.Since(t).Round(100*time.Millisecond))
+			err = os.WriteFile(s.keysFile, []byte(strings.Join(s.active, "\n")+"\n"), 0o600)
+		}
+	}
+	if err != nil {
+		db.drop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitMembership waits until a server's membership set holds n hashes (it
+// loads them from the store in the background), at most limit, and
+// returns how many it holds.
+func waitMembership(c *child, n int, limit time.Duration) (float64, error) {
+	t := time.Now()
+	for {
+		hashes, err := metric(c.URL, `latchkey_verify_membership_hashes`)
+		if err == nil && hashes >= float64(n) {
+			return hashes, nil
+		}
+		if time.Since(t) > limit {
+			return hashes, fmt.Errorf("the membership set held %.0f of %d hashes after %s", hashes, n, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// primeVerify verifies each secret once on c, so that all are cached.
+func primeVerify(ctx context.Context, c *child, secrets []string, conns int) error {
+	reqs := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		reqs[i] = rawRequest("GET", c.Addr(), "/v1/verify?scope="+benchScope, map[string]string{"X-API-Key": s}, "")
+	}
+	if err := prime(ctx, c.Addr(), reqs, conns); err != nil {
+		return fmt.Errorf("priming the cache of %s: %w", c.name, err)
+	}
+	return nil
+}
+
+// storeReads is how many times a latchkey server's verify has read the
+// store: its cache misses, and its lookups that bypass the cache (while
+// the invalidation channel is down).
+func storeReads(c *child) (float64, error) {
+	miss, err1 := metric(c.URL, `latchkey_verify_cache_lookups_total{result="miss"}`)
+	bypass, err2 := metric(c.URL, `latchkey_verify_cache_lookups_total{result="bypass"}`)
+	return miss + bypass, errors.Join(err1, err2)
 }
 
 // seedPostgres writes n keys as CSV and loads them with psql's \copy, then
@@ -109,7 +187,7 @@ func seedPostgres(ctx context.Context, work, dbName, ws, createdBy string, n, ac
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(work, "keys10m.csv")
+	path := filepath.Join(work, dbName+".csv")
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,60 @@ func psql(ctx context.Context, sql string) error {
 		return fmt.Errorf("psql -c %q: %v: %s", sql, err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// query runs one SQL statement with psql and returns its output unaligned
+// (columns separated by |), without headers.
+func query(ctx context.Context, sql string) (string, error) {
+	out, err := exec.CommandContext(ctx, "psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-A", "-t", "-c", sql).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			err = fmt.Errorf("%v: %s", err, strings.TrimSpace(string(ee.Stderr)))
+		}
+		return "", fmt.Errorf("psql -c %q: %w", sql, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// dbActivity is what PostgreSQL has counted for one database so far, from
+// its cumulative statistics. A backend publishes its own at most once a
+// second, and up to 10 s late once it goes idle (pgStatsIdle); one that
+// only LISTENs publishes the delivery of notifications to it only when
+// it closes.
+type dbActivity struct {
+	xacts   int64 // transactions committed and rolled back
+	aborted int64 // of which rolled back
+	fetched int64 // rows fetched (tup_fetched)
+	written int64 // rows inserted, updated and deleted
+	// others are the client backends connected to other databases now:
+	// on a shared server, their work is PostgreSQL's too.
+	others []int
+}
+
+func (db *pgDatabase) activity(ctx context.Context) (dbActivity, error) {
+	out, err := query(ctx, fmt.Sprintf(`SELECT xact_commit + xact_rollback, xact_rollback, tup_fetched, tup_inserted + tup_updated + tup_deleted,
+		(SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity
+			WHERE datname <> '%[1]s' AND backend_type = 'client backend' AND pid <> pg_backend_pid())
+		FROM pg_stat_database WHERE datname = '%[1]s'`, db.name))
+	if err != nil {
+		return dbActivity{}, err
+	}
+	f := strings.Split(out, "|")
+	if len(f) != 5 {
+		return dbActivity{}, fmt.Errorf("pg_stat_database of %s: unexpected %q", db.name, out)
+	}
+	var a dbActivity
+	for i, v := range []*int64{&a.xacts, &a.aborted, &a.fetched, &a.written} {
+		if *v, err = strconv.ParseInt(f[i], 10, 64); err != nil {
+			return dbActivity{}, fmt.Errorf("pg_stat_database of %s: unexpected %q", db.name, out)
+		}
+	}
+	for p := range strings.SplitSeq(f[4], ",") {
+		if pid, err := strconv.Atoi(p); err == nil {
+			a.others = append(a.others, pid)
+		}
+	}
+	return a, nil
 }
 
 func (b *bench) coldPostgres(ctx context.Context, r *result) error {

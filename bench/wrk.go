@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -142,4 +144,34 @@ func runWrk(ctx context.Context, work, name, base string, l load, o options, d t
 		return &st, fmt.Errorf("socket errors: connect %d, read %d, write %d, timeout %d", st.Connect, st.Read, st.Write, st.Timeouts)
 	}
 	return &st, nil
+}
+
+// runWrks runs one wrk per server at once for d, each sending l to its own
+// server, the -connections split among them (and the wrk threads, at least
+// one each), and returns each one's statistics; the first failure fails
+// the whole.
+func runWrks(ctx context.Context, work, name string, servers []*child, l load, o options, d time.Duration) ([]*wrkStats, error) {
+	n := len(servers)
+	if o.connections < n {
+		return nil, fmt.Errorf("-connections %d cannot be split among %d servers", o.connections, n)
+	}
+	stats := make([]*wrkStats, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, c := range servers {
+		oi := o
+		oi.connections = o.connections / n
+		if i < o.connections%n {
+			oi.connections++
+		}
+		oi.threads = max(1, min(oi.connections, o.threads/n))
+		wg.Go(func() {
+			stats[i], errs[i] = runWrk(ctx, work, fmt.Sprintf("%s-%d", name, i+1), c.URL, l, oi, d, 0)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("%s: %w", c.name, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return stats, errors.Join(errs...)
 }
