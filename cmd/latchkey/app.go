@@ -191,6 +191,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	m.reg = reg
 	if m.pg != nil {
 		m.listenUp = listenerGauge(reg)
+		confirmedGauge(reg, time.Now(), func() time.Time { return m.verifier.LastHeard() })
 	}
 	m.verifier = verify.New(verify.Config{
 		Store: store, Usage: store, Format: format, Now: cfg.Now,

@@ -27,6 +27,19 @@ func TestConfirmedChannelSparesStoreReads(t *testing.T) {
 	if n := counter(t, b, "latchkey_verify_cache_lookups_total", "result", "miss") - reads; n != 0 {
 		t.Fatalf("b read the store %v times in %v of steady use, want none while its channel confirms delivery", n, 4*cacheMaxAge)
 	}
+	age := -1.0
+	mfs, err := b.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "latchkey_invalidation_confirmed_age_seconds" {
+			age = mf.Metric[0].GetGauge().GetValue()
+		}
+	}
+	if age < 0 || age > cacheMaxAge.Seconds() {
+		t.Fatalf("latchkey_invalidation_confirmed_age_seconds: %v, want between 0 and %v", age, cacheMaxAge.Seconds())
+	}
 	if got := send(t, hc, "POST", a.URL()+"/v1/workspaces/"+c.ws+"/keys/"+id+"/revoke", nil); got.status != http.StatusOK {
 		t.Fatalf("revoke: %d %s", got.status, got.raw)
 	}

@@ -95,6 +95,22 @@ func (w *webhookStore) RecordWebhookAttempt(ctx context.Context, a latchkey.Webh
 // listenerGauge is 1 while the PostgreSQL LISTEN connection that carries
 // invalidations between instances is up, 0 while the instance verifies
 // from the store instead.
+// confirmedGauge reports how old the invalidation channel's last
+// confirmation is: above half a second, cached keys are read from the
+// store again.
+func confirmedGauge(reg prometheus.Registerer, started time.Time, last func() time.Time) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "latchkey_invalidation_confirmed_age_seconds",
+		Help: "Seconds since the last fence on the invalidation channel that came back was sent (PostgreSQL only); above 0.5 cached keys are read from the store again.",
+	}, func() float64 {
+		t := last()
+		if t.IsZero() {
+			t = started
+		}
+		return time.Since(t).Seconds()
+	}))
+}
+
 func listenerGauge(reg prometheus.Registerer) prometheus.Gauge {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "latchkey_invalidation_listener_up",

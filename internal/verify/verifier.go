@@ -365,6 +365,14 @@ func (v *Verifier) Heard(at time.Time) {
 	}
 }
 
+// LastHeard returns the latest time given to Heard; zero before the first.
+func (v *Verifier) LastHeard() time.Time {
+	if t := v.heard.Load(); t != 0 {
+		return time.Unix(0, t)
+	}
+	return time.Time{}
+}
+
 // fresh reports whether a cached entry may answer without a store read.
 func (v *Verifier) fresh(e *entry) bool {
 	if v.maxAge == 0 {
