@@ -221,9 +221,15 @@ type SessionStore interface {
 	DeleteUserSessions(ctx context.Context, userID string) error
 }
 
+// LastUsedStep is how far a key's last_used_at may lag its latest use.
+const LastUsedStep = time.Minute
+
 // UsageStore keeps daily verification counters, written in batches.
 type UsageStore interface {
-	// AddUsage adds the counts of a batch and advances last_used_at.
+	// AddUsage adds the counts of a batch and advances last_used_at, to
+	// the minute: a use less than LastUsedStep after the stored one is
+	// not written, so a key in steady use has its row rewritten once a
+	// minute rather than on every flush of every instance.
 	AddUsage(ctx context.Context, batch []Usage) error
 	// Usage returns a key's daily counts in [from, to], oldest first; empty
 	// for a deleted key or another workspace's key (counts outlive keys for billing).

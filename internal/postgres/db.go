@@ -42,7 +42,8 @@ type DB struct {
 	// conn configures the dedicated connections of Listen and
 	// TryAdvisoryLock, which live outside the pool so that a long job or
 	// listener never takes a connection from the store's queries.
-	conn *pgx.ConnConfig
+	conn     *pgx.ConnConfig
+	notifier notifier
 }
 
 // Open connects to the database at databaseURL (a postgres:// URL or a
@@ -126,6 +127,7 @@ func Migrations() (fs.FS, error) {
 // Close closes the connection pool. Listeners and held advisory locks have
 // their own connections and end with their context or release function.
 func (db *DB) Close() error {
+	db.notifier.close()
 	db.pool.Close()
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,9 +12,51 @@ import (
 
 // Notify sends payload on channel to every session listening on it, at
 // once (pg_notify outside a transaction). Payloads are at most 7999 bytes.
+//
+// It sends on a connection of its own, outside the pool: an instance
+// confirms its invalidation channel with these notifications, and one
+// queued behind the store's queries on a busy pool would come back late,
+// which sends every cached key back to the store, which keeps the pool
+// busy.
 func (db *DB) Notify(ctx context.Context, channel, payload string) error {
-	_, err := db.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, payload)
-	return wrap(err, "notify")
+	n := &db.notifier
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.conn == nil || n.conn.IsClosed() {
+		cfg := db.conn.Copy()
+		cfg.RuntimeParams["application_name"] = "latchkey notify"
+		c, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			return wrap(err, "notify")
+		}
+		n.conn = c
+	}
+	if _, err := n.conn.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, payload); err != nil {
+		// Whatever state it is in, the next call starts afresh.
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		n.conn.Close(closeCtx)
+		cancel()
+		n.conn = nil
+		return wrap(err, "notify")
+	}
+	return nil
+}
+
+// notifier is Notify's connection.
+type notifier struct {
+	mu   sync.Mutex
+	conn *pgx.Conn // nil until the first Notify, and after a failure
+}
+
+func (n *notifier) close() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		n.conn.Close(ctx)
+		cancel()
+		n.conn = nil
+	}
 }
 
 // How Listen watches its connection and comes back after losing it;

@@ -139,6 +139,14 @@ func TestListenSilentConnection(t *testing.T) {
 	p.freeze()
 	l.wantState(t, false)
 	l.wantState(t, true) // through a new, unfrozen connection
+	// Notify's own connection froze too: a call times out rather than
+	// hang, and the next one goes through a new connection.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	err := db.Notify(ctx, "keys", "lost in the freeze")
+	cancel()
+	if err == nil {
+		t.Fatal("Notify over the frozen connection: got nil, want an error")
+	}
 	if err := db.Notify(context.Background(), "keys", "after the cut"); err != nil {
 		t.Fatalf("Notify: got %v, want nil", err)
 	}

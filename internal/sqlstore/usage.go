@@ -87,10 +87,10 @@ func (s *Store) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 	}
 	for _, u := range used {
 		// Batches from several instances arrive in any order: last_used_at
-		// only moves forward.
+		// only moves forward, and by at least LastUsedStep.
 		stmts = append(stmts, Stmt{`UPDATE keys SET last_used_at = ?
-			WHERE id = ? AND workspace_id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
-			[]any{u.at, u.keyID, u.workspaceID, u.at}})
+			WHERE id = ? AND workspace_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+			[]any{u.at, u.keyID, u.workspaceID, u.at.Add(-latchkey.LastUsedStep)}})
 	}
 	if len(stmts) == 0 {
 		return nil

@@ -88,6 +88,20 @@ func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		if got.LastUsedAt == nil || !got.LastUsedAt.Equal(now) {
 			t.Fatalf("LastUsedAt: got %v, want %v", got.LastUsedAt, now)
 		}
+		// To the minute: a use less than LastUsedStep later is not
+		// written; one at least that much later is.
+		for _, step := range []struct {
+			at, want time.Time
+		}{
+			{now.Add(latchkey.LastUsedStep - time.Second), now},
+			{now.Add(latchkey.LastUsedStep), now.Add(latchkey.LastUsedStep)},
+		} {
+			wantCode(t, "AddUsage(step)", f.s.AddUsage(f.ctx, []latchkey.Usage{use(k, 0, latchkey.Production, 1, 0, step.at)}), "")
+			got, _ = f.s.Key(f.ctx, a.ID, k.ID)
+			if got.LastUsedAt == nil || !got.LastUsedAt.Equal(step.want) {
+				t.Fatalf("LastUsedAt after a use at %v: got %v, want %v", step.at, got.LastUsedAt, step.want)
+			}
+		}
 		// A key never used keeps a nil LastUsedAt after a batch of denials.
 		fresh := f.key(a.ID, "denied only")
 		wantCode(t, "AddUsage(denied)", f.s.AddUsage(f.ctx, []latchkey.Usage{use(fresh, 0, latchkey.Production, 0, 4, time.Time{})}), "")
