@@ -23,25 +23,33 @@ func BenchmarkKeyByHash(b *testing.B) { benchKeyByHash(b, false) }
 // BenchmarkKeyByHash is what that watching costs.
 func BenchmarkKeyByHashDeadline(b *testing.B) { benchKeyByHash(b, true) }
 
-func benchKeyByHash(b *testing.B, deadline bool) {
-	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+var benchNow = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// benchDB opens a store in a temporary directory, closed when b ends,
+// holding one workspace and its owner.
+func benchDB(b *testing.B) (*DB, *latchkey.Workspace, *latchkey.User) {
+	db, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	ws := &latchkey.Workspace{ID: "ws_bench", Name: "Bench", Settings: latchkey.DefaultSettings(), CreatedAt: now}
-	owner := &latchkey.User{ID: "usr_bench", Email: "bench@example.com", CreatedAt: now}
-	if err := db.CreateWorkspace(ctx, ws, owner, latchkey.Event{ID: "evt_bench"}); err != nil {
+	b.Cleanup(func() { db.Close() })
+	ws := &latchkey.Workspace{ID: "ws_bench", Name: "Bench", Settings: latchkey.DefaultSettings(), CreatedAt: benchNow}
+	owner := &latchkey.User{ID: "usr_bench", Email: "bench@example.com", CreatedAt: benchNow}
+	if err := db.CreateWorkspace(context.Background(), ws, owner, latchkey.Event{ID: "evt_bench"}); err != nil {
 		b.Fatal(err)
 	}
+	return db, ws, owner
+}
+
+func benchKeyByHash(b *testing.B, deadline bool) {
+	ctx := context.Background()
+	db, ws, owner := benchDB(b)
 	const n = 1000
 	var hashes [n][32]byte
 	for i := range n {
 		hashes[i] = sha256.Sum256([]byte(fmt.Sprint(i)))
 		k := &latchkey.Key{ID: fmt.Sprintf("key_%05d", i), WorkspaceID: ws.ID, Name: "k", Type: "public_api",
-			Environment: latchkey.Production, Owner: owner.ID, CreatedAt: now, Hash: hashes[i],
+			Environment: latchkey.Production, Owner: owner.ID, CreatedAt: benchNow, Hash: hashes[i],
 			Scopes: []string{"items:read"}}
 		if err := db.CreateKey(ctx, k, latchkey.Event{ID: fmt.Sprintf("evt_%05d", i)}); err != nil {
 			b.Fatal(err)
@@ -90,34 +98,25 @@ func TestQueryPlans(t *testing.T) {
 }
 
 // BenchmarkAddUsage measures a usage flush: one AddUsage of 2,000 keys'
-// counts (the verifier's flush chunk), each with its last use.
+// counts (the verifier's flush chunk), each with a last use a minute after
+// the one before, so that every key's row is written too.
 func BenchmarkAddUsage(b *testing.B) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	ws := &latchkey.Workspace{ID: "ws_bench", Name: "Bench", Settings: latchkey.DefaultSettings(), CreatedAt: now}
-	owner := &latchkey.User{ID: "usr_bench", Email: "bench@example.com", CreatedAt: now}
-	if err := db.CreateWorkspace(ctx, ws, owner, latchkey.Event{ID: "evt_bench"}); err != nil {
-		b.Fatal(err)
-	}
+	db, ws, _ := benchDB(b)
 	const n = 2000
 	batch := make([]latchkey.Usage, n)
 	for i := range n {
 		k := &latchkey.Key{ID: fmt.Sprintf("key_%05d", i), WorkspaceID: ws.ID, Name: "k", Type: "public_api",
-			Environment: latchkey.Production, Owner: latchkey.OwnerWorkspace, CreatedAt: now, Hash: sha256.Sum256([]byte(fmt.Sprint(i)))}
+			Environment: latchkey.Production, Owner: latchkey.OwnerWorkspace, CreatedAt: benchNow, Hash: sha256.Sum256([]byte(fmt.Sprint(i)))}
 		if err := db.CreateKey(ctx, k, latchkey.Event{ID: fmt.Sprintf("evt_%05d", i)}); err != nil {
 			b.Fatal(err)
 		}
-		batch[i] = latchkey.Usage{WorkspaceID: ws.ID, KeyID: k.ID, Day: now, Environment: latchkey.Production, Valid: 3, Denied: 1}
+		batch[i] = latchkey.Usage{WorkspaceID: ws.ID, KeyID: k.ID, Day: benchNow, Environment: latchkey.Production, Valid: 3, Denied: 1}
 	}
 	b.ResetTimer()
 	for i := range b.N {
 		for j := range batch {
-			batch[j].LastUsedAt = now.Add(time.Duration(i) * time.Second)
+			batch[j].LastUsedAt = benchNow.Add(time.Duration(i) * latchkey.LastUsedStep)
 		}
 		if err := db.AddUsage(ctx, batch); err != nil {
 			b.Fatal(err)
