@@ -77,10 +77,58 @@ func TestHeardChannelSparesRereads(t *testing.T) {
 	if r := f.v.Check(f.ctx, tok2, Request{}); r.Code != "" {
 		t.Fatalf("heard, entry exactly Reread old: got %q, want the cached answer", r.Code)
 	}
+	// Past Reread the entry still answers, once, while it is read again
+	// in the background; the read's answer stands from then on.
 	f.clock.Add(time.Millisecond)
 	f.v.Heard(f.clock.Now())
+	if r := f.v.Check(f.ctx, tok2, Request{}); r.Code != "" {
+		t.Fatalf("heard, entry older than Reread: got %q, want the cached answer while it is read again", r.Code)
+	}
+	f.v.refreshes.wg.Wait()
+	if n := testutil.ToFloat64(f.v.metrics.cacheRefresh); n != 1 {
+		t.Fatalf("background reads: %v, want 1", n)
+	}
 	if r := f.v.Check(f.ctx, tok2, Request{}); r.Code != latchkey.KeyRevoked {
-		t.Fatalf("heard, entry older than Reread: got %q, want key_revoked", r.Code)
+		t.Fatalf("after the background read: got %q, want key_revoked", r.Code)
+	}
+
+	// Past twice Reread (the background read never came), the request
+	// reads the store itself.
+	tok3, k3 := f.key()
+	if r := f.v.Check(f.ctx, tok3, Request{}); r.Code != "" {
+		t.Fatalf("warm-up of the third key: got %q, want valid", r.Code)
+	}
+	f.update(k3, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
+	f.clock.Add(20*time.Second + time.Millisecond)
+	f.v.Heard(f.clock.Now())
+	if r := f.v.Check(f.ctx, tok3, Request{}); r.Code != latchkey.KeyRevoked {
+		t.Fatalf("heard, entry older than twice Reread: got %q, want key_revoked", r.Code)
+	}
+}
+
+// A key deleted without its notification reaching this instance: the
+// background read finds nothing, and the cached entry is gone with it.
+func TestRefreshForgetsADeletedKey(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxAge = 500 * time.Millisecond; c.Reread = time.Second })
+	tok, k := f.key()
+	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
+		t.Fatalf("warm-up: got %q, want valid", r.Code)
+	}
+	if err := f.db.DeleteKey(f.ctx, f.ws, k.ID, f.event(f.ws, latchkey.EventKeyDeleted, k.ID)); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(1500 * time.Millisecond)
+	f.v.Heard(f.clock.Now())
+	f.v.Check(f.ctx, tok, Request{}) // answers from the cache, reads in the background
+	f.v.refreshes.wg.Wait()
+	misses := testutil.ToFloat64(f.v.metrics.cacheMiss)
+	for range 3 {
+		if r := f.v.Check(f.ctx, tok, Request{}); r.Code != latchkey.KeyInvalid {
+			t.Fatalf("after the background read: got %q, want key_invalid", r.Code)
+		}
+	}
+	if n := testutil.ToFloat64(f.v.metrics.cacheMiss) - misses; n != 0 {
+		t.Fatalf("store reads for the deleted key: %v, want none (the negative cache answers)", n)
 	}
 }
 

@@ -76,7 +76,10 @@ type Config struct {
 	// Reread bounds how long Heard alone keeps an entry trusted: past it,
 	// the entry is read again even while the channel is heard, in case a
 	// change was ever committed without its notification (default 1
-	// minute). It matters only with MaxAge.
+	// minute). Up to twice Reread the entry still answers while it is
+	// read again in the background, so that keys cached together do not
+	// all come back to the store on the requests of one moment. It
+	// matters only with MaxAge.
 	Reread time.Duration
 	// Verifiable says which key types a request that names no type
 	// accepts (the catalog's Verifiable); by default every type but scim
@@ -245,6 +248,7 @@ type Verifier struct {
 	// have arrived (Heard); with it, entries need no store read every
 	// MaxAge.
 	heard      atomic.Int64
+	refreshes  refreshes
 	serveStale int64 // Config.ServeStale in nanoseconds; 0 when off
 	// untrusted is set while cross-instance invalidations may be missed
 	// (the LISTEN connection is down): every lookup reads the store.
@@ -373,13 +377,73 @@ func (v *Verifier) LastHeard() time.Time {
 	return time.Time{}
 }
 
-// fresh reports whether a cached entry may answer without a store read.
-func (v *Verifier) fresh(e *entry) bool {
+// How a cached entry may be used (freshness).
+const (
+	fresh   = iota // answers
+	refresh        // answers, and is read again in the background
+	stale          // is read again before it answers
+)
+
+// freshness judges a cached entry by its age and the channel's word.
+func (v *Verifier) freshness(e *entry) int {
 	if v.maxAge == 0 {
-		return true
+		return fresh
 	}
 	now := v.now().UnixNano()
-	return now-e.fetched <= v.maxAge || now-v.heard.Load() <= v.maxAge && now-e.fetched <= v.reread
+	age := now - e.fetched
+	switch {
+	case age <= v.maxAge:
+		return fresh
+	case now-v.heard.Load() > v.maxAge:
+		return stale
+	case age <= v.reread:
+		return fresh
+	case age <= 2*v.reread:
+		return refresh
+	}
+	return stale
+}
+
+// refreshes tracks the background reads of entries past Reread: one per
+// hash at a time, and at most maxRefreshes at once (past that, the next
+// request for the key tries again).
+type refreshes struct {
+	mu       sync.Mutex
+	inFlight map[[32]byte]struct{}
+	wg       sync.WaitGroup
+}
+
+const (
+	maxRefreshes   = 64
+	refreshTimeout = 5 * time.Second
+)
+
+// refreshLater reads h's entry again in the background.
+func (v *Verifier) refreshLater(h [32]byte) {
+	r := &v.refreshes
+	r.mu.Lock()
+	if _, busy := r.inFlight[h]; busy || len(r.inFlight) >= maxRefreshes {
+		r.mu.Unlock()
+		return
+	}
+	if r.inFlight == nil {
+		r.inFlight = make(map[[32]byte]struct{})
+	}
+	r.inFlight[h] = struct{}{}
+	r.mu.Unlock()
+	r.wg.Go(func() {
+		defer func() {
+			r.mu.Lock()
+			delete(r.inFlight, h)
+			r.mu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+		defer cancel()
+		var e entry
+		// A failure leaves the entry as it is: the next request after
+		// twice Reread reads the store itself.
+		_ = v.fetch(ctx, &h, &e, nil, true)
+	})
 }
 
 // SetTrusted tells the verifier whether it hears every invalidation. While
@@ -413,9 +477,16 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	if useCache {
 		switch v.cache.get(h, e, full) {
 		case found:
-			if (full == nil || *full != nil) && v.fresh(e) {
-				v.metrics.cacheHit.Inc()
-				return nil
+			if full == nil || *full != nil {
+				switch v.freshness(e) {
+				case fresh:
+					v.metrics.cacheHit.Inc()
+					return nil
+				case refresh:
+					v.metrics.cacheRefresh.Inc()
+					v.refreshLater(*h)
+					return nil
+				}
 			}
 		case unknown:
 			v.metrics.cacheNegativeHit.Inc()
@@ -428,6 +499,12 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	} else {
 		v.metrics.cacheBypass.Inc()
 	}
+	return v.fetch(ctx, h, e, full, useCache)
+}
+
+// fetch reads h's key from the store into e, and into the cache when
+// useCache; errUnknown when the store has no such key.
+func (v *Verifier) fetch(ctx context.Context, h *[32]byte, e *entry, full **latchkey.Key, useCache bool) error {
 	gen := v.cache.generation()
 	// The entry's age counts from before the read: a change committed
 	// while it ran may not be in it.
@@ -443,13 +520,13 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 		return v.lookupFailed(h, e, err)
 	}
 	if latchkey.IsNotFound(err) {
+		if useCache || v.serveStale > 0 {
+			// The store's last answer is now "no such key": neither an
+			// entry read earlier nor an outage may bring the key back.
+			v.cache.forget(h)
+		}
 		if useCache {
 			v.cache.putUnknown(gen, *h)
-		}
-		if v.serveStale > 0 {
-			// The store's last answer is now "no such key": an outage
-			// must not bring the deleted key back.
-			v.cache.forget(h)
 		}
 		return errUnknown
 	}
