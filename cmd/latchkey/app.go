@@ -124,6 +124,8 @@ type Main struct {
 	metrics  *metricsListener // nil without MetricsAddr
 	listenUp prometheus.Gauge // PostgreSQL only
 	fences   fences           // PostgreSQL only: the membership set's fences
+	// confirmTime times confirmChannel's fences; PostgreSQL only.
+	confirmTime prometheus.Histogram
 
 	closeOnce sync.Once
 }
@@ -192,6 +194,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	if m.pg != nil {
 		m.listenUp = listenerGauge(reg)
 		confirmedGauge(reg, time.Now(), func() time.Time { return m.verifier.LastHeard() })
+		m.confirmTime = confirmHistogram(reg)
 	}
 	m.verifier = verify.New(verify.Config{
 		Store: store, Usage: store, Format: format, Now: cfg.Now,

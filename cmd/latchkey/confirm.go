@@ -52,6 +52,7 @@ func (m *Main) confirmChannel(ctx context.Context) {
 			err := m.fence(fctx)
 			switch {
 			case err == nil:
+				m.confirmTime.Observe(time.Since(sent).Seconds())
 				m.verifier.Heard(sent)
 				if failing.CompareAndSwap(true, false) {
 					m.log.Info("the invalidation channel delivers again")

@@ -98,6 +98,18 @@ func (w *webhookStore) RecordWebhookAttempt(ctx context.Context, a latchkey.Webh
 // confirmedGauge reports how old the invalidation channel's last
 // confirmation is: above half a second, cached keys are read from the
 // store again.
+// confirmHistogram times the invalidation channel's confirmations, from
+// sending the fence to hearing it back.
+func confirmHistogram(reg prometheus.Registerer) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "latchkey_invalidation_confirm_seconds",
+		Help:    "Round trip of the invalidation channel's confirmations (PostgreSQL only): a fence sent to this instance's own LISTEN connection, until it arrives.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12), // 0.1ms to about 2.4s
+	})
+	reg.MustRegister(h)
+	return h
+}
+
 func confirmedGauge(reg prometheus.Registerer, started time.Time, last func() time.Time) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "latchkey_invalidation_confirmed_age_seconds",
