@@ -400,7 +400,7 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			defer close(listenDone)
 			if err := m.pg.Listen(vctx, invalidationChannel, m.onInvalidation, func(up bool) {
-				if !up {
+				if !up && vctx.Err() == nil { // not when shutting down
 					m.log.Warn("lost the invalidation channel: verifying from the store until it is back")
 				}
 				m.verifier.SetTrusted(up)

@@ -631,9 +631,12 @@ func (v *Verifier) find(ctx context.Context, tok string, e *entry, full **latchk
 		return h, true
 	case err != nil:
 		*code, *errp = Unavailable, err
-		// The token is never logged, nor its hash: the hash is the
-		// store's lookup key for a live secret.
-		v.log.ErrorContext(ctx, "verify: key lookup failed", "err", err)
+		// A caller that went away is not a store failure. The token is
+		// never logged, nor its hash: the hash is the store's lookup key
+		// for a live secret.
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			v.log.ErrorContext(ctx, "verify: key lookup failed", "err", err)
+		}
 		return h, false
 	}
 	return h, true
