@@ -128,6 +128,25 @@ func (b *consoleBrowser) waitFor(what, expr string) {
 	}
 }
 
+// tick checks the checkbox id through its label, and sees that it took:
+// a click that lands while the page is still moving is lost, and the
+// wizard would then stop at a later step for want of a scope. It clicks
+// again only while the box is still unticked, so it never unticks it.
+func (b *consoleBrowser) tick(id string) {
+	b.t.Helper()
+	checked := `document.getElementById("` + id + `").checked`
+	for range 3 {
+		b.do("ticking "+id, chromedp.WaitVisible(chromedp.CSS("#"+id)), chromedp.Click(chromedp.CSS(`label[for="`+id+`"]`)))
+		if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](checked, chromedp.WithPollingTimeout(2*time.Second))); err == nil {
+			return
+		}
+		if b.eval(checked) {
+			return
+		}
+	}
+	b.t.Fatalf("%s stays unticked after three clicks on its label", id)
+}
+
 // login logs in through the console's login form and waits for the page
 // after it.
 func (b *consoleBrowser) login(email, password string) {

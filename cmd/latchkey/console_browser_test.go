@@ -30,12 +30,9 @@ func TestConsoleBrowserKeyLifecycle(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
 	)
 	// Step 2: scopes as labelled checkboxes.
-	b.do("choosing scopes",
-		chromedp.WaitVisible(chromedp.CSS(`#perm-items-read`)),
-		chromedp.Click(chromedp.CSS(`label[for="perm-items-read"]`)),
-		chromedp.Click(chromedp.CSS(`label[for="perm-users-read"]`)),
-		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
-	)
+	b.tick("perm-items-read")
+	b.tick("perm-users-read")
+	b.do("generating", chromedp.Click(chromedp.CSS(`form.wizard button.primary`)))
 	// Step 3: the secret, once.
 	secret := b.readSecret()
 	if got := s.verifySecret(t, secret, "items:read", "users:read"); got.Status != 200 || !got.Valid {
@@ -150,10 +147,9 @@ func TestConsoleBrowserMemberPersonalKey(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#name")),
 		chromedp.SendKeys(chromedp.CSS("#name"), "My reporting script"),
 		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`#perm-activities-read`)),
-		chromedp.Click(chromedp.CSS(`label[for="perm-activities-read"]`)),
-		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
 	)
+	b.tick("perm-activities-read")
+	b.do("generating", chromedp.Click(chromedp.CSS(`form.wizard button.primary`)))
 	secret := b.readSecret()
 	if got := s.verifySecret(t, secret, "activities:read"); !got.Valid {
 		t.Fatalf("the member's personal key: got %+v, want valid", got)
