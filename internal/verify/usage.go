@@ -222,7 +222,7 @@ func (v *Verifier) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			v.refreshes.wg.Wait() // none may outlive Run and find the store closed
+			v.refreshes.stop() // none may outlive Run and find the store closed
 			return errors.Join(v.Flush(fctx), v.SettleLeases(fctx))
 		case <-t.C:
 			if err := v.Flush(ctx); err != nil && ctx.Err() == nil {

@@ -410,7 +410,16 @@ func (v *Verifier) freshness(e *entry) int {
 type refreshes struct {
 	mu       sync.Mutex
 	inFlight map[[32]byte]struct{}
+	closed   bool // Run has ended: no more background reads
 	wg       sync.WaitGroup
+}
+
+// stop lets the reads in flight finish and starts no more.
+func (r *refreshes) stop() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.wg.Wait()
 }
 
 const (
@@ -422,15 +431,15 @@ const (
 func (v *Verifier) refreshLater(h [32]byte) {
 	r := &v.refreshes
 	r.mu.Lock()
-	if _, busy := r.inFlight[h]; busy || len(r.inFlight) >= maxRefreshes {
-		r.mu.Unlock()
+	defer r.mu.Unlock()
+	if _, busy := r.inFlight[h]; busy || r.closed || len(r.inFlight) >= maxRefreshes {
 		return
 	}
 	if r.inFlight == nil {
 		r.inFlight = make(map[[32]byte]struct{})
 	}
 	r.inFlight[h] = struct{}{}
-	r.mu.Unlock()
+	// Added under r.mu, so never concurrently with stop's Wait.
 	r.wg.Go(func() {
 		defer func() {
 			r.mu.Lock()
