@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 
@@ -20,13 +21,18 @@ type ownerKey struct{ workspace, user string }
 // a lookup matches; the rare hash whose prefix another cached hash already
 // holds goes into clash.
 type cache struct {
-	mu      sync.RWMutex
-	byHash  map[uint64]int32
-	clash   map[[32]byte]int32
-	slots   []entry
-	free    []int32
-	hand    int // next slot to evict once full: round robin, O(1)
-	byID    map[string]int32
+	mu     sync.RWMutex
+	byHash map[uint64]int32
+	clash  map[[32]byte]int32
+	slots  []entry
+	free   []int32
+	hand   int // next slot to evict once full: round robin, O(1)
+	// byID is keyed by a hash of the key's id, for the same reason as
+	// byHash and so that it holds no pointers either; the rare id whose
+	// hash another cached id already holds goes into idClash.
+	byID    map[uint64]int32
+	idClash map[string]int32
+	idSeed  maphash.Seed
 	byOwner map[ownerKey][]int32    // personal keys only
 	full    map[int32]*latchkey.Key // for Authenticate: the few management and SCIM keys
 	neg     map[[32]byte]struct{}   // hashes the store does not know
@@ -39,7 +45,9 @@ func newCache(size, negSize int) *cache {
 	return &cache{
 		byHash:  make(map[uint64]int32),
 		clash:   make(map[[32]byte]int32),
-		byID:    make(map[string]int32),
+		byID:    make(map[uint64]int32),
+		idClash: make(map[string]int32),
+		idSeed:  maphash.MakeSeed(),
 		byOwner: make(map[ownerKey][]int32),
 		full:    make(map[int32]*latchkey.Key),
 		neg:     make(map[[32]byte]struct{}),
@@ -113,6 +121,40 @@ func (c *cache) unindex(h *[32]byte, i int32) {
 	}
 }
 
+// findID returns the slot of the key id; c.mu is held.
+func (c *cache) findID(id string) (int32, bool) {
+	if i, ok := c.byID[maphash.String(c.idSeed, id)]; ok && c.slots[i].id() == id {
+		return i, true
+	}
+	if len(c.idClash) == 0 {
+		return 0, false
+	}
+	i, ok := c.idClash[id]
+	return i, ok
+}
+
+// indexID points id at slot i; c.mu is held.
+func (c *cache) indexID(id string, i int32) {
+	h := maphash.String(c.idSeed, id)
+	if _, taken := c.byID[h]; !taken {
+		c.byID[h] = i
+		return
+	}
+	c.idClash[id] = i
+}
+
+// unindexID removes id's pointer at slot i, if it has one; c.mu is held.
+func (c *cache) unindexID(id string, i int32) {
+	if j, ok := c.idClash[id]; ok && j == i {
+		delete(c.idClash, id)
+		return
+	}
+	h := maphash.String(c.idSeed, id)
+	if j, ok := c.byID[h]; ok && j == i {
+		delete(c.byID, h)
+	}
+}
+
 // generation is read before a store lookup; put and putUnknown refuse to
 // store what the lookup found if an invalidation ran in between, because the
 // lookup may have read the row before the change it was invalidated for.
@@ -124,7 +166,7 @@ func (c *cache) put(gen uint64, e entry, full *latchkey.Key) {
 	if gen != c.gen.Load() {
 		return
 	}
-	if old, ok := c.byID[e.id()]; ok {
+	if old, ok := c.findID(e.id()); ok {
 		c.remove(old)
 	}
 	if len(c.free) == 0 && len(c.slots) < c.max {
@@ -143,7 +185,7 @@ func (c *cache) put(gen uint64, e entry, full *latchkey.Key) {
 	if e.hasPrev {
 		c.index(&e.prev, i)
 	}
-	c.byID[e.id()] = i
+	c.indexID(e.id(), i)
 	if owner := e.part(partOwner); owner != latchkey.OwnerWorkspace {
 		k := ownerKey{e.part(partWorkspace), owner}
 		c.byOwner[k] = append(c.byOwner[k], i)
@@ -179,9 +221,7 @@ func (c *cache) remove(i int32) {
 		c.unindex(&e.prev, i)
 	}
 	c.unindex(&e.hash, i)
-	if j, ok := c.byID[e.id()]; ok && j == i {
-		delete(c.byID, e.id())
-	}
+	c.unindexID(e.id(), i)
 	if owner := e.part(partOwner); owner != latchkey.OwnerWorkspace {
 		k := ownerKey{e.part(partWorkspace), owner}
 		s := c.byOwner[k]
@@ -207,7 +247,7 @@ func (c *cache) invalidateKey(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen.Add(1)
-	if i, ok := c.byID[id]; ok {
+	if i, ok := c.findID(id); ok {
 		c.remove(i)
 	}
 }
@@ -229,6 +269,7 @@ func (c *cache) invalidateAll() {
 	clear(c.byHash)
 	clear(c.clash)
 	clear(c.byID)
+	clear(c.idClash)
 	clear(c.byOwner)
 	clear(c.full)
 	clear(c.neg)
@@ -238,5 +279,5 @@ func (c *cache) invalidateAll() {
 func (c *cache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.byID)
+	return len(c.byID) + len(c.idClash)
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"hash/maphash"
 	"testing"
 
 	"github.com/latchkey/latchkey"
@@ -65,4 +66,49 @@ func TestCacheHashesSharingAPrefix(t *testing.T) {
 	if len(c.byHash) != 1 || len(c.clash) != 0 {
 		t.Fatalf("after dropping all but one key: %d prefixes and %d clashes indexed, want 1 and 0", len(c.byHash), len(c.clash))
 	}
+}
+
+// Two key ids whose hashes clash (played here by pointing b's hash at a's
+// slot before b is cached): each is found, dropped and cached again on
+// its own.
+func TestCacheIDsSharingAHash(t *testing.T) {
+	c := newCache(10, 10)
+	put := func(id string, first byte) {
+		t.Helper()
+		var h [32]byte
+		h[0] = first
+		e, err := newEntry(&latchkey.Key{ID: id, WorkspaceID: "ws", Owner: latchkey.OwnerWorkspace, Hash: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.put(c.generation(), e, nil)
+	}
+	want := func(id string, cached bool) {
+		t.Helper()
+		c.mu.RLock()
+		i, ok := c.findID(id)
+		c.mu.RUnlock()
+		if ok != cached || ok && c.slots[i].id() != id {
+			t.Fatalf("findID(%q): slot %d, %v; want cached %v", id, i, ok, cached)
+		}
+	}
+	put("a", 1)
+	c.byID[maphash.String(c.idSeed, "b")] = c.byID[maphash.String(c.idSeed, "a")]
+	put("b", 2)
+	if len(c.idClash) != 1 {
+		t.Fatalf("clashing ids: %d, want b's", len(c.idClash))
+	}
+	delete(c.byID, maphash.String(c.idSeed, "b")) // the stand-in clash has done its work
+	want("a", true)
+	want("b", true)
+	c.invalidateKey("b")
+	want("b", false)
+	want("a", true)
+	if len(c.idClash) != 0 || c.len() != 1 {
+		t.Fatalf("after dropping b: %d clashes, %d keys; want 0 and 1", len(c.idClash), c.len())
+	}
+	put("b", 2)
+	c.invalidateKey("a")
+	want("a", false)
+	want("b", true)
 }
