@@ -1,9 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -120,6 +127,9 @@ type instancesMeasure struct {
 	// otherCPU is what PostgreSQL's backends of other databases used
 	// during the run: another user of a shared server, counted in pg.cpu.
 	otherCPU time.Duration
+	// confirm is the round trips of the invalidation channel's
+	// confirmations during the run, all instances.
+	confirm histogram
 }
 
 // perVerification is a CPU time per verification, in µs.
@@ -135,6 +145,10 @@ func (m *instancesMeasure) String() string {
 		m.n, m.rps, m.reads, m.reads/run, m.perVerification(m.lkCPU),
 		m.pg.xacts/run, m.pg.fetched/run, m.pg.written/run, m.pg.cpu.Seconds()/run, m.perVerification(m.pg.cpu),
 		m.idle.xacts/idle, m.idle.cpu.Seconds()/idle)
+	if total := m.confirm.count(); total > 0 {
+		s += fmt.Sprintf("; channel confirmations: %.0f, 99%% within %s, the slowest within %s",
+			total, m.confirm.bound(0.99), m.confirm.bound(1))
+	}
 	if m.pg.aborted >= 1 {
 		s += fmt.Sprintf("; %.0f transactions rolled back", m.pg.aborted)
 	}
@@ -195,6 +209,7 @@ func (b *bench) instancesRound(ctx context.Context, s *pgSeeded, n int, l load) 
 	}
 	m := &instancesMeasure{n: n, idle: before.since(quiet).scaled(idleSpan.Seconds() / before.at.Sub(quiet.at).Seconds())}
 
+	conf0 := confirmations(servers)
 	reads0, err := totalStoreReads(servers)
 	if err != nil {
 		return nil, err
@@ -219,6 +234,7 @@ func (b *bench) instancesRound(ctx context.Context, s *pgSeeded, n int, l load) 
 		return nil, err
 	}
 	m.lkCPU, m.reads = lk1-lk0, reads1-reads0
+	m.confirm = confirmations(servers).since(conf0)
 	for _, st := range stats {
 		m.requests += st.Requests
 		m.rps += st.RPS()
@@ -278,4 +294,62 @@ func totalCPU(servers []*child) (time.Duration, error) {
 		errs = append(errs, err)
 	}
 	return sum, errors.Join(errs...)
+}
+
+// histogram is a Prometheus histogram's cumulative counts by upper bound.
+type histogram map[float64]float64
+
+// confirmations adds up the confirmation round-trip histograms of the
+// servers (empty for a latchkey without them).
+func confirmations(servers []*child) histogram {
+	h := histogram{}
+	for _, c := range servers {
+		resp, err := http.Get(c.URL + "/metrics")
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			rest, ok := strings.CutPrefix(sc.Text(), `latchkey_invalidation_confirm_seconds_bucket{le="`)
+			if !ok {
+				continue
+			}
+			le, count, ok := strings.Cut(rest, `"} `)
+			if !ok {
+				continue
+			}
+			bound, err1 := strconv.ParseFloat(le, 64)
+			n, err2 := strconv.ParseFloat(strings.TrimSpace(count), 64)
+			if err1 == nil && err2 == nil {
+				h[bound] += n
+			}
+		}
+		resp.Body.Close()
+	}
+	return h
+}
+
+func (h histogram) since(before histogram) histogram {
+	d := histogram{}
+	for b, n := range h {
+		d[b] = n - before[b]
+	}
+	return d
+}
+
+func (h histogram) count() float64 { return h[math.Inf(1)] }
+
+// bound is the smallest upper bound holding the q quantile, as text.
+func (h histogram) bound(q float64) string {
+	bounds := slices.Sorted(maps.Keys(h))
+	for _, b := range bounds {
+		if h[b] >= q*h.count() {
+			if math.IsInf(b, 1) {
+				return "more than " + time.Duration(bounds[len(bounds)-2]*float64(time.Second)).Round(time.Millisecond).String()
+			}
+			return time.Duration(b * float64(time.Second)).Round(10 * time.Microsecond).String()
+		}
+	}
+	return "?"
 }

@@ -25,6 +25,12 @@ func (db *DB) Notify(ctx context.Context, channel, payload string) error {
 	if n.conn == nil || n.conn.IsClosed() {
 		cfg := db.conn.Copy()
 		cfg.RuntimeParams["application_name"] = "latchkey notify"
+		// A transaction that notifies takes an id, so its commit would
+		// wait for the WAL to reach disk, holding the lock every notifying
+		// commit shares: ten flushes a second per instance for
+		// notifications that need order, not durability (a crash ends
+		// every listener's connection anyway).
+		cfg.RuntimeParams["synchronous_commit"] = "off"
 		c, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
 			return wrap(err, "notify")
