@@ -147,6 +147,20 @@ func (b *consoleBrowser) tick(id string) {
 	b.t.Fatalf("%s stays unticked after three clicks on its label", id)
 }
 
+// generate presses the wizard's "Generate API key" and waits until the
+// page has gone (the secret's page follows). The button is pressed as a
+// script would, not by a mouse click at its place on the screen: on a
+// loaded machine the page could still move under the click, and the key
+// was then never created.
+func (b *consoleBrowser) generate() {
+	b.t.Helper()
+	b.do("generating", chromedp.WaitVisible(chromedp.CSS(`form.wizard button.primary`)))
+	if !b.eval(`(document.querySelector("form.wizard button.primary").click(), true)`) {
+		b.t.Fatal("pressing Generate API key")
+	}
+	b.do("leaving the wizard", chromedp.WaitNotPresent(chromedp.CSS(`form.wizard button.primary`)))
+}
+
 // login logs in through the console's login form and waits for the page
 // after it.
 func (b *consoleBrowser) login(email, password string) {

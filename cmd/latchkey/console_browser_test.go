@@ -32,7 +32,7 @@ func TestConsoleBrowserKeyLifecycle(t *testing.T) {
 	// Step 2: scopes as labelled checkboxes.
 	b.tick("perm-items-read")
 	b.tick("perm-users-read")
-	b.do("generating", chromedp.Click(chromedp.CSS(`form.wizard button.primary`)))
+	b.generate()
 	// Step 3: the secret, once.
 	secret := b.readSecret()
 	if got := s.verifySecret(t, secret, "items:read", "users:read"); got.Status != 200 || !got.Valid {
@@ -149,7 +149,7 @@ func TestConsoleBrowserMemberPersonalKey(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
 	)
 	b.tick("perm-activities-read")
-	b.do("generating", chromedp.Click(chromedp.CSS(`form.wizard button.primary`)))
+	b.generate()
 	secret := b.readSecret()
 	if got := s.verifySecret(t, secret, "activities:read"); !got.Valid {
 		t.Fatalf("the member's personal key: got %+v, want valid", got)

@@ -83,7 +83,7 @@ func TestPortalInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form.wizard button.primary`)),
 	)
 	b.tick("perm-items-read")
-	b.do("generating", chromedp.Click(chromedp.CSS(`form.wizard button.primary`)))
+	b.generate()
 	secret := b.readSecret()
 	if got := w.s.verifySecret(t, secret, "items:read"); got.Status != 200 || !got.Valid {
 		t.Fatalf("the portal user's key: verify answered %d %+v", got.Status, got)
