@@ -95,9 +95,6 @@ func (w *webhookStore) RecordWebhookAttempt(ctx context.Context, a latchkey.Webh
 // listenerGauge is 1 while the PostgreSQL LISTEN connection that carries
 // invalidations between instances is up, 0 while the instance verifies
 // from the store instead.
-// confirmedGauge reports how old the invalidation channel's last
-// confirmation is: above half a second, cached keys are read from the
-// store again.
 // confirmHistogram times the invalidation channel's confirmations, from
 // sending the fence to hearing it back.
 func confirmHistogram(reg prometheus.Registerer) prometheus.Histogram {
@@ -110,6 +107,9 @@ func confirmHistogram(reg prometheus.Registerer) prometheus.Histogram {
 	return h
 }
 
+// confirmedGauge reports how old the invalidation channel's last
+// confirmation is: above half a second, cached keys are read from the
+// store again.
 func confirmedGauge(reg prometheus.Registerer, started time.Time, last func() time.Time) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "latchkey_invalidation_confirmed_age_seconds",

@@ -39,13 +39,19 @@ func (db *DB) Notify(ctx context.Context, channel, payload string) error {
 	}
 	if _, err := n.conn.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, payload); err != nil {
 		// Whatever state it is in, the next call starts afresh.
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		n.conn.Close(closeCtx)
-		cancel()
+		closeConn(ctx, n.conn)
 		n.conn = nil
 		return wrap(err, "notify")
 	}
 	return nil
+}
+
+// closeConn closes a dedicated connection, giving the server a second to
+// hear the goodbye even when ctx is already done.
+func closeConn(ctx context.Context, c *pgx.Conn) {
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	c.Close(closeCtx)
 }
 
 // notifier is Notify's connection.
@@ -58,9 +64,7 @@ func (n *notifier) close() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.conn != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		n.conn.Close(ctx)
-		cancel()
+		closeConn(context.Background(), n.conn)
 		n.conn = nil
 	}
 }
@@ -104,9 +108,7 @@ func (db *DB) Listen(ctx context.Context, channel string, fn func(payload string
 			// the caller hears of it through onState(false).
 			_ = receive(ctx, conn, fn)
 			onState(false)
-			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			conn.Close(closeCtx)
-			cancel()
+			closeConn(ctx, conn)
 		}
 		if ctx.Err() != nil {
 			return nil

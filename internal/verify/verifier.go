@@ -244,6 +244,7 @@ type Verifier struct {
 	noCache    bool
 	maxAge     int64
 	reread     int64
+	lean       VerifyLookup // the store, when it has KeyForVerify
 	// heard is the UnixNano before which every invalidation is known to
 	// have arrived (Heard); with it, entries need no store read every
 	// MaxAge.
@@ -289,6 +290,7 @@ func New(cfg Config) *Verifier {
 	if v.flushEvery <= 0 {
 		v.flushEvery = 5 * time.Second
 	}
+	v.lean, _ = cfg.Store.(VerifyLookup)
 	if v.reread <= 0 {
 		v.reread = int64(time.Minute)
 	}
@@ -508,11 +510,16 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 	} else {
 		v.metrics.cacheBypass.Inc()
 	}
-	return v.fetch(ctx, h, e, full, useCache)
+	err := v.fetch(ctx, h, e, full, useCache)
+	if err != nil && err != errUnknown && v.serveStale > 0 && full == nil {
+		return v.lookupFailed(h, e, err)
+	}
+	return err
 }
 
 // fetch reads h's key from the store into e, and into the cache when
-// useCache; errUnknown when the store has no such key.
+// useCache; errUnknown when the store has no such key, the store's error
+// when it failed.
 func (v *Verifier) fetch(ctx context.Context, h *[32]byte, e *entry, full **latchkey.Key, useCache bool) error {
 	gen := v.cache.generation()
 	// The entry's age counts from before the read: a change committed
@@ -520,13 +527,10 @@ func (v *Verifier) fetch(ctx context.Context, h *[32]byte, e *entry, full **latc
 	fetched := v.now().UnixNano()
 	var k *latchkey.Key
 	var err error
-	if vl, ok := v.store.(VerifyLookup); ok && full == nil {
-		k, err = vl.KeyForVerify(ctx, *h)
+	if v.lean != nil && full == nil {
+		k, err = v.lean.KeyForVerify(ctx, *h)
 	} else {
 		k, err = v.store.KeyByHash(ctx, *h)
-	}
-	if err != nil && !latchkey.IsNotFound(err) && v.serveStale > 0 && full == nil {
-		return v.lookupFailed(h, e, err)
 	}
 	if latchkey.IsNotFound(err) {
 		if useCache || v.serveStale > 0 {
