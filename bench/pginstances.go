@@ -119,7 +119,10 @@ type instancesMeasure struct {
 	rps      float64       // verifications per second, all instances
 	window   time.Duration // the run's length
 	reads    float64       // store reads by verify, all instances
-	lkCPU    time.Duration // the latchkey instances, during the run
+	// awaited is the lookups that waited for a late confirmation rather
+	// than read the store, all instances.
+	awaited float64
+	lkCPU   time.Duration // the latchkey instances, during the run
 	// pg is what PostgreSQL did because of the run: from its start until
 	// its statistics were all published, less the idle background of the
 	// time after the run. idle is that background over idleSpan.
@@ -148,6 +151,9 @@ func (m *instancesMeasure) String() string {
 	if total := m.confirm.count(); total > 0 {
 		s += fmt.Sprintf("; channel confirmations: %.0f, 99%% within %s, the slowest within %s",
 			total, m.confirm.bound(0.99), m.confirm.bound(1))
+	}
+	if m.awaited > 0 {
+		s += fmt.Sprintf("; %.0f lookups waited for a late confirmation instead of reading the store", m.awaited)
 	}
 	if m.pg.aborted >= 1 {
 		s += fmt.Sprintf("; %.0f transactions rolled back", m.pg.aborted)
@@ -214,6 +220,7 @@ func (b *bench) instancesRound(ctx context.Context, s *pgSeeded, n int, l load) 
 	if err != nil {
 		return nil, err
 	}
+	awaited0 := totalAwaited(servers)
 	lk0, err := totalCPU(servers)
 	if err != nil {
 		return nil, err
@@ -233,7 +240,7 @@ func (b *bench) instancesRound(ctx context.Context, s *pgSeeded, n int, l load) 
 	if err != nil {
 		return nil, err
 	}
-	m.lkCPU, m.reads = lk1-lk0, reads1-reads0
+	m.lkCPU, m.reads, m.awaited = lk1-lk0, reads1-reads0, totalAwaited(servers)-awaited0
 	m.confirm = confirmations(servers).since(conf0)
 	for _, st := range stats {
 		m.requests += st.Requests
@@ -282,6 +289,17 @@ func totalStoreReads(servers []*child) (float64, error) {
 		sum += v
 	}
 	return sum, nil
+}
+
+// totalAwaited sums the lookups of servers that waited for a late
+// confirmation (none from a server that does not wait).
+func totalAwaited(servers []*child) float64 {
+	var sum float64
+	for _, c := range servers {
+		v, _ := metric(c.URL, `latchkey_verify_cache_lookups_total{result="awaited"}`)
+		sum += v
+	}
+	return sum
 }
 
 // totalCPU sums the CPU time servers have used so far.

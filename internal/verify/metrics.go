@@ -59,8 +59,9 @@ type metrics struct {
 	// Cache lookups by result: hit (a fresh entry), negative_hit (a hash
 	// the store said it does not know), miss (read from the store), bypass
 	// (the cache is off or untrusted while invalidations may be missed).
-	// refresh (a hit past Config.Reread, read again in the background).
-	cacheHit, cacheNegativeHit, cacheMiss, cacheBypass, cacheRefresh prometheus.Counter
+	// refresh (a hit past Config.Reread, read again in the background),
+	// awaited (a hit once the invalidation channel's late word came).
+	cacheHit, cacheNegativeHit, cacheMiss, cacheBypass, cacheRefresh, cacheAwaited prometheus.Counter
 }
 
 func (m *metrics) init(reg prometheus.Registerer, c *cache) {
@@ -80,7 +81,7 @@ func (m *metrics) init(reg prometheus.Registerer, c *cache) {
 	}, func() float64 { return float64(c.len()) })
 	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "latchkey_verify_cache_lookups_total",
-		Help: "Verify cache lookups by result: hit, negative_hit (a key the store does not know), miss (read from the store), bypass (cache off, or untrusted while the invalidation channel is down), refresh (a hit read again in the background, once a minute per key on PostgreSQL).",
+		Help: "Verify cache lookups by result: hit, negative_hit (a key the store does not know), miss (read from the store), bypass (cache off, or untrusted while the invalidation channel is down), refresh (a hit read again in the background, once a minute per key on PostgreSQL), awaited (a hit once the invalidation channel's late confirmation came, instead of a store read).",
 	}, []string{"result"})
 	if reg != nil {
 		results = register(reg, results)
@@ -93,6 +94,7 @@ func (m *metrics) init(reg prometheus.Registerer, c *cache) {
 	m.cacheMiss = lookups.WithLabelValues("miss")
 	m.cacheBypass = lookups.WithLabelValues("bypass")
 	m.cacheRefresh = lookups.WithLabelValues("refresh")
+	m.cacheAwaited = lookups.WithLabelValues("awaited")
 	for i, code := range codes {
 		label := string(code)
 		if label == "" {

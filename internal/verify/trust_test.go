@@ -154,3 +154,118 @@ func TestUntrustedCacheReadsTheStore(t *testing.T) {
 		t.Fatalf("trusted again: got %q, want key_revoked", r.Code)
 	}
 }
+
+// lateWordFixture caches a key, lets the channel's word fall 600ms behind
+// (MaxAge is 500ms) and takes every read slot of entries stale for want of
+// word, as a herd of such reads would: a request for the key then waits
+// for the word.
+func lateWordFixture(t *testing.T) (*fixture, string, *latchkey.Key) {
+	t.Helper()
+	f := newFixture(t, func(c *Config) { c.MaxAge = 500 * time.Millisecond; c.Reread = 10 * time.Second })
+	tok, k := f.key()
+	f.v.Heard(f.clock.Now())
+	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
+		t.Fatalf("warm-up: got %q, want valid", r.Code)
+	}
+	f.clock.Add(600 * time.Millisecond)
+	for range lateReads {
+		f.v.lateSlots <- struct{}{}
+	}
+	t.Cleanup(func() {
+		for range lateReads {
+			<-f.v.lateSlots
+		}
+	})
+	return f, tok, k
+}
+
+// checkLater runs Check in the background and returns where its result
+// arrives.
+func checkLater(f *fixture, tok string) <-chan Result {
+	out := make(chan Result, 1)
+	go func() { out <- f.v.Check(f.ctx, tok, Request{}) }()
+	return out
+}
+
+// With the word late and the store's slots for such reads busy, a request
+// waits for the word and is then answered from the cache, without a read.
+func TestLateWordIsAwaitedNotRead(t *testing.T) {
+	f, tok, k := lateWordFixture(t)
+	misses := testutil.ToFloat64(f.v.metrics.cacheMiss)
+	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) }) // its notification is lost
+	got := checkLater(f, tok)
+	select {
+	case r := <-got:
+		t.Fatalf("answered %q before the word came: it should wait", r.Code)
+	case <-time.After(100 * time.Millisecond):
+	}
+	f.v.Heard(f.clock.Now())
+	if r := <-got; r.Code != "" {
+		t.Fatalf("after the word: got %q, want the cached answer", r.Code)
+	}
+	if d := testutil.ToFloat64(f.v.metrics.cacheMiss) - misses; d != 0 {
+		t.Fatalf("store reads: %v, want none", d)
+	}
+	if n := testutil.ToFloat64(f.v.metrics.cacheAwaited); n != 1 {
+		t.Fatalf("awaited lookups: %v, want 1", n)
+	}
+}
+
+// An invalidation that arrives with the word, while a request waits for
+// it, is honoured: the request reads the store and sees the revocation.
+func TestLateWordBringsItsInvalidations(t *testing.T) {
+	f, tok, k := lateWordFixture(t)
+	got := checkLater(f, tok)
+	select {
+	case r := <-got:
+		t.Fatalf("answered %q before the word came: it should wait", r.Code)
+	case <-time.After(100 * time.Millisecond):
+	}
+	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
+	f.v.InvalidateKey(k.ID) // delivered before the fence that follows it
+	f.v.Heard(f.clock.Now())
+	if r := <-got; r.Code != latchkey.KeyRevoked {
+		t.Fatalf("invalidated while waiting: got %q, want key_revoked", r.Code)
+	}
+}
+
+// Word that does not come within twice MaxAge of the last is presumed
+// lost: the waiting request reads the store.
+func TestLateWordThatNeverComesIsRead(t *testing.T) {
+	f, tok, k := lateWordFixture(t)
+	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
+	// The word is 600ms late: the request waits 400ms more, then reads.
+	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != latchkey.KeyRevoked {
+		t.Fatalf("word never came: got %q, want key_revoked", r.Code)
+	}
+	// Twice MaxAge late, a request reads at once, slots or not.
+	f.clock.Add(500 * time.Millisecond)
+	done := checkLater(f, tok)
+	select {
+	case r := <-done:
+		if r.Code != latchkey.KeyRevoked {
+			t.Fatalf("word 1.1s late: got %q, want key_revoked", r.Code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("word 1.1s late: the request still waits")
+	}
+}
+
+// A free slot reads at once: a late word costs a store read, as before,
+// when the store is not already busy with such reads.
+func TestLateWordWithAFreeSlotReads(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxAge = 500 * time.Millisecond; c.Reread = 10 * time.Second })
+	tok, k := f.key()
+	f.v.Heard(f.clock.Now())
+	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
+		t.Fatalf("warm-up: got %q, want valid", r.Code)
+	}
+	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
+	f.clock.Add(600 * time.Millisecond)
+	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != latchkey.KeyRevoked {
+		t.Fatalf("word late, slot free: got %q, want key_revoked", r.Code)
+	}
+	if n := len(f.v.lateSlots); n != 0 {
+		t.Fatalf("slots still taken after the read: %d", n)
+	}
+}

@@ -248,7 +248,12 @@ type Verifier struct {
 	// heard is the UnixNano before which every invalidation is known to
 	// have arrived (Heard); with it, entries need no store read every
 	// MaxAge.
-	heard      atomic.Int64
+	heard atomic.Int64
+	// word is closed and replaced whenever heard moves on, waking the
+	// lookups that wait for it (awaitWord); lateSlots bounds the store
+	// reads of entries stale only because the word is late.
+	word       atomic.Pointer[chan struct{}]
+	lateSlots  chan struct{}
 	refreshes  refreshes
 	serveStale int64 // Config.ServeStale in nanoseconds; 0 when off
 	// untrusted is set while cross-instance invalidations may be missed
@@ -271,7 +276,9 @@ type Verifier struct {
 func New(cfg Config) *Verifier {
 	v := &Verifier{store: cfg.Store, format: cfg.Format, now: cfg.Now, sink: cfg.Usage,
 		log: cfg.Logger, flushEvery: cfg.FlushEvery, noCache: cfg.DisableCache, maxAge: int64(cfg.MaxAge),
-		reread: int64(cfg.Reread), serveStale: int64(max(cfg.ServeStale, 0))}
+		reread: int64(cfg.Reread), serveStale: int64(max(cfg.ServeStale, 0)),
+		lateSlots: make(chan struct{}, lateReads)}
+	v.announceWord()
 	if v.format.Prefix() == "" {
 		v.format, _ = token.NewFormat(token.DefaultPrefix)
 	}
@@ -365,7 +372,11 @@ func (v *Verifier) Heard(at time.Time) {
 	t := at.UnixNano()
 	for {
 		old := v.heard.Load()
-		if t <= old || v.heard.CompareAndSwap(old, t) {
+		if t <= old {
+			return
+		}
+		if v.heard.CompareAndSwap(old, t) {
+			v.announceWord()
 			return
 		}
 	}
@@ -486,22 +497,40 @@ var errUnknown = errors.New("verify: unknown key")
 func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **latchkey.Key) error {
 	useCache := !v.noCache && !v.untrusted.Load()
 	if useCache {
-		switch v.cache.get(h, e, full) {
-		case found:
-			if full == nil || *full != nil {
+		var until int64 // how long to wait for late word (awaitWord)
+		for waited := false; ; waited = true {
+			switch v.cache.get(h, e, full) {
+			case found:
+				if full != nil && *full == nil {
+					break
+				}
 				switch v.freshness(e) {
 				case fresh:
-					v.metrics.cacheHit.Inc()
+					if waited {
+						v.metrics.cacheAwaited.Inc()
+					} else {
+						v.metrics.cacheHit.Inc()
+					}
 					return nil
 				case refresh:
 					v.metrics.cacheRefresh.Inc()
 					v.refreshLater(*h)
 					return nil
 				}
+				if v.wordLate(e) {
+					// Asked again after the word came: an invalidation
+					// that came before it has removed the entry.
+					release, came := v.awaitWord(ctx, &until)
+					if came {
+						continue
+					}
+					defer release()
+				}
+			case unknown:
+				v.metrics.cacheNegativeHit.Inc()
+				return errUnknown
 			}
-		case unknown:
-			v.metrics.cacheNegativeHit.Inc()
-			return errUnknown
+			break
 		}
 		if v.known != nil && v.known.isAbsent(ctx, h) {
 			return errUnknown
