@@ -497,41 +497,11 @@ var errUnknown = errors.New("verify: unknown key")
 func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **latchkey.Key) error {
 	useCache := !v.noCache && !v.untrusted.Load()
 	if useCache {
-		var until int64 // how long to wait for late word (awaitWord)
-		for waited := false; ; waited = true {
-			switch v.cache.get(h, e, full) {
-			case found:
-				if full != nil && *full == nil {
-					break
-				}
-				switch v.freshness(e) {
-				case fresh:
-					if waited {
-						v.metrics.cacheAwaited.Inc()
-					} else {
-						v.metrics.cacheHit.Inc()
-					}
-					return nil
-				case refresh:
-					v.metrics.cacheRefresh.Inc()
-					v.refreshLater(*h)
-					return nil
-				}
-				if v.wordLate(e) {
-					// Asked again after the word came: an invalidation
-					// that came before it has removed the entry.
-					release, came := v.awaitWord(ctx, &until)
-					if came {
-						continue
-					}
-					defer release()
-				}
-			case unknown:
-				v.metrics.cacheNegativeHit.Inc()
-				return errUnknown
-			}
-			break
+		answered, release, err := v.fromCache(ctx, h, e, full)
+		if answered {
+			return err
 		}
+		defer release()
 		if v.known != nil && v.known.isAbsent(ctx, h) {
 			return errUnknown
 		}
@@ -544,6 +514,49 @@ func (v *Verifier) lookup(ctx context.Context, h *[32]byte, e *entry, full **lat
 		return v.lookupFailed(h, e, err)
 	}
 	return err
+}
+
+// fromCache answers lookup from the cache when it can (answered, with
+// errUnknown for a hash the store said it does not know). Otherwise the
+// store is to be read, and release is to be called once it has been.
+func (v *Verifier) fromCache(ctx context.Context, h *[32]byte, e *entry, full **latchkey.Key) (answered bool, release func(), err error) {
+	var until int64 // how long to wait for late word (awaitWord)
+	for waited := false; ; waited = true {
+		switch v.cache.get(h, e, full) {
+		case unknown:
+			v.metrics.cacheNegativeHit.Inc()
+			return true, nil, errUnknown
+		case found:
+			if full != nil && *full == nil {
+				return false, noRelease, nil // cached without the whole key
+			}
+		default:
+			return false, noRelease, nil
+		}
+		switch v.freshness(e) {
+		case fresh:
+			if waited {
+				v.metrics.cacheAwaited.Inc()
+			} else {
+				v.metrics.cacheHit.Inc()
+			}
+			return true, nil, nil
+		case refresh:
+			v.metrics.cacheRefresh.Inc()
+			v.refreshLater(*h)
+			return true, nil, nil
+		}
+		if !v.wordLate(e) {
+			return false, noRelease, nil
+		}
+		release, came := v.awaitWord(ctx, &until)
+		if !came {
+			return false, release, nil
+		}
+		// The word came: the cache is asked again rather than e trusted,
+		// since an invalidation delivered before the word has removed the
+		// entry.
+	}
 }
 
 // fetch reads h's key from the store into e, and into the cache when
