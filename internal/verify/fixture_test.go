@@ -103,6 +103,17 @@ func (f *fixture) key(mods ...func(*latchkey.Key)) (string, *latchkey.Key) {
 	return tok, k
 }
 
+// cachedKey stores a key as key does and verifies it once, so that the
+// Verifier has it cached.
+func (f *fixture) cachedKey(mods ...func(*latchkey.Key)) (string, *latchkey.Key) {
+	f.tb.Helper()
+	tok, k := f.key(mods...)
+	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
+		f.tb.Fatalf("verifying key %s once to cache it: got %q, want valid", k.ID, r.Code)
+	}
+	return tok, k
+}
+
 // update changes a stored key the way the management layer does, without
 // telling the Verifier.
 func (f *fixture) update(k *latchkey.Key, fn func(*latchkey.Key)) {

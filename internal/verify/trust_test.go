@@ -12,10 +12,7 @@ import (
 // arrives is seen once the entry is older than MaxAge.
 func TestMaxAgeBoundsAMissedInvalidation(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.MaxAge = 500 * time.Millisecond })
-	tok, k := f.key()
-	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
-		t.Fatalf("warm-up: got %q, want valid", r.Code)
-	}
+	tok, k := f.cachedKey()
 	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
 	f.clock.Add(500 * time.Millisecond)
 	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
@@ -33,10 +30,7 @@ func TestMaxAgeBoundsAMissedInvalidation(t *testing.T) {
 // or after Reread at the latest.
 func TestHeardChannelSparesRereads(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.MaxAge = 500 * time.Millisecond; c.Reread = 10 * time.Second })
-	tok, k := f.key()
-	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
-		t.Fatalf("warm-up: got %q, want valid", r.Code)
-	}
+	tok, k := f.cachedKey()
 	misses := testutil.ToFloat64(f.v.metrics.cacheMiss)
 	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) }) // its notification is lost
 	// Heard every 100ms for 5s: the entry answers without a store read.
@@ -65,10 +59,7 @@ func TestHeardChannelSparesRereads(t *testing.T) {
 
 	// Reread bounds the word's reach: heard all along, an entry older
 	// than Reread is read again.
-	tok2, k2 := f.key()
-	if r := f.v.Check(f.ctx, tok2, Request{}); r.Code != "" {
-		t.Fatalf("warm-up of the second key: got %q, want valid", r.Code)
-	}
+	tok2, k2 := f.cachedKey()
 	f.update(k2, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
 	for range 100 {
 		f.clock.Add(100 * time.Millisecond)
@@ -94,10 +85,7 @@ func TestHeardChannelSparesRereads(t *testing.T) {
 
 	// Past twice Reread (the background read never came), the request
 	// reads the store itself.
-	tok3, k3 := f.key()
-	if r := f.v.Check(f.ctx, tok3, Request{}); r.Code != "" {
-		t.Fatalf("warm-up of the third key: got %q, want valid", r.Code)
-	}
+	tok3, k3 := f.cachedKey()
 	f.update(k3, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
 	f.clock.Add(20*time.Second + time.Millisecond)
 	f.v.Heard(f.clock.Now())
@@ -110,10 +98,7 @@ func TestHeardChannelSparesRereads(t *testing.T) {
 // background read finds nothing, and the cached entry is gone with it.
 func TestRefreshForgetsADeletedKey(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.MaxAge = 500 * time.Millisecond; c.Reread = time.Second })
-	tok, k := f.key()
-	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
-		t.Fatalf("warm-up: got %q, want valid", r.Code)
-	}
+	tok, k := f.cachedKey()
 	if err := f.db.DeleteKey(f.ctx, f.ws, k.ID, f.event(f.ws, latchkey.EventKeyDeleted, k.ID)); err != nil {
 		t.Fatal(err)
 	}
@@ -136,10 +121,7 @@ func TestRefreshForgetsADeletedKey(t *testing.T) {
 // store; trusted again, the cache starts empty.
 func TestUntrustedCacheReadsTheStore(t *testing.T) {
 	f := newFixture(t)
-	tok, k := f.key()
-	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
-		t.Fatalf("warm-up: got %q", r.Code)
-	}
+	tok, k := f.cachedKey()
 	f.v.SetTrusted(false)
 	f.update(k, func(k *latchkey.Key) { k.Scopes = []string{"items:read"} })
 	if r := f.v.Check(f.ctx, tok, Request{Scopes: []string{"accounts:read"}}); r.Code != latchkey.InsufficientScope {
@@ -155,19 +137,19 @@ func TestUntrustedCacheReadsTheStore(t *testing.T) {
 	}
 }
 
-// lateWordFixture caches a key, lets the channel's word fall 600ms behind
-// (MaxAge is 500ms) and takes every read slot of entries stale for want of
-// word, as a herd of such reads would: a request for the key then waits
-// for the word.
-func lateWordFixture(t *testing.T) (*fixture, string, *latchkey.Key) {
+// lateWordFixture caches a key and lets the channel's word fall 600ms
+// behind (MaxAge is 500ms). With slotsBusy it also takes every read slot
+// of late entries, as a herd of such reads would: a request for the key
+// then waits for the word.
+func lateWordFixture(t *testing.T, slotsBusy bool) (*fixture, string, *latchkey.Key) {
 	t.Helper()
 	f := newFixture(t, func(c *Config) { c.MaxAge = 500 * time.Millisecond; c.Reread = 10 * time.Second })
-	tok, k := f.key()
+	tok, k := f.cachedKey()
 	f.v.Heard(f.clock.Now())
-	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
-		t.Fatalf("warm-up: got %q, want valid", r.Code)
-	}
 	f.clock.Add(600 * time.Millisecond)
+	if !slotsBusy {
+		return f, tok, k
+	}
 	for range lateReads {
 		f.v.lateSlots <- struct{}{}
 	}
@@ -190,7 +172,7 @@ func checkLater(f *fixture, tok string) <-chan Result {
 // With the word late and the store's slots for such reads busy, a request
 // waits for the word and is then answered from the cache, without a read.
 func TestLateWordIsAwaitedNotRead(t *testing.T) {
-	f, tok, k := lateWordFixture(t)
+	f, tok, k := lateWordFixture(t, true)
 	misses := testutil.ToFloat64(f.v.metrics.cacheMiss)
 	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) }) // its notification is lost
 	got := checkLater(f, tok)
@@ -214,7 +196,7 @@ func TestLateWordIsAwaitedNotRead(t *testing.T) {
 // An invalidation that arrives with the word, while a request waits for
 // it, is honoured: the request reads the store and sees the revocation.
 func TestLateWordBringsItsInvalidations(t *testing.T) {
-	f, tok, k := lateWordFixture(t)
+	f, tok, k := lateWordFixture(t, true)
 	got := checkLater(f, tok)
 	select {
 	case r := <-got:
@@ -232,7 +214,7 @@ func TestLateWordBringsItsInvalidations(t *testing.T) {
 // Word that does not come within twice MaxAge of the last is presumed
 // lost: the waiting request reads the store.
 func TestLateWordThatNeverComesIsRead(t *testing.T) {
-	f, tok, k := lateWordFixture(t)
+	f, tok, k := lateWordFixture(t, true)
 	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
 	// The word is 600ms late: the request waits 400ms more, then reads.
 	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != latchkey.KeyRevoked {
@@ -254,14 +236,8 @@ func TestLateWordThatNeverComesIsRead(t *testing.T) {
 // A free slot reads at once: a late word costs a store read, as before,
 // when the store is not already busy with such reads.
 func TestLateWordWithAFreeSlotReads(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.MaxAge = 500 * time.Millisecond; c.Reread = 10 * time.Second })
-	tok, k := f.key()
-	f.v.Heard(f.clock.Now())
-	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != "" {
-		t.Fatalf("warm-up: got %q, want valid", r.Code)
-	}
+	f, tok, k := lateWordFixture(t, false)
 	f.update(k, func(k *latchkey.Key) { k.RevokedAt = ptr(t0) })
-	f.clock.Add(600 * time.Millisecond)
 	if r := f.v.Check(f.ctx, tok, Request{}); r.Code != latchkey.KeyRevoked {
 		t.Fatalf("word late, slot free: got %q, want key_revoked", r.Code)
 	}

@@ -394,6 +394,7 @@ func (v *Verifier) LastHeard() time.Time {
 const (
 	fresh   = iota // answers
 	refresh        // answers, and is read again in the background
+	late           // would answer on word that is late but may yet come (awaitWord)
 	stale          // is read again before it answers
 )
 
@@ -404,10 +405,15 @@ func (v *Verifier) freshness(e *entry) int {
 	}
 	now := v.now().UnixNano()
 	age := now - e.fetched
+	heard := v.heard.Load()
 	switch {
 	case age <= v.maxAge:
 		return fresh
-	case now-v.heard.Load() > v.maxAge:
+	case now-heard > v.maxAge:
+		// Word twice MaxAge late is presumed lost, not late.
+		if heard != 0 && now-heard <= 2*v.maxAge && age <= 2*v.reread {
+			return late
+		}
 		return stale
 	case age <= v.reread:
 		return fresh
@@ -545,8 +551,7 @@ func (v *Verifier) fromCache(ctx context.Context, h *[32]byte, e *entry, full **
 			v.metrics.cacheRefresh.Inc()
 			v.refreshLater(*h)
 			return true, nil, nil
-		}
-		if !v.wordLate(e) {
+		case stale:
 			return false, noRelease, nil
 		}
 		release, came := v.awaitWord(ctx, &until)

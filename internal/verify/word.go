@@ -24,19 +24,7 @@ import (
 // at once.
 const lateReads = 4
 
-// wordLate reports whether an entry that freshness judged stale would be
-// answered from the cache by a word that is only late: the word has been
-// heard, less than twice MaxAge ago, and the entry is within twice Reread.
-func (v *Verifier) wordLate(e *entry) bool {
-	heard := v.heard.Load()
-	if heard == 0 || v.maxAge == 0 {
-		return false
-	}
-	now := v.now().UnixNano()
-	return now-heard <= 2*v.maxAge && now-e.fetched <= 2*v.reread
-}
-
-// awaitWord is called for an entry stale only for want of word (wordLate).
+// awaitWord is called for an entry that is late (freshness).
 // It returns came when fresher word arrived, so the cache is to be asked
 // again; otherwise the store is to be read, and release ends that read
 // (it frees a slot when one was taken). It waits until *until (UnixNano)
