@@ -405,10 +405,11 @@ func (v *Verifier) freshness(e *entry) int {
 	}
 	now := v.now().UnixNano()
 	age := now - e.fetched
+	if age <= v.maxAge {
+		return fresh
+	}
 	heard := v.heard.Load()
 	switch {
-	case age <= v.maxAge:
-		return fresh
 	case now-heard > v.maxAge:
 		// Word twice MaxAge late is presumed lost, not late.
 		if heard != 0 && now-heard <= 2*v.maxAge && age <= 2*v.reread {
