@@ -226,11 +226,17 @@ const LastUsedStep = time.Minute
 
 // UsageStore keeps daily verification counters, written in batches.
 type UsageStore interface {
-	// AddUsage adds the counts of a batch and advances last_used_at, to
-	// the minute: a use less than LastUsedStep after the stored one is
-	// not written, so a key in steady use has its row rewritten once a
-	// minute rather than on every flush of every instance.
+	// AddUsage appends the counts of a batch to the usage log. Usage and
+	// UsageTags count them at once; FoldUsage adds them to the daily
+	// counters and last_used_at.
 	AddUsage(ctx context.Context, batch []Usage) error
+	// FoldUsage folds the log's entries of the first limit keys after the
+	// key id after ("" for the first keys) into the daily counters and
+	// advances last_used_at, to the minute: a use less than LastUsedStep
+	// after the stored one is not written. It returns the last key id it
+	// folded, the after of the next call; "" when none was left. Each
+	// entry is folded once, however many instances fold at a time.
+	FoldUsage(ctx context.Context, after string, limit int) (string, error)
 	// Usage returns a key's daily counts in [from, to], oldest first; empty
 	// for a deleted key or another workspace's key (counts outlive keys for billing).
 	Usage(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]UsageDay, error)

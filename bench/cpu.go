@@ -141,6 +141,38 @@ func (c *child) settle(limit time.Duration) (time.Duration, error) {
 	return time.Since(start), fmt.Errorf("still busy after %s", limit)
 }
 
+// foldsDone counts the usage folds a server has completed.
+const foldsDone = "latchkey_usage_fold_duration_seconds_count"
+
+// awaitFold waits for the server to settle, then for a complete fold of
+// the usage log that started after (one runs at most --usage-fold
+// later), then to settle again: the fold of what it flushed before, such
+// as a priming's usage, is then done. limit bounds each settling.
+func (c *child) awaitFold(limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	if _, err := c.settle(limit); err != nil {
+		return time.Since(start), err
+	}
+	before, err := metric(c.URL, foldsDone)
+	if err != nil {
+		return time.Since(start), err
+	}
+	for deadline := time.Now().Add(2*time.Minute + limit); ; time.Sleep(time.Second) {
+		n, err := metric(c.URL, foldsDone)
+		if err != nil {
+			return time.Since(start), err
+		}
+		if n > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			return time.Since(start), fmt.Errorf("no usage fold completed within %s", time.Since(start).Round(time.Second))
+		}
+	}
+	_, err = c.settle(limit)
+	return time.Since(start), err
+}
+
 // rss is the child's resident memory in bytes.
 func (c *child) rss() (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))

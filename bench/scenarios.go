@@ -206,12 +206,13 @@ func (b *bench) manyKeys(ctx context.Context, r *result, n int) error {
 	b.logf("   verified all %d keys once (cache filled) in %s: %.0f cold verifications/s", n, primed.Round(time.Millisecond), float64(n)/primed.Seconds())
 	r.note("filling the cache with all %d keys took %s (%.0f cold verifications/s)", n, primed.Round(100*time.Millisecond), float64(n)/primed.Seconds())
 	// The usage of every key verified while priming is flushed to the
-	// store in the background; that write must not land in the run. A
-	// million keys' usage takes minutes to flush on two cores.
-	if settled, err := c.settle(max(30*time.Second, time.Duration(n/4000)*time.Second)); err != nil {
-		r.note("the server was still busy %s after priming (usage flush?): %v", settled.Round(time.Second), err)
+	// store's usage log, then folded into the daily counters, in the
+	// background; neither write may land in the run. A million keys' fold
+	// takes minutes on two cores.
+	if settled, err := c.awaitFold(max(30*time.Second, time.Duration(n/4000)*time.Second)); err != nil {
+		r.note("the server was still busy %s after priming (usage flush and fold?): %v", settled.Round(time.Second), err)
 	} else if rss2, err := c.rss(); err == nil && rss0 > 0 {
-		r.note("once the usage was flushed (%s), the server's RSS had grown %.0f bytes per cached key (%d MB with all %d cached)",
+		r.note("once the usage was flushed and folded (%s), the server's RSS had grown %.0f bytes per cached key (%d MB with all %d cached)",
 			settled.Round(time.Second), float64(rss2-rss0)/float64(n), rss2>>20, n)
 	}
 	r.note("%d distinct keys in use during the run", sample)

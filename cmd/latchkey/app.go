@@ -60,7 +60,10 @@ type Config struct {
 	// process (DefaultConcurrency of internal/password when zero).
 	PasswordHashes int
 	FlushEvery     time.Duration
-	ShutdownGrace  time.Duration
+	// FoldEvery is how often the usage log is folded into the daily
+	// counters and last_used_at (the verifier's default when zero).
+	FoldEvery     time.Duration
+	ShutdownGrace time.Duration
 	// DrainDelay is how long a stopping server keeps serving after
 	// /readyz turned 503, for load balancers to take it out (none when
 	// zero; `serve` defaults to 5 seconds).
@@ -198,7 +201,7 @@ func NewMain(ctx context.Context, cfg Config) (*Main, error) {
 	}
 	m.verifier = verify.New(verify.Config{
 		Store: store, Usage: store, Format: format, Now: cfg.Now,
-		Registerer: reg, Logger: cfg.Logger, FlushEvery: cfg.FlushEvery,
+		Registerer: reg, Logger: cfg.Logger, FlushEvery: cfg.FlushEvery, FoldEvery: cfg.FoldEvery,
 		DisableCache: cfg.DisableVerifyCache, MaxAge: maxAge, Verifiable: catalog.Verifiable,
 		ServeStale: cfg.Failures.ServeStaleOnOutage, ClientAddr: clients.Addr,
 		Membership: m.membership(store),

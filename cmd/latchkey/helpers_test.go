@@ -86,7 +86,7 @@ func serveDataDirWith(t *testing.T, s *testServer, mod func(*Config)) *Main {
 	cfg := Config{
 		DataDir: s.DataDir, Addr: "127.0.0.1:0", OwnerEmail: s.OwnerEmail, TokenPrefix: token.DefaultPrefix,
 		Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard,
-		FlushEvery: 50 * time.Millisecond, ShutdownGrace: 5 * time.Second,
+		FlushEvery: 50 * time.Millisecond, FoldEvery: 50 * time.Millisecond, ShutdownGrace: 5 * time.Second,
 	}
 	if mod != nil {
 		mod(&cfg)

@@ -62,6 +62,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringSliceVar(&cfg.TrustedOrigins, "trusted-origins", nil, "origins allowed to make cross-origin state-changing requests")
 	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "reverse proxies (CIDR or address) whose X-Forwarded-For names the client")
 	f.DurationVar(&cfg.FlushEvery, "usage-flush", 5*time.Second, "how often usage counters are written to the store")
+	f.DurationVar(&cfg.FoldEvery, "usage-fold", time.Minute, "how often the usage written is folded into the daily counters and keys' last_used_at")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long SIGTERM waits for requests in flight, after the drain delay")
 	f.DurationVar(&cfg.DrainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long to keep serving after /readyz turned 503, for load balancers to stop sending (0: none)")
 	f.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver mail over SMTP: smtp://user:password@host:587 (or smtps://); without it mail stays in the console's outbox")
@@ -86,7 +87,7 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on its own listener at this loopback address (HOST:PORT), for CPU and heap profiles")
 	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics on its own listener at HOST:PORT, and no longer on --addr")
 	f.BoolVar(&cfg.MetricsPprof, "metrics-pprof", false, "also serve net/http/pprof on --metrics-addr (which must then be a loopback address)")
-	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "shutdown-grace", "drain-delay", "smtp-url", "mail-from", "public-url", "webhooks-allow-private", "password-hashes", "jobs-interval", "pprof-addr", "metrics-addr", "metrics-pprof", "master-key-file", "dns-resolver")
+	fromEnv(f, "data-dir", "database-url", "migrate", "addr", "catalog", "token-prefix", "owner-email", "secure-cookies", "trusted-origins", "trusted-proxies", "usage-flush", "usage-fold", "shutdown-grace", "drain-delay", "smtp-url", "mail-from", "public-url", "webhooks-allow-private", "password-hashes", "jobs-interval", "pprof-addr", "metrics-addr", "metrics-pprof", "master-key-file", "dns-resolver")
 	return c
 }
 

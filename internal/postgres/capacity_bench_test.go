@@ -14,8 +14,8 @@ import (
 //
 //	go test -run XXX -bench 'Capacity' ./internal/postgres
 
-// BenchmarkCapacityUsageFlush is one instance's usage flush: one row per
-// key used since the last flush, upserted in one call.
+// BenchmarkCapacityUsageFlush is one instance's usage flush: one entry
+// per key used since the last flush, appended to the usage log in one call.
 func BenchmarkCapacityUsageFlush(b *testing.B) {
 	for _, keys := range []int{100, 1000, 10000} {
 		b.Run("keys="+strconv.Itoa(keys), func(b *testing.B) {
@@ -35,6 +35,54 @@ func BenchmarkCapacityUsageFlush(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(keys), "µs/key")
+		})
+	}
+}
+
+// BenchmarkCapacityUsageFold is a fold of a minute of usage: 12 flushes
+// of the same keys (one instance, every 5 s), each key's counters and row
+// written once. µs/key is per key in use.
+func BenchmarkCapacityUsageFold(b *testing.B) {
+	for _, keys := range []int{1000, 10000} {
+		b.Run("keys="+strconv.Itoa(keys), func(b *testing.B) {
+			s := newTestServer(b)
+			db := open(b, s.schema())
+			ws := fillKeys(b, db, keys)
+			day := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+			batch := make([]latchkey.Usage, keys)
+			for i := range batch {
+				batch[i] = latchkey.Usage{WorkspaceID: ws, KeyID: fmt.Sprintf("key_%08d", i), Day: day,
+					Environment: latchkey.Production, Valid: 10, Outcomes: map[string]int64{latchkey.OutcomeValid: 10}}
+			}
+			ctx := context.Background()
+			var folding time.Duration
+			minute := 0
+			for b.Loop() {
+				b.StopTimer()
+				minute++
+				for i := range batch {
+					batch[i].LastUsedAt = day.Add(time.Duration(minute) * latchkey.LastUsedStep)
+				}
+				for range 12 {
+					if err := db.AddUsage(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				t := time.Now()
+				for after := ""; ; {
+					last, err := db.FoldUsage(ctx, after, 1000)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if last == "" {
+						break
+					}
+					after = last
+				}
+				folding += time.Since(t)
+			}
+			b.ReportMetric(float64(folding.Microseconds())/float64(b.N)/float64(keys), "µs/key")
 		})
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	mathrand "math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +125,117 @@ func BenchmarkAddUsage(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/key")
+}
+
+// BenchmarkUsageFlushLargeStore is one instance's usage flush in a store
+// of many keys, each with a row of today's usage (as after a day of
+// traffic): 10,000 keys in use, spread over the whole store, each with
+// its counts and a last use. It is the flush's share of the million-key
+// row of the load harness, per key.
+func BenchmarkUsageFlushLargeStore(b *testing.B) {
+	for _, stored := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("keys=%d", stored), func(b *testing.B) {
+			db, batch := largeUsageStore(b, stored)
+			for b.Loop() {
+				flushBatch(b, db, batch)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(batch)), "µs/key")
+		})
+	}
+}
+
+// BenchmarkUsageFoldLargeStore is a fold of a minute of one instance's
+// flushes (12, one every 5 seconds) in the same stores: the daily
+// counters and last_used_at of each of the 10,000 keys in use are written
+// once. µs/key is per key in use.
+func BenchmarkUsageFoldLargeStore(b *testing.B) {
+	for _, stored := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("keys=%d", stored), func(b *testing.B) {
+			db, batch := largeUsageStore(b, stored)
+			minute := 0
+			var folding time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				minute++
+				for range 12 {
+					for j := range batch {
+						batch[j].LastUsedAt = benchNow.Add(time.Duration(minute) * latchkey.LastUsedStep)
+					}
+					flushBatch(b, db, batch)
+				}
+				b.StartTimer()
+				t := time.Now()
+				for after := ""; ; {
+					last, err := db.FoldUsage(context.Background(), after, 2000)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if last == "" {
+						break
+					}
+					after = last
+				}
+				folding += time.Since(t)
+			}
+			b.ReportMetric(float64(folding.Microseconds())/float64(b.N*len(batch)), "µs/key")
+		})
+	}
+}
+
+// largeUsageStore seeds a store of stored keys and returns the usage of
+// 10,000 of them, picked at random, sorted as the verifier flushes.
+func largeUsageStore(b *testing.B, stored int) (*DB, []latchkey.Usage) {
+	db, ws, _ := benchDB(b)
+	seedUsage(b, db, ws.ID, stored)
+	const active = 10_000
+	batch := make([]latchkey.Usage, active)
+	for i, p := range mathrand.Perm(stored)[:active] {
+		batch[i] = latchkey.Usage{WorkspaceID: ws.ID, KeyID: fmt.Sprintf("key_%08d", p), Day: benchNow,
+			Environment: latchkey.Production, Valid: 10, Outcomes: map[string]int64{latchkey.OutcomeValid: 10},
+			LastUsedAt: benchNow}
+	}
+	slices.SortFunc(batch, func(a, b latchkey.Usage) int { return strings.Compare(a.KeyID, b.KeyID) })
+	return db, batch
+}
+
+// flushBatch writes batch as the verifier does, in chunks of 2,000.
+func flushBatch(b *testing.B, db *DB, batch []latchkey.Usage) {
+	for c := range slices.Chunk(batch, 2000) {
+		if err := db.AddUsage(context.Background(), c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// seedUsage inserts n keys named key_00000000 on, each with a row of
+// usage today, in one transaction of plain inserts.
+func seedUsage(b *testing.B, db *DB, ws string, n int) {
+	ctx := context.Background()
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		`INSERT INTO keys (id, workspace_id, name, name_lower, description, type, environment, owner, scopes, settings,
+			created_by, created_at, expires_at, start, hash)
+			VALUES (?1, ?2, 'k', 'k', '', 'public_api', 'production', 'workspace', '[]', '{}', 'usr_bench', 0, NULL, 'lk_prod_x', ?3)`,
+		`INSERT INTO key_usage (workspace_id, key_id, day, environment, valid, denied) VALUES (?2, ?1, ?4, 'production', 1, 0)`,
+		`INSERT INTO key_usage_outcomes (workspace_id, key_id, day, environment, outcome, n) VALUES (?2, ?1, ?4, 'production', 'valid', 1)`,
+	} {
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			h := sha256.Sum256([]byte(fmt.Sprint(i)))
+			if _, err := st.ExecContext(ctx, fmt.Sprintf("key_%08d", i), ws, h[:], benchNow.Format("2006-01-02")); err != nil {
+				b.Fatal(err)
+			}
+		}
+		st.Close()
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -3,8 +3,11 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -30,6 +33,208 @@ func (d *day) Scan(v any) error {
 	return nil
 }
 
+// AddUsage appends a batch to the usage log (migration 00020), in one
+// transaction: a flush is either in the log whole or not at all. The log
+// grows at its end, so a flush costs the same whatever the number of keys
+// in the store; FoldUsage moves it into the daily counters and last_used_at.
+func (s *Store) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
+	rows := make([][]any, 0, len(batch))
+	for _, u := range batch {
+		if unmatchable(u.WorkspaceID, u.KeyID, string(u.Environment)) {
+			continue // no such key
+		}
+		outcomes, tags, err := encodeBreakdown(u)
+		if err != nil {
+			return err
+		}
+		var last *time.Time
+		if !u.LastUsedAt.IsZero() {
+			last = &u.LastUsedAt
+		}
+		rows = append(rows, []any{u.WorkspaceID, u.KeyID, u.Day.UTC().Format(dayFormat), string(u.Environment),
+			u.Valid, u.Denied, outcomes, tags, last})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	row := "(?, ?, " + s.db.DateParam() + ", ?, ?, ?, ?, ?, ?)"
+	var stmts []Stmt
+	for part := range slices.Chunk(rows, maxInList) {
+		args := make([]any, 0, len(part)*len(part[0]))
+		for _, r := range part {
+			args = append(args, r...)
+		}
+		stmts = append(stmts, Stmt{`INSERT INTO key_usage_log
+			(workspace_id, key_id, day, environment, valid, denied, outcomes, tags, last_used_at)
+			VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", len(part)), ", "), args})
+	}
+	return s.inTx(ctx, func(tx Conn) error {
+		return s.wrap(execAll(ctx, tx, stmts), "add usage")
+	})
+}
+
+// encodeBreakdown spells an entry's outcomes and tags as the log keeps
+// them, leaving out names no table could hold (they were never counted).
+func encodeBreakdown(u latchkey.Usage) (outcomes, tags string, err error) {
+	o := make(map[string]int64, len(u.Outcomes))
+	for name, n := range u.Outcomes {
+		if n != 0 && !unmatchable(name) {
+			o[name] = n
+		}
+	}
+	t := make(map[string]latchkey.TagCount, len(u.Tags))
+	for name, c := range u.Tags {
+		if c.Verifications != 0 && !unmatchable(name) {
+			t[name] = c
+		}
+	}
+	if outcomes, err = marshal(o, "{}"); err != nil {
+		return "", "", err
+	}
+	tags, err = marshal(t, "{}")
+	return outcomes, tags, err
+}
+
+// logEntry is one row of the usage log, decoded.
+type logEntry struct {
+	seq int64
+	latchkey.Usage
+}
+
+// scanLogEntry reads the columns logColumns names.
+func scanLogEntry(row Row) (logEntry, error) {
+	var e logEntry
+	var d day
+	var outcomes, tags string
+	var last *time.Time
+	err := row.Scan(&e.seq, &e.WorkspaceID, &e.KeyID, &d, &e.Environment, &e.Valid, &e.Denied, &outcomes, &tags, &last)
+	if err != nil {
+		return e, err
+	}
+	if e.Day, err = time.Parse(dayFormat, string(d)); err != nil {
+		return e, fmt.Errorf("usage log day %q: %w", d, err)
+	}
+	if err := json.Unmarshal([]byte(outcomes), &e.Outcomes); err != nil {
+		return e, fmt.Errorf("usage log outcomes: %w", err)
+	}
+	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
+		return e, fmt.Errorf("usage log tags: %w", err)
+	}
+	if last != nil {
+		e.LastUsedAt = *last
+	}
+	return e, nil
+}
+
+// inOrder returns the entries' usage in the order they were appended.
+func inOrder(entries []logEntry) []latchkey.Usage {
+	slices.SortFunc(entries, func(a, b logEntry) int { return cmp.Compare(a.seq, b.seq) })
+	usage := make([]latchkey.Usage, len(entries))
+	for i, e := range entries {
+		usage[i] = e.Usage
+	}
+	return usage
+}
+
+const logColumns = `seq, workspace_id, key_id, day, environment, valid, denied, outcomes, tags, last_used_at`
+
+// FoldUsage folds the log's entries of the first limit keys after the
+// key id after (all keys for ""), in key order, into the daily counters
+// and last_used_at, and removes them from the log, in one transaction: an
+// entry is counted once, by whichever fold took it. Entries whose key is
+// gone from its workspace are dropped. It returns the last key id it
+// folded, to pass as after to fold the next keys; "" when no key after
+// after has entries.
+//
+// All of a key's entries are folded together, so a key in steady use has
+// its counters written once per fold whatever the number of flushes
+// since. Instances may fold at the same time on PostgreSQL: the second to
+// reach an entry waits for the first and finds it gone, and counters are
+// written in one global order, so two folds never deadlock.
+func (s *Store) FoldUsage(ctx context.Context, after string, limit int) (string, error) {
+	if limit <= 0 || unmatchable(after) {
+		return "", nil
+	}
+	var last string
+	err := s.inTx(ctx, func(tx Conn) error {
+		rows, err := tx.Query(ctx, `SELECT DISTINCT key_id FROM key_usage_log WHERE key_id > ? ORDER BY key_id LIMIT ?`, after, limit)
+		keys, err := collect(rows, err, func(row Row) (string, error) {
+			var id string
+			return id, row.Scan(&id)
+		})
+		if err != nil || len(keys) == 0 {
+			return s.wrap(err, "fold usage")
+		}
+		last = keys[len(keys)-1]
+		rows, err = tx.Query(ctx, `DELETE FROM key_usage_log WHERE key_id > ? AND key_id <= ? RETURNING `+logColumns, after, last)
+		entries, err := collect(rows, err, scanLogEntry)
+		if err != nil {
+			return s.wrap(err, "fold usage")
+		}
+		if stmts := s.foldStmts(fold(inOrder(entries))); len(stmts) > 0 {
+			return s.wrap(execAll(ctx, tx, stmts), "fold usage")
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return last, nil
+}
+
+// folded is the sum of log entries for one workspace, key, day and
+// environment.
+type folded struct {
+	latchkey.Usage
+	// tags names Usage.Tags in the order they first came (by name within
+	// an entry): the cap on tags per day keeps the first to come.
+	tags []string
+}
+
+// fold sums entries, given in the order they were appended, per
+// workspace, key, day and environment, sorted as foldStmts writes them:
+// by key, day and environment.
+func fold(entries []latchkey.Usage) []folded {
+	type at struct {
+		ws, key, day string
+		env          latchkey.Environment
+	}
+	byAt := map[at]int{}
+	var out []folded
+	for _, e := range entries {
+		k := at{e.WorkspaceID, e.KeyID, e.Day.UTC().Format(dayFormat), e.Environment}
+		i, ok := byAt[k]
+		if !ok {
+			i = len(out)
+			byAt[k] = i
+			out = append(out, folded{Usage: latchkey.Usage{WorkspaceID: e.WorkspaceID, KeyID: e.KeyID, Day: e.Day, Environment: e.Environment,
+				Outcomes: map[string]int64{}, Tags: map[string]latchkey.TagCount{}}})
+		}
+		f := &out[i]
+		f.Valid += e.Valid
+		f.Denied += e.Denied
+		for name, n := range e.Outcomes {
+			f.Outcomes[name] += n
+		}
+		for _, name := range slices.Sorted(maps.Keys(e.Tags)) {
+			c := e.Tags[name]
+			t, had := f.Tags[name]
+			if !had {
+				f.tags = append(f.tags, name)
+			}
+			f.Tags[name] = latchkey.TagCount{Verifications: t.Verifications + c.Verifications, Valid: t.Valid + c.Valid}
+		}
+		if e.LastUsedAt.After(f.LastUsedAt) {
+			f.LastUsedAt = e.LastUsedAt
+		}
+	}
+	slices.SortFunc(out, func(a, b folded) int {
+		return cmp.Or(cmp.Compare(a.KeyID, b.KeyID), cmp.Compare(a.Day.UTC().Format(dayFormat), b.Day.UTC().Format(dayFormat)),
+			cmp.Compare(a.Environment, b.Environment), cmp.Compare(a.WorkspaceID, b.WorkspaceID))
+	})
+	return out
+}
+
 // addUsageSQL adds one entry's counts, unless its key is gone from its
 // workspace: the WHERE EXISTS both skips deleted keys and keeps an entry
 // from counting against a key of another workspace.
@@ -40,22 +245,12 @@ func (s *Store) addUsageSQL() string {
 		DO UPDATE SET valid = key_usage.valid + excluded.valid, denied = key_usage.denied + excluded.denied`
 }
 
-// AddUsage adds the counts of a batch to the daily counters and advances
-// each key's last_used_at, in one transaction and one round trip, so a
-// flush is never half applied. Entries whose key no longer exists in their
-// workspace (deleted since the verification) are skipped, not an error.
-func (s *Store) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
-	if len(batch) == 0 {
-		return nil
-	}
-	// Instances flush concurrently. Rows are locked in one global order
-	// (every counter by key, day and environment, then every key by id),
-	// so two flushes wait for each other but never deadlock.
-	entries := slices.Clone(batch)
-	slices.SortFunc(entries, func(a, b latchkey.Usage) int {
-		return cmp.Or(cmp.Compare(a.KeyID, b.KeyID), cmp.Compare(a.Day.UTC().Format(dayFormat), b.Day.UTC().Format(dayFormat)),
-			cmp.Compare(a.Environment, b.Environment))
-	})
+// foldStmts are the statements that add folded entries (sorted as fold
+// sorts them) to the daily counters and advance each key's last_used_at.
+// Rows are locked in one global order (every counter by key, day and
+// environment, then every key by id), so two folds wait for each other
+// but never deadlock.
+func (s *Store) foldStmts(entries []folded) []Stmt {
 	type use struct {
 		workspaceID, keyID string
 		at                 time.Time
@@ -63,17 +258,14 @@ func (s *Store) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 	var used []use // the latest use per key, in key order
 	var stmts []Stmt
 	for _, u := range entries {
-		if unmatchable(u.WorkspaceID, u.KeyID, string(u.Environment)) {
-			continue // no such key
-		}
 		d := u.Day.UTC().Format(dayFormat)
 		// The key_usage row comes first: its lock serializes the
-		// flushes of one key and day, so the tag cap below counts what
-		// every earlier flush wrote.
+		// folds of one key and day, so the tag cap below counts what
+		// every earlier fold wrote.
 		stmts = append(stmts, Stmt{s.addUsageSQL(), []any{u.WorkspaceID, u.KeyID, d,
 			string(u.Environment), u.Valid, u.Denied, u.KeyID, u.WorkspaceID}})
-		stmts = s.appendOutcomes(stmts, u, d)
-		stmts = s.appendTags(stmts, u, d)
+		stmts = s.appendOutcomes(stmts, u.Usage, d)
+		stmts = s.appendTags(stmts, u.Usage, u.tags, d)
 		if u.LastUsedAt.IsZero() {
 			continue
 		}
@@ -86,72 +278,90 @@ func (s *Store) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 		used = append(used, use{u.WorkspaceID, u.KeyID, u.LastUsedAt})
 	}
 	for _, u := range used {
-		// Batches from several instances arrive in any order: last_used_at
+		// Entries of several instances arrive in any order: last_used_at
 		// only moves forward, and by at least LastUsedStep.
 		stmts = append(stmts, Stmt{`UPDATE keys SET last_used_at = ?
 			WHERE id = ? AND workspace_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
 			[]any{u.at, u.keyID, u.workspaceID, u.at.Add(-latchkey.LastUsedStep)}})
 	}
-	if len(stmts) == 0 {
-		return nil
-	}
-	return s.inTx(ctx, func(tx Conn) error {
-		return s.wrap(execAll(ctx, tx, stmts), "add usage")
-	})
+	return stmts
 }
 
 // Usage returns a key's daily counts for the UTC days from from to to,
 // both included, oldest first (production before demo within a day), each
-// with its outcomes. It never answers ENOTFOUND: counts outlive a deleted
-// key for billing, and a key of another workspace simply has no counts here.
+// with its outcomes, counting the log's entries not folded yet. It never
+// answers ENOTFOUND: counts outlive a deleted key for billing, and a key
+// of another workspace simply has no counts here.
+//
+// One statement reads the counters and the log, so that a fold between
+// two reads can neither count an entry twice nor miss it.
 func (s *Store) Usage(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]latchkey.UsageDay, error) {
 	if unmatchable(workspaceID, keyID) {
 		return []latchkey.UsageDay{}, nil
 	}
 	f, t := from.UTC().Format(dayFormat), to.UTC().Format(dayFormat)
-	rows, err := s.read.Query(ctx, `SELECT day, environment, valid, denied FROM key_usage
-		WHERE workspace_id = ? AND key_id = ? AND day >= `+s.db.DateParam()+` AND day <= `+s.db.DateParam()+`
-		ORDER BY day, environment DESC`,
-		workspaceID, keyID, f, t)
-	days, err := collect(rows, err, func(row Row) (latchkey.UsageDay, error) {
-		d := latchkey.UsageDay{Outcomes: map[string]int64{}}
-		err := row.Scan((*day)(&d.Day), &d.Environment, &d.Valid, &d.Denied)
-		return d, err
+	dp := s.db.DateParam()
+	inRange := `workspace_id = ? AND key_id = ? AND day >= ` + dp + ` AND day <= ` + dp
+	rows, err := s.read.Query(ctx, `SELECT 0, day, environment, '', valid, denied, '' FROM key_usage WHERE `+inRange+`
+		UNION ALL SELECT 1, day, environment, outcome, n, 0, '' FROM key_usage_outcomes WHERE `+inRange+`
+		UNION ALL SELECT 2, day, environment, '', valid, denied, outcomes FROM key_usage_log WHERE `+inRange+`
+			AND EXISTS (SELECT 1 FROM keys WHERE id = ? AND workspace_id = ?)`,
+		workspaceID, keyID, f, t, workspaceID, keyID, f, t, workspaceID, keyID, f, t, keyID, workspaceID)
+	type part struct {
+		src       int
+		at        latchkey.UsageDay
+		outcome   string
+		n, denied int64
+		outcomes  string
+	}
+	parts, err := collect(rows, err, func(row Row) (part, error) {
+		var p part
+		err := row.Scan(&p.src, (*day)(&p.at.Day), &p.at.Environment, &p.outcome, &p.n, &p.denied, &p.outcomes)
+		return p, err
 	})
 	if err != nil {
 		return nil, s.wrap(err, "usage")
-	}
-	if len(days) == 0 {
-		return days, nil
 	}
 	type dayEnv struct {
 		day string
 		env latchkey.Environment
 	}
-	at := make(map[dayEnv]int, len(days))
-	for i, d := range days {
-		at[dayEnv{d.Day, d.Environment}] = i
+	days := map[dayEnv]*latchkey.UsageDay{}
+	at := func(p part) *latchkey.UsageDay {
+		k := dayEnv{p.at.Day, p.at.Environment}
+		d := days[k]
+		if d == nil {
+			d = &latchkey.UsageDay{Day: k.day, Environment: k.env, Outcomes: map[string]int64{}}
+			days[k] = d
+		}
+		return d
 	}
-	rows, err = s.read.Query(ctx, `SELECT day, environment, outcome, n FROM key_usage_outcomes
-		WHERE workspace_id = ? AND key_id = ? AND day >= `+s.db.DateParam()+` AND day <= `+s.db.DateParam(),
-		workspaceID, keyID, f, t)
-	type outcome struct {
-		at      dayEnv
-		outcome string
-		n       int64
-	}
-	outs, err := collect(rows, err, func(row Row) (outcome, error) {
-		var o outcome
-		err := row.Scan((*day)(&o.at.day), &o.at.env, &o.outcome, &o.n)
-		return o, err
-	})
-	if err != nil {
-		return nil, s.wrap(err, "usage")
-	}
-	for _, o := range outs {
-		if i, ok := at[o.at]; ok {
-			days[i].Outcomes[o.outcome] = o.n
+	for _, p := range parts {
+		d := at(p)
+		switch p.src {
+		case 0:
+			d.Valid += p.n
+			d.Denied += p.denied
+		case 1:
+			d.Outcomes[p.outcome] += p.n
+		case 2:
+			d.Valid += p.n
+			d.Denied += p.denied
+			var o map[string]int64
+			if err := json.Unmarshal([]byte(p.outcomes), &o); err != nil {
+				return nil, s.wrap(fmt.Errorf("usage log outcomes: %w", err), "usage")
+			}
+			for name, n := range o {
+				d.Outcomes[name] += n
+			}
 		}
 	}
-	return days, nil
+	out := make([]latchkey.UsageDay, 0, len(days))
+	for _, d := range days {
+		out = append(out, *d)
+	}
+	slices.SortFunc(out, func(a, b latchkey.UsageDay) int {
+		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(b.Environment, a.Environment))
+	})
+	return out, nil
 }

@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -26,12 +29,13 @@ func (s *Store) appendOutcomes(stmts []Stmt, u latchkey.Usage, d string) []Stmt 
 	return stmts
 }
 
-// appendTags adds the statements that count u's tags. A tag the key and
-// day do not have yet is kept under its own name only while fewer than
-// MaxUsageTags are; beyond that it is counted under UsageTagOther. The
-// statement decides, in the same transaction that holds the key's
-// key_usage row, so flushes from any number of instances keep the cap.
-func (s *Store) appendTags(stmts []Stmt, u latchkey.Usage, d string) []Stmt {
+// appendTags adds the statements that count u's tags, in the order they
+// came. A tag the key and day do not have yet is kept under its own name
+// only while fewer than MaxUsageTags are; beyond that it is counted under
+// UsageTagOther. The statement decides, in the same transaction that
+// holds the key's key_usage row, so folds from any number of instances
+// keep the cap.
+func (s *Store) appendTags(stmts []Stmt, u latchkey.Usage, order []string, d string) []Stmt {
 	dp := s.db.DateParam()
 	q := `INSERT INTO key_usage_tags (workspace_id, key_id, day, tag, verifications, valid)
 		SELECT ?, ?, ` + dp + `,
@@ -43,7 +47,7 @@ func (s *Store) appendTags(stmts []Stmt, u latchkey.Usage, d string) []Stmt {
 		ON CONFLICT (key_id, day, tag) DO UPDATE SET verifications = key_usage_tags.verifications + excluded.verifications,
 			valid = key_usage_tags.valid + excluded.valid`
 	const other = latchkey.UsageTagOther
-	for _, tag := range slices.Sorted(maps.Keys(u.Tags)) {
+	for _, tag := range order {
 		c := u.Tags[tag]
 		if c.Verifications == 0 || unmatchable(tag) {
 			continue
@@ -59,23 +63,80 @@ func (s *Store) appendTags(stmts []Stmt, u latchkey.Usage, d string) []Stmt {
 }
 
 // UsageTags returns a key's daily counts per tag for the UTC days from
-// from to to, both included, by day then tag. Like Usage it never answers
-// ENOTFOUND.
+// from to to, both included, by day then tag, counting the log's entries
+// not folded yet as a fold will: a tag the day does not have yet is
+// counted under its name only while the day has fewer than MaxUsageTags,
+// the first to come first. Like Usage it reads in one statement and never
+// answers ENOTFOUND.
 func (s *Store) UsageTags(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]latchkey.UsageTag, error) {
 	if unmatchable(workspaceID, keyID) {
 		return []latchkey.UsageTag{}, nil
 	}
-	rows, err := s.read.Query(ctx, `SELECT day, tag, verifications, valid FROM key_usage_tags
-		WHERE workspace_id = ? AND key_id = ? AND day >= `+s.db.DateParam()+` AND day <= `+s.db.DateParam()+`
-		ORDER BY day, tag`,
-		workspaceID, keyID, from.UTC().Format(dayFormat), to.UTC().Format(dayFormat))
-	tags, err := collect(rows, err, func(row Row) (latchkey.UsageTag, error) {
-		var t latchkey.UsageTag
-		err := row.Scan((*day)(&t.Day), &t.Tag, &t.Verifications, &t.Valid)
-		return t, err
+	f, t := from.UTC().Format(dayFormat), to.UTC().Format(dayFormat)
+	dp := s.db.DateParam()
+	inRange := `workspace_id = ? AND key_id = ? AND day >= ` + dp + ` AND day <= ` + dp
+	// A counter row has a tag and its counts, and seq 0 (a log's seqs
+	// start at 1); a log row has its seq and its entry's tags.
+	rows, err := s.read.Query(ctx, `SELECT day, tag, verifications, valid, 0, '', '' FROM key_usage_tags WHERE `+inRange+`
+		UNION ALL SELECT day, '', 0, 0, seq, environment, tags FROM key_usage_log WHERE `+inRange+`
+			AND EXISTS (SELECT 1 FROM keys WHERE id = ? AND workspace_id = ?)`,
+		workspaceID, keyID, f, t, workspaceID, keyID, f, t, keyID, workspaceID)
+	type part struct {
+		counted latchkey.UsageTag
+		logged  logEntry
+		tags    string
+	}
+	parts, err := collect(rows, err, func(row Row) (part, error) {
+		var p part
+		err := row.Scan((*day)(&p.counted.Day), &p.counted.Tag, &p.counted.Verifications, &p.counted.Valid,
+			&p.logged.seq, &p.logged.Environment, &p.tags)
+		return p, err
 	})
 	if err != nil {
 		return nil, s.wrap(err, "usage tags")
 	}
-	return tags, nil
+	type dayTag struct{ day, tag string }
+	counts := map[dayTag]latchkey.TagCount{}
+	named := map[string]int{} // per day, the tags other than UsageTagOther
+	var logged []logEntry
+	for _, p := range parts {
+		if p.logged.seq == 0 {
+			counts[dayTag{p.counted.Day, p.counted.Tag}] = p.counted.TagCount
+			if p.counted.Tag != latchkey.UsageTagOther {
+				named[p.counted.Day]++
+			}
+			continue
+		}
+		e := p.logged
+		e.WorkspaceID, e.KeyID = workspaceID, keyID
+		if e.Day, err = time.Parse(dayFormat, p.counted.Day); err != nil {
+			return nil, s.wrap(fmt.Errorf("usage log day %q: %w", p.counted.Day, err), "usage tags")
+		}
+		if err := json.Unmarshal([]byte(p.tags), &e.Tags); err != nil {
+			return nil, s.wrap(fmt.Errorf("usage log tags: %w", err), "usage tags")
+		}
+		logged = append(logged, e)
+	}
+	for _, u := range fold(inOrder(logged)) {
+		d := u.Day.UTC().Format(dayFormat)
+		for _, tag := range u.tags {
+			c := u.Tags[tag]
+			k := dayTag{d, tag}
+			if _, seen := counts[k]; tag != latchkey.UsageTagOther && !seen {
+				if named[d] >= latchkey.MaxUsageTags {
+					k.tag = latchkey.UsageTagOther
+				} else {
+					named[d]++
+				}
+			}
+			have := counts[k]
+			counts[k] = latchkey.TagCount{Verifications: have.Verifications + c.Verifications, Valid: have.Valid + c.Valid}
+		}
+	}
+	out := make([]latchkey.UsageTag, 0, len(counts))
+	for k, c := range counts {
+		out = append(out, latchkey.UsageTag{Day: k.day, Tag: k.tag, TagCount: c})
+	}
+	slices.SortFunc(out, func(a, b latchkey.UsageTag) int { return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Tag, b.Tag)) })
+	return out, nil
 }

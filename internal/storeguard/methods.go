@@ -238,6 +238,11 @@ func (st *Store) AddUsage(ctx context.Context, batch []latchkey.Usage) error {
 	return exec(st, ctx, st.timeout, true, func(ctx context.Context) error { return st.Store.AddUsage(ctx, batch) })
 }
 
+// FoldUsage calls the store's FoldUsage under the deadline.
+func (st *Store) FoldUsage(ctx context.Context, after string, limit int) (string, error) {
+	return guard(st, ctx, st.timeout, true, func(ctx context.Context) (string, error) { return st.Store.FoldUsage(ctx, after, limit) })
+}
+
 // Usage calls the store's Usage under the deadline.
 func (st *Store) Usage(ctx context.Context, workspaceID, keyID string, from, to time.Time) ([]latchkey.UsageDay, error) {
 	return guard(st, ctx, st.timeout, false, func(ctx context.Context) ([]latchkey.UsageDay, error) {

@@ -32,9 +32,10 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Events", testEvents},
 		{"EventChain", testEventChain},
 		{"Sessions", testSessions},
-		{"Usage", testUsage},
-		{"UsageOutcomes", testUsageOutcomes},
-		{"UsageTags", testUsageTags},
+		{"Usage", usageBothWays(testUsage)},
+		{"UsageOutcomes", usageBothWays(testUsageOutcomes)},
+		{"UsageTags", usageBothWays(testUsageTags)},
+		{"UsageFold", testUsageFold},
 		{"Members", testMembers},
 		{"LastOwnersRace", testLastOwnersRace},
 		{"Invites", testInvites},
@@ -67,6 +68,8 @@ type fixture struct {
 	ctx context.Context
 	s   latchkey.Store
 	ids *id.Generator
+	// foldUsage folds the usage log after every addUsage.
+	foldUsage bool
 }
 
 func newFixture(t *testing.T, open func(t *testing.T) latchkey.Store) *fixture {

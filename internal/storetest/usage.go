@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -8,8 +9,57 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
-	f := newFixture(t, open)
+// usageBothWays runs a usage test twice, on stores that must answer the
+// same: once reading the batches from the usage log (appended only), once
+// from the daily counters (the log folded after every batch).
+func usageBothWays(run func(t *testing.T, f *fixture)) func(*testing.T, func(*testing.T) latchkey.Store) {
+	return func(t *testing.T, open func(*testing.T) latchkey.Store) {
+		for _, folded := range []bool{false, true} {
+			name := "logged"
+			if folded {
+				name = "folded"
+			}
+			t.Run(name, func(t *testing.T) {
+				f := newFixture(t, open)
+				f.foldUsage = folded
+				run(t, f)
+			})
+		}
+	}
+}
+
+// addUsage appends batch, and folds the whole log after it where the
+// test reads folded counters.
+func (f *fixture) addUsage(t *testing.T, what string, batch []latchkey.Usage) {
+	t.Helper()
+	wantCode(t, what, f.s.AddUsage(f.ctx, batch), "")
+	if f.foldUsage {
+		f.foldAll(t)
+	}
+}
+
+// foldAll folds the whole usage log as the verifier does.
+func (f *fixture) foldAll(t *testing.T) {
+	t.Helper()
+	wantCode(t, "FoldUsage", f.fold(), "")
+}
+
+// fold walks the keys of the usage log two per call, so that the walk
+// crosses calls, and checks that each call moves on.
+func (f *fixture) fold() error {
+	for after := ""; ; {
+		last, err := f.s.FoldUsage(f.ctx, after, 2)
+		if err != nil || last == "" {
+			return err
+		}
+		if last <= after {
+			return fmt.Errorf("FoldUsage after %q: got %q, want a later key", after, last)
+		}
+		after = last
+	}
+}
+
+func testUsage(t *testing.T, f *fixture) {
 	a, _ := f.workspace("A", "a@example.com")
 	b, _ := f.workspace("B", "b@example.com")
 	k := f.key(a.ID, "counted")
@@ -30,13 +80,13 @@ func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		use(gone, 0, latchkey.Production, 9, 9, now),  // key deleted meanwhile
 		use(other, 0, latchkey.Production, 7, 0, now), // another workspace's key
 	}
-	wantCode(t, "AddUsage(batch 1)", f.s.AddUsage(f.ctx, batch1), "")
+	f.addUsage(t, "AddUsage(batch 1)", batch1)
 	batch2 := []latchkey.Usage{
 		use(k, 0, latchkey.Production, 10, 0, now.Add(-3*time.Hour)), // older: last_used_at stays
 		use(k, 3, latchkey.Production, 1, 0, time.Time{}),
 	}
-	wantCode(t, "AddUsage(batch 2)", f.s.AddUsage(f.ctx, batch2), "")
-	wantCode(t, "AddUsage(empty)", f.s.AddUsage(f.ctx, nil), "")
+	f.addUsage(t, "AddUsage(batch 2)", batch2)
+	f.addUsage(t, "AddUsage(empty)", nil)
 
 	t.Run("counts", func(t *testing.T) {
 		tests := []struct {
@@ -78,12 +128,15 @@ func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	})
 
 	t.Run("last used", func(t *testing.T) {
+		// Appending leaves last_used_at to the fold.
+		f.foldAll(t)
 		got, err := f.s.Key(f.ctx, a.ID, k.ID)
 		wantCode(t, "Key", err, "")
 		if want := now.Add(-time.Hour); got.LastUsedAt == nil || !got.LastUsedAt.Equal(want) {
 			t.Fatalf("LastUsedAt: got %v, want %v (the latest of the batches)", got.LastUsedAt, want)
 		}
-		wantCode(t, "AddUsage(later)", f.s.AddUsage(f.ctx, []latchkey.Usage{use(k, 0, latchkey.Demo, 1, 0, now)}), "")
+		f.addUsage(t, "AddUsage(later)", []latchkey.Usage{use(k, 0, latchkey.Demo, 1, 0, now)})
+		f.foldAll(t)
 		got, _ = f.s.Key(f.ctx, a.ID, k.ID)
 		if got.LastUsedAt == nil || !got.LastUsedAt.Equal(now) {
 			t.Fatalf("LastUsedAt: got %v, want %v", got.LastUsedAt, now)
@@ -96,7 +149,8 @@ func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			{now.Add(latchkey.LastUsedStep - time.Second), now},
 			{now.Add(latchkey.LastUsedStep), now.Add(latchkey.LastUsedStep)},
 		} {
-			wantCode(t, "AddUsage(step)", f.s.AddUsage(f.ctx, []latchkey.Usage{use(k, 0, latchkey.Production, 1, 0, step.at)}), "")
+			f.addUsage(t, "AddUsage(step)", []latchkey.Usage{use(k, 0, latchkey.Production, 1, 0, step.at)})
+			f.foldAll(t)
 			got, _ = f.s.Key(f.ctx, a.ID, k.ID)
 			if got.LastUsedAt == nil || !got.LastUsedAt.Equal(step.want) {
 				t.Fatalf("LastUsedAt after a use at %v: got %v, want %v", step.at, got.LastUsedAt, step.want)
@@ -104,7 +158,8 @@ func testUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 		// A key never used keeps a nil LastUsedAt after a batch of denials.
 		fresh := f.key(a.ID, "denied only")
-		wantCode(t, "AddUsage(denied)", f.s.AddUsage(f.ctx, []latchkey.Usage{use(fresh, 0, latchkey.Production, 0, 4, time.Time{})}), "")
+		f.addUsage(t, "AddUsage(denied)", []latchkey.Usage{use(fresh, 0, latchkey.Production, 0, 4, time.Time{})})
+		f.foldAll(t)
 		got, _ = f.s.Key(f.ctx, a.ID, fresh.ID)
 		if got.LastUsedAt != nil {
 			t.Fatalf("LastUsedAt: got %v, want nil", got.LastUsedAt)

@@ -10,8 +10,7 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-func testUsageOutcomes(t *testing.T, open func(t *testing.T) latchkey.Store) {
-	f := newFixture(t, open)
+func testUsageOutcomes(t *testing.T, f *fixture) {
 	a, _ := f.workspace("A", "a@example.com")
 	b, _ := f.workspace("B", "b@example.com")
 	k := f.key(a.ID, "counted")
@@ -19,16 +18,16 @@ func testUsageOutcomes(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	entry := func(ws string, env latchkey.Environment, valid, denied int64, out map[string]int64) latchkey.Usage {
 		return latchkey.Usage{WorkspaceID: ws, KeyID: k.ID, Day: d, Environment: env, Valid: valid, Denied: denied, Outcomes: out}
 	}
-	wantCode(t, "AddUsage", f.s.AddUsage(f.ctx, []latchkey.Usage{
+	f.addUsage(t, "AddUsage", []latchkey.Usage{
 		entry(a.ID, latchkey.Production, 4, 5, map[string]int64{"valid": 4, "key_expired": 1, "key_disabled": 2, "usage_exceeded": 2}),
 		entry(a.ID, latchkey.Demo, 0, 1, map[string]int64{"wrong_environment": 1}),
 		// Another workspace naming my key adds nothing to it.
 		entry(b.ID, latchkey.Production, 50, 50, map[string]int64{"valid": 50, "key_revoked": 50}),
-	}), "")
-	wantCode(t, "AddUsage", f.s.AddUsage(f.ctx, []latchkey.Usage{
+	})
+	f.addUsage(t, "AddUsage", []latchkey.Usage{
 		entry(a.ID, latchkey.Production, 1, 1, map[string]int64{"valid": 1, "usage_exceeded": 1, "rate_limited": 0}),
 		entry(a.ID, latchkey.Production, 2, 0, nil), // totals only
-	}), "")
+	})
 	got, err := f.s.Usage(f.ctx, a.ID, k.ID, d, d)
 	wantCode(t, "Usage", err, "")
 	want := []latchkey.UsageDay{
@@ -46,8 +45,7 @@ func testUsageOutcomes(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	}
 }
 
-func testUsageTags(t *testing.T, open func(t *testing.T) latchkey.Store) {
-	f := newFixture(t, open)
+func testUsageTags(t *testing.T, f *fixture) {
 	a, _ := f.workspace("A", "a@example.com")
 	b, _ := f.workspace("B", "b@example.com")
 	k := f.key(a.ID, "tagged")
@@ -71,13 +69,13 @@ func testUsageTags(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	}
 
 	t.Run("counted and summed", func(t *testing.T) {
-		wantCode(t, "AddUsage", f.s.AddUsage(f.ctx, []latchkey.Usage{
+		f.addUsage(t, "AddUsage", []latchkey.Usage{
 			entry(a.ID, k, 0, map[string]latchkey.TagCount{"path=/v1/a": tc(3, 2), "version=1.2": tc(1, 1)}),
 			entry(a.ID, k, 1, map[string]latchkey.TagCount{"path=/v1/a": tc(1, 0)}),
-		}), "")
-		wantCode(t, "AddUsage", f.s.AddUsage(f.ctx, []latchkey.Usage{
+		})
+		f.addUsage(t, "AddUsage", []latchkey.Usage{
 			entry(a.ID, k, 0, map[string]latchkey.TagCount{"path=/v1/a": tc(2, 2)}),
-		}), "")
+		})
 		want := map[string]latchkey.TagCount{"path=/v1/a": tc(5, 4), "version=1.2": tc(1, 1)}
 		if got := read(t, a.ID, k.ID, 0); !reflect.DeepEqual(got, want) {
 			t.Fatalf("day 0: got %v, want %v", got, want)
@@ -90,9 +88,9 @@ func testUsageTags(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	})
 
 	t.Run("another workspace can neither add nor read", func(t *testing.T) {
-		wantCode(t, "AddUsage", f.s.AddUsage(f.ctx, []latchkey.Usage{
+		f.addUsage(t, "AddUsage", []latchkey.Usage{
 			entry(b.ID, k, 0, map[string]latchkey.TagCount{"path=/v1/a": tc(100, 100), "evil": tc(1, 1)}),
-		}), "")
+		})
 		want := map[string]latchkey.TagCount{"path=/v1/a": tc(5, 4), "version=1.2": tc(1, 1)}
 		if got := read(t, a.ID, k.ID, 0); !reflect.DeepEqual(got, want) {
 			t.Fatalf("after another workspace's batch: got %v, want %v", got, want)
@@ -110,7 +108,7 @@ func testUsageTags(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			for i := range sent / 3 {
 				tags[fmt.Sprintf("random=%03d", batch*(sent/3)+i)] = latchkey.TagCount{Verifications: 1}
 			}
-			wantCode(t, "AddUsage", f.s.AddUsage(f.ctx, []latchkey.Usage{entry(a.ID, other, 0, tags)}), "")
+			f.addUsage(t, "AddUsage", []latchkey.Usage{entry(a.ID, other, 0, tags)})
 		}
 		got := read(t, a.ID, other.ID, 0)
 		if len(got) != latchkey.MaxUsageTags+1 {
@@ -121,8 +119,8 @@ func testUsageTags(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 		// A tag already kept still counts under its name; a new one
 		// (or one named like the bucket) goes to the bucket.
-		wantCode(t, "AddUsage", f.s.AddUsage(f.ctx, []latchkey.Usage{entry(a.ID, other, 0, map[string]latchkey.TagCount{
-			"random=000": tc(7, 7), "late": tc(1, 0), latchkey.UsageTagOther: tc(1, 1)})}), "")
+		f.addUsage(t, "AddUsage", []latchkey.Usage{entry(a.ID, other, 0, map[string]latchkey.TagCount{
+			"random=000": tc(7, 7), "late": tc(1, 0), latchkey.UsageTagOther: tc(1, 1)})})
 		got = read(t, a.ID, other.ID, 0)
 		if got["random=000"] != (latchkey.TagCount{Verifications: 8, Valid: 7}) || got["late"] != (latchkey.TagCount{}) {
 			t.Fatalf("after the cap: got random=000 %v and late %v, want {8 7} and none", got["random=000"], got["late"])
@@ -131,7 +129,7 @@ func testUsageTags(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatalf("%s after the cap: got %+v, want %d verifications, 1 valid", latchkey.UsageTagOther, o, sent-latchkey.MaxUsageTags+2)
 		}
 		// The cap is per key and day: the next day starts afresh.
-		wantCode(t, "AddUsage", f.s.AddUsage(f.ctx, []latchkey.Usage{entry(a.ID, other, 1, map[string]latchkey.TagCount{"late": tc(1, 0)})}), "")
+		f.addUsage(t, "AddUsage", []latchkey.Usage{entry(a.ID, other, 1, map[string]latchkey.TagCount{"late": tc(1, 0)})})
 		if got := read(t, a.ID, other.ID, 1); got["late"].Verifications != 1 {
 			t.Fatalf("next day: got %v, want late counted under its name", got)
 		}
@@ -156,6 +154,18 @@ func testUsageTags(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		close(errs)
 		for err := range errs {
 			wantCode(t, "AddUsage(concurrent)", err, "")
+		}
+		if f.foldUsage {
+			// And as many folds at once.
+			folds := make(chan error, writers)
+			for range writers {
+				wg.Go(func() { folds <- f.fold() })
+			}
+			wg.Wait()
+			close(folds)
+			for err := range folds {
+				wantCode(t, "FoldUsage(concurrent)", err, "")
+			}
 		}
 		got := read(t, a.ID, fresh.ID, 0)
 		var total int64

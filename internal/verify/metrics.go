@@ -62,6 +62,8 @@ type metrics struct {
 	// refresh (a hit past Config.Reread, read again in the background),
 	// awaited (a hit once the invalidation channel's late word came).
 	cacheHit, cacheNegativeHit, cacheMiss, cacheBypass, cacheRefresh, cacheAwaited prometheus.Counter
+	// fold times each complete fold of the usage log (Verifier.Fold).
+	fold prometheus.Histogram
 }
 
 func (m *metrics) init(reg prometheus.Registerer, c *cache) {
@@ -83,7 +85,14 @@ func (m *metrics) init(reg prometheus.Registerer, c *cache) {
 		Name: "latchkey_verify_cache_lookups_total",
 		Help: "Verify cache lookups by result: hit, negative_hit (a key the store does not know), miss (read from the store), bypass (cache off, or untrusted while the invalidation channel is down), refresh (a hit read again in the background, once a minute per key on PostgreSQL), awaited (a hit once the invalidation channel's late confirmation came, instead of a store read).",
 	}, []string{"result"})
+	fold := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "latchkey_usage_fold_duration_seconds",
+		Help: "Time to fold the usage log into the daily counters, per complete fold (about once a minute per instance).",
+		// 1ms to about 17 minutes: a restart's first fold in a large store takes minutes.
+		Buckets: prometheus.ExponentialBuckets(1e-3, 4, 11),
+	})
 	if reg != nil {
+		fold = register(reg, fold)
 		results = register(reg, results)
 		duration = register(reg, duration)
 		register[prometheus.Collector](reg, entries)
@@ -103,6 +112,7 @@ func (m *metrics) init(reg prometheus.Registerer, c *cache) {
 		m.results[i] = results.WithLabelValues(label)
 	}
 	m.duration = duration
+	m.fold = fold
 }
 
 // register adopts an already registered collector of the same name, so two

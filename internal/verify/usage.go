@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -206,8 +207,36 @@ func (v *Verifier) Flush(ctx context.Context) error {
 // hundred milliseconds of work for the store, well within a call's deadline.
 var flushChunk = 2000
 
-// Run flushes usage every FlushEvery until ctx is done, then once more with
-// a fresh deadline so that a shutdown does not drop the last counts, and
+// foldChunk is how many keys one write of a fold carries: each key's
+// entries and counters, a few hundred milliseconds of work for the store
+// in a million-key store.
+var foldChunk = 1000
+
+// Fold folds the store's usage log (every instance's flushes) into the
+// daily counters and last_used_at, foldChunk keys per write, walking the
+// keys once: entries flushed meanwhile for keys already passed wait for
+// the next fold. Folding on every instance at once is safe.
+func (v *Verifier) Fold(ctx context.Context) error {
+	if v.sink == nil {
+		return nil
+	}
+	start := time.Now()
+	for after := ""; ; {
+		last, err := v.sink.FoldUsage(ctx, after, foldChunk)
+		if err != nil {
+			return err
+		}
+		if last == "" {
+			v.metrics.fold.Observe(time.Since(start).Seconds())
+			return nil
+		}
+		after = last
+	}
+}
+
+// Run flushes usage every FlushEvery and folds the usage log every
+// FoldEvery until ctx is done, then flushes and folds once more with a
+// fresh deadline so that a shutdown does not drop the last counts, and
 // gives back the credits and rate-limit units leased and not spent. With
 // Config.Membership it also loads the membership set, and reloads it
 // whenever trust comes back.
@@ -215,19 +244,49 @@ func (v *Verifier) Run(ctx context.Context) error {
 	if v.known != nil {
 		go v.known.run(ctx, v.log)
 	}
+	// Folds run beside flushes: the first fold after a restart may take
+	// minutes, and flushes must go on meanwhile.
+	var folding sync.WaitGroup
+	folding.Go(func() { v.foldEveryTick(ctx) })
 	t := time.NewTicker(v.flushEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			folding.Wait()
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			v.refreshes.stop() // none may outlive Run and find the store closed
-			return errors.Join(v.Flush(fctx), v.SettleLeases(fctx))
+			err := errors.Join(v.Flush(fctx), v.SettleLeases(fctx))
+			// What a fold cut short leaves in the log is folded by the
+			// next instance to fold: not an error of this shutdown.
+			if ferr := v.Fold(fctx); ferr != nil {
+				v.log.WarnContext(fctx, "verify: usage fold at shutdown incomplete; the next fold finishes it", "err", ferr)
+			}
+			return err
 		case <-t.C:
 			if err := v.Flush(ctx); err != nil && ctx.Err() == nil {
 				v.log.WarnContext(ctx, "verify: usage flush failed; will retry", "err", err)
 			}
 		}
+	}
+}
+
+// foldEveryTick folds every FoldEvery until ctx is done, first after a
+// random part of the interval, so that instances started together do not
+// fold together.
+func (v *Verifier) foldEveryTick(ctx context.Context) {
+	wait := time.NewTimer(rand.N(v.foldEvery))
+	defer wait.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wait.C:
+		}
+		if err := v.Fold(ctx); err != nil && ctx.Err() == nil {
+			v.log.WarnContext(ctx, "verify: usage fold failed; will retry", "err", err)
+		}
+		wait.Reset(v.foldEvery)
 	}
 }

@@ -39,9 +39,19 @@ func TestUsageCountedAndFlushed(t *testing.T) {
 	if len(days) != 1 || days[0].Valid != 1 || days[0].Environment != latchkey.Demo {
 		t.Errorf("demo usage: got %+v, want 1 valid in demo", days)
 	}
+	// last_used_at waits for the fold of the usage log.
+	if stored, _ := f.db.Key(f.ctx, f.ws, k.ID); stored.LastUsedAt != nil {
+		t.Errorf("last_used_at before the fold: got %v, want none", stored.LastUsedAt)
+	}
+	if err := f.v.Fold(f.ctx); err != nil {
+		t.Fatalf("Fold: got %v, want nil", err)
+	}
 	stored, _ := f.db.Key(f.ctx, f.ws, k.ID)
 	if stored.LastUsedAt == nil || !stored.LastUsedAt.Equal(t0.Add(time.Minute)) {
 		t.Errorf("last_used_at: got %v, want %v", stored.LastUsedAt, t0.Add(time.Minute))
+	}
+	if days, _ := f.db.Usage(f.ctx, f.ws, k.ID, t0, t0); len(days) != 1 || days[0].Valid != 3 {
+		t.Errorf("usage after the fold: got %+v, want 3 valid", days)
 	}
 	// Nothing is sent twice.
 	if err := f.v.Flush(f.ctx); err != nil {
@@ -67,6 +77,32 @@ func TestRunFlushesOnShutdown(t *testing.T) {
 	days, _ := f.db.Usage(f.ctx, f.ws, k.ID, t0, t0)
 	if len(days) != 1 || days[0].Valid != 1 {
 		t.Errorf("usage after shutdown: got %+v, want 1 valid", days)
+	}
+	// And folds it: last_used_at is written.
+	if stored, _ := f.db.Key(f.ctx, f.ws, k.ID); stored.LastUsedAt == nil {
+		t.Error("last_used_at after shutdown: got none, want the use folded")
+	}
+}
+
+// TestRunFolds: Run folds the usage log every FoldEvery while it runs.
+func TestRunFolds(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.FlushEvery, c.FoldEvery = 5*time.Millisecond, 5*time.Millisecond })
+	tok, k := f.key()
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan error)
+	go func() { done <- f.v.Run(ctx) }()
+	f.v.Check(f.ctx, tok, Request{})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if stored, _ := f.db.Key(f.ctx, f.ws, k.ID); stored.LastUsedAt != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("last_used_at never written: Run does not fold")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: got %v, want nil", err)
 	}
 }
 

@@ -45,9 +45,11 @@ type VerifyLookup interface {
 	KeyForVerify(ctx context.Context, h [32]byte) (*latchkey.Key, error)
 }
 
-// UsageSink receives batches of usage counters.
+// UsageSink receives batches of usage counters, and folds them into the
+// daily counters (latchkey.UsageStore).
 type UsageSink interface {
 	AddUsage(ctx context.Context, batch []latchkey.Usage) error
+	FoldUsage(ctx context.Context, after string, limit int) (string, error)
 }
 
 // Config configures a Verifier. Only Store is required.
@@ -60,6 +62,9 @@ type Config struct {
 	Logger     *slog.Logger
 	// FlushEvery is how often Run writes usage counters (default 5s).
 	FlushEvery time.Duration
+	// FoldEvery is how often Run folds the store's usage log into the
+	// daily counters and last_used_at (default LastUsedStep, a minute).
+	FoldEvery time.Duration
 	// CacheSize caps the cached keys (default 1,000,000); NegativeCacheSize
 	// caps the remembered unknown hashes (default 100,000).
 	CacheSize         int
@@ -241,6 +246,7 @@ type Verifier struct {
 	sink       UsageSink
 	log        *slog.Logger
 	flushEvery time.Duration
+	foldEvery  time.Duration
 	noCache    bool
 	maxAge     int64
 	reread     int64
@@ -275,7 +281,7 @@ type Verifier struct {
 // New returns a Verifier for cfg.
 func New(cfg Config) *Verifier {
 	v := &Verifier{store: cfg.Store, format: cfg.Format, now: cfg.Now, sink: cfg.Usage,
-		log: cfg.Logger, flushEvery: cfg.FlushEvery, noCache: cfg.DisableCache, maxAge: int64(cfg.MaxAge),
+		log: cfg.Logger, flushEvery: cfg.FlushEvery, foldEvery: cfg.FoldEvery, noCache: cfg.DisableCache, maxAge: int64(cfg.MaxAge),
 		reread: int64(cfg.Reread), serveStale: int64(max(cfg.ServeStale, 0)),
 		lateSlots: make(chan struct{}, lateReads)}
 	v.announceWord()
@@ -296,6 +302,9 @@ func New(cfg Config) *Verifier {
 	}
 	if v.flushEvery <= 0 {
 		v.flushEvery = 5 * time.Second
+	}
+	if v.foldEvery <= 0 {
+		v.foldEvery = latchkey.LastUsedStep
 	}
 	v.lean, _ = cfg.Store.(VerifyLookup)
 	if v.reread <= 0 {
