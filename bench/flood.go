@@ -75,22 +75,27 @@ func (b *bench) unknownFlood(ctx context.Context, r *result) error {
 }
 
 // metric reads one sample, written exactly as name{labels}, from a
-// server's /metrics.
+// server's /metrics; 0 when the server has not counted it yet.
 func metric(base, sample string) (float64, error) {
+	v, _, err := sampled(base, sample)
+	return v, err
+}
+
+// sampled reads one sample as metric does, and whether the server
+// exports it at all.
+func sampled(base, sample string) (v float64, found bool, err error) {
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), sample+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+			v, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return v, true, err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, nil // not yet counted
+	return 0, false, sc.Err()
 }

@@ -353,11 +353,15 @@ func (s *Store) UpdateKey(ctx context.Context, workspaceID, id string, fn func(*
 	return out, nil
 }
 
-// DeleteKey removes the key and records ev; its events stay. ENOTFOUND if
-// the key is absent or in another workspace.
+// DeleteKey removes the key and records ev; its events and its usage
+// stay, the usage log's entries folded first. ENOTFOUND if the key is
+// absent or in another workspace.
 func (s *Store) DeleteKey(ctx context.Context, workspaceID, id string, ev latchkey.Event) error {
 	return s.inTx(ctx, func(tx Conn) error {
-		// Loaded (and locked) first: the key.deleted webhook shows the key as it was.
+		if err := s.foldKeys(ctx, tx, workspaceID, []string{id}); err != nil {
+			return err
+		}
+		// Loaded (and locked) next: the key.deleted webhook shows the key as it was.
 		k, err := scanKey(tx.QueryRow(ctx, keySelect+`WHERE k.id = ? AND k.workspace_id = ?`+s.lock("FOR UPDATE OF k"), id, workspaceID))
 		if err != nil {
 			return s.notFound(err, "key")

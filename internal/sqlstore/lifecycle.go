@@ -176,9 +176,18 @@ func (s *Store) DeleteExpiredKeys(ctx context.Context, workspaceID string, expir
 	event func(*latchkey.Key) latchkey.Event) ([]*latchkey.Key, error) {
 	var deleted []*latchkey.Key
 	err := s.inTx(ctx, func(tx Conn) error {
-		rows, err := tx.Query(ctx, keySelect+`WHERE k.workspace_id = ?
-			AND ((k.revoked_at IS NULL AND k.expires_at <= ?) OR k.revoked_at <= ?)
-			ORDER BY k.id LIMIT ?`+s.lock("FOR UPDATE OF k SKIP LOCKED"), workspaceID, expiredBefore, revokedBefore, pageSize(limit))
+		const due = `WHERE k.workspace_id = ? AND ((k.revoked_at IS NULL AND k.expires_at <= ?) OR k.revoked_at <= ?)
+			ORDER BY k.id LIMIT ?`
+		// Their usage stays, the log's entries folded first (see foldKeys).
+		rows, err := tx.Query(ctx, `SELECT k.id FROM keys k `+due, workspaceID, expiredBefore, revokedBefore, pageSize(limit))
+		ids, err := collect(rows, err, scanString)
+		if err != nil {
+			return s.wrap(err, "expired keys")
+		}
+		if err := s.foldKeys(ctx, tx, workspaceID, ids); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, keySelect+due+s.lock("FOR UPDATE OF k SKIP LOCKED"), workspaceID, expiredBefore, revokedBefore, pageSize(limit))
 		keys, err := collect(rows, err, scanKey)
 		if err != nil {
 			return s.wrap(err, "expired keys")

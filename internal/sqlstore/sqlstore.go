@@ -202,6 +202,12 @@ func collect[T any](rows Rows, err error, scan func(Row) (T, error)) ([]T, error
 	return list, nil
 }
 
+// scanString scans a row of one text column, for collect.
+func scanString(row Row) (string, error) {
+	var v string
+	return v, row.Scan(&v)
+}
+
 // execAll runs stmts in order, in one round trip where tx can batch.
 func execAll(ctx context.Context, tx Conn, stmts []Stmt) error {
 	if b, ok := tx.(Batcher); ok {

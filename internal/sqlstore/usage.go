@@ -158,23 +158,13 @@ func (s *Store) FoldUsage(ctx context.Context, after string, limit int) (string,
 	var last string
 	err := s.inTx(ctx, func(tx Conn) error {
 		rows, err := tx.Query(ctx, `SELECT DISTINCT key_id FROM key_usage_log WHERE key_id > ? ORDER BY key_id LIMIT ?`, after, limit)
-		keys, err := collect(rows, err, func(row Row) (string, error) {
-			var id string
-			return id, row.Scan(&id)
-		})
+		keys, err := collect(rows, err, scanString)
 		if err != nil || len(keys) == 0 {
 			return s.wrap(err, "fold usage")
 		}
 		last = keys[len(keys)-1]
 		rows, err = tx.Query(ctx, `DELETE FROM key_usage_log WHERE key_id > ? AND key_id <= ? RETURNING `+logColumns, after, last)
-		entries, err := collect(rows, err, scanLogEntry)
-		if err != nil {
-			return s.wrap(err, "fold usage")
-		}
-		if stmts := s.foldStmts(fold(inOrder(entries))); len(stmts) > 0 {
-			return s.wrap(execAll(ctx, tx, stmts), "fold usage")
-		}
-		return nil
+		return s.foldTaken(ctx, tx, rows, err)
 	})
 	if err != nil {
 		return "", err
@@ -189,6 +179,34 @@ type folded struct {
 	// tags names Usage.Tags in the order they first came (by name within
 	// an entry): the cap on tags per day keeps the first to come.
 	tags []string
+}
+
+// foldTaken folds the log entries a DELETE ... RETURNING took.
+func (s *Store) foldTaken(ctx context.Context, tx Conn, rows Rows, err error) error {
+	entries, err := collect(rows, err, scanLogEntry)
+	if err != nil {
+		return s.wrap(err, "fold usage")
+	}
+	if stmts := s.foldStmts(fold(inOrder(entries))); len(stmts) > 0 {
+		return s.wrap(execAll(ctx, tx, stmts), "fold usage")
+	}
+	return nil
+}
+
+// foldKeys folds the log entries of the keys ids of a workspace, in a
+// transaction about to delete them: their last uses are counted rather
+// than dropped with them. It is the transaction's first write, so that it
+// takes its locks in a fold's order (log, counters, keys) and cannot
+// deadlock with one.
+func (s *Store) foldKeys(ctx context.Context, tx Conn, workspaceID string, ids []string) error {
+	for part := range slices.Chunk(ids, maxInList) {
+		rows, err := tx.Query(ctx, `DELETE FROM key_usage_log WHERE workspace_id = ? AND key_id IN (`+params(len(part))+`)
+			RETURNING `+logColumns, append([]any{workspaceID}, anys(part)...)...)
+		if err := s.foldTaken(ctx, tx, rows, err); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fold sums entries, given in the order they were appended, per

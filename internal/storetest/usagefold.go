@@ -12,7 +12,8 @@ import (
 // testUsageFold: several instances' flushes, folded by several instances
 // at once, count each entry exactly once; what readers see is the same
 // before and after the fold; entries that name a key of another
-// workspace, or a key deleted since, never count.
+// workspace never count; a key deleted before the fold keeps its usage
+// (it is what a product bills), and so does one deleted past retention.
 func testUsageFold(t *testing.T, open func(*testing.T) latchkey.Store) {
 	f := newFixture(t, open)
 	a, _ := f.workspace("A", "a@example.com")
@@ -22,11 +23,15 @@ func testUsageFold(t *testing.T, open func(*testing.T) latchkey.Store) {
 		keys = append(keys, f.key(a.ID, "in use"))
 	}
 	gone := f.key(a.ID, "deleted after its use")
+	purged := f.key(a.ID, "revoked long ago, deleted past retention after its use", func(k *latchkey.Key) {
+		at := now.Add(-time.Hour)
+		k.RevokedAt, k.RevokedBy = &at, "usr_someone"
+	})
 	d := time.Date(2030, 6, 10, 0, 0, 0, 0, time.UTC)
 	const flushes = 3
 	for i := range flushes {
 		var batch []latchkey.Usage
-		for _, k := range append(keys, gone) {
+		for _, k := range append(keys[:len(keys):len(keys)], gone, purged) {
 			batch = append(batch, latchkey.Usage{WorkspaceID: a.ID, KeyID: k.ID, Day: d, Environment: latchkey.Production,
 				Valid: int64(i + 1), Denied: 1, Outcomes: map[string]int64{latchkey.OutcomeValid: int64(i + 1), string(latchkey.RateLimited): 1},
 				Tags:       map[string]latchkey.TagCount{"path=/v1/items": {Verifications: int64(i + 2), Valid: int64(i + 1)}},
@@ -38,6 +43,13 @@ func testUsageFold(t *testing.T, open func(*testing.T) latchkey.Store) {
 		wantCode(t, "AddUsage", f.s.AddUsage(f.ctx, batch), "")
 	}
 	wantCode(t, "DeleteKey", f.s.DeleteKey(f.ctx, a.ID, gone.ID, f.event(a.ID, latchkey.EventKeyDeleted, gone.ID)), "")
+	deleted, err := f.s.DeleteExpiredKeys(f.ctx, a.ID, now.Add(-time.Hour), now, 10, func(k *latchkey.Key) latchkey.Event {
+		return f.event(a.ID, latchkey.EventKeyDeleted, k.ID)
+	})
+	wantCode(t, "DeleteExpiredKeys", err, "")
+	if len(deleted) != 1 || deleted[0].ID != purged.ID {
+		t.Fatalf("DeleteExpiredKeys: got %v, want the revoked key", deleted)
+	}
 
 	type seen struct {
 		days []latchkey.UsageDay
@@ -58,16 +70,13 @@ func testUsageFold(t *testing.T, open func(*testing.T) latchkey.Store) {
 	}
 	check := func(t *testing.T, when string) {
 		t.Helper()
-		for _, k := range keys {
+		for _, k := range append(keys[:len(keys):len(keys)], gone, purged) {
 			if got := read(t, a.ID, k.ID); !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s, key %s: got %+v, want %+v", when, k.ID, got, want)
 			}
 			if got := read(t, b.ID, k.ID); len(got.days)+len(got.tags) != 0 {
 				t.Fatalf("%s, my key read as another workspace: got %+v", when, got)
 			}
-		}
-		if got := read(t, a.ID, gone.ID); len(got.days)+len(got.tags) != 0 {
-			t.Fatalf("%s, deleted key: got %+v, want nothing", when, got)
 		}
 	}
 	check(t, "before the fold")
