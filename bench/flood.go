@@ -81,6 +81,30 @@ func metric(base, sample string) (float64, error) {
 	return v, err
 }
 
+// refusals lists a server's verifications other than valid, by code, as
+// its /metrics counts them: which refusal a failed run met.
+func refusals(base string) string {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var out []string
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		code, ok := strings.CutPrefix(sc.Text(), `latchkey_verify_results_total{code="`)
+		if !ok || strings.HasPrefix(code, `valid"`) || strings.HasSuffix(code, `"} 0`) {
+			continue
+		}
+		out = append(out, strings.Replace(code, `"} `, "=", 1))
+	}
+	if len(out) == 0 {
+		return "none counted"
+	}
+	return strings.Join(out, ", ")
+}
+
 // sampled reads one sample as metric does, and whether the server
 // exports it at all.
 func sampled(base, sample string) (v float64, found bool, err error) {

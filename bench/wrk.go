@@ -168,7 +168,7 @@ func runWrks(ctx context.Context, work, name string, servers []*child, l load, o
 		wg.Go(func() {
 			stats[i], errs[i] = runWrk(ctx, work, fmt.Sprintf("%s-%d", name, i+1), c.URL, l, oi, d, 0)
 			if errs[i] != nil {
-				errs[i] = fmt.Errorf("%s: %w", c.name, errs[i])
+				errs[i] = fmt.Errorf("%s: %w (the server's refusals so far: %s)", c.name, errs[i], refusals(c.URL))
 			}
 		})
 	}

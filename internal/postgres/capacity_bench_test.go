@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storetest"
 )
 
 // The figures of docs/scaling.md that concern PostgreSQL itself:
@@ -21,12 +22,9 @@ func BenchmarkCapacityUsageFlush(b *testing.B) {
 		b.Run("keys="+strconv.Itoa(keys), func(b *testing.B) {
 			s := newTestServer(b)
 			db := open(b, s.schema())
-			ws := fillKeys(b, db, keys)
-			day := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-			batch := make([]latchkey.Usage, keys)
+			batch, day := usageOfKeys(b, db, keys)
 			for i := range batch {
-				batch[i] = latchkey.Usage{WorkspaceID: ws, KeyID: fmt.Sprintf("key_%08d", i), Day: day,
-					Environment: latchkey.Production, Valid: 10, LastUsedAt: day}
+				batch[i].LastUsedAt = day
 			}
 			ctx := context.Background()
 			for b.Loop() {
@@ -47,13 +45,7 @@ func BenchmarkCapacityUsageFold(b *testing.B) {
 		b.Run("keys="+strconv.Itoa(keys), func(b *testing.B) {
 			s := newTestServer(b)
 			db := open(b, s.schema())
-			ws := fillKeys(b, db, keys)
-			day := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-			batch := make([]latchkey.Usage, keys)
-			for i := range batch {
-				batch[i] = latchkey.Usage{WorkspaceID: ws, KeyID: fmt.Sprintf("key_%08d", i), Day: day,
-					Environment: latchkey.Production, Valid: 10, Outcomes: map[string]int64{latchkey.OutcomeValid: 10}}
-			}
+			batch, day := usageOfKeys(b, db, keys)
 			ctx := context.Background()
 			var folding time.Duration
 			minute := 0
@@ -70,21 +62,27 @@ func BenchmarkCapacityUsageFold(b *testing.B) {
 				}
 				b.StartTimer()
 				t := time.Now()
-				for after := ""; ; {
-					last, err := db.FoldUsage(ctx, after, 1000)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if last == "" {
-						break
-					}
-					after = last
+				if err := storetest.FoldAll(ctx, db, 1000); err != nil {
+					b.Fatal(err)
 				}
 				folding += time.Since(t)
 			}
 			b.ReportMetric(float64(folding.Microseconds())/float64(b.N)/float64(keys), "µs/key")
 		})
 	}
+}
+
+// usageOfKeys fills db with n keys and returns a flush's entry for each:
+// ten valid verifications on day.
+func usageOfKeys(b *testing.B, db *DB, n int) (batch []latchkey.Usage, day time.Time) {
+	ws := fillKeys(b, db, n)
+	day = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	batch = make([]latchkey.Usage, n)
+	for i := range batch {
+		batch[i] = latchkey.Usage{WorkspaceID: ws, KeyID: fmt.Sprintf("key_%08d", i), Day: day,
+			Environment: latchkey.Production, Valid: 10, Outcomes: map[string]int64{latchkey.OutcomeValid: 10}}
+	}
+	return batch, day
 }
 
 // BenchmarkCapacityNotifyRoundTrip is the cost of one change announced

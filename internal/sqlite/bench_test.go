@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/sqlstore"
+	"github.com/latchkey/latchkey/internal/storetest"
 )
 
 // BenchmarkKeyByHash measures the cold verify path: one lookup by hash on
@@ -165,15 +166,8 @@ func BenchmarkUsageFoldLargeStore(b *testing.B) {
 				}
 				b.StartTimer()
 				t := time.Now()
-				for after := ""; ; {
-					last, err := db.FoldUsage(context.Background(), after, 2000)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if last == "" {
-						break
-					}
-					after = last
+				if err := storetest.FoldAll(context.Background(), db, 1000); err != nil {
+					b.Fatal(err)
 				}
 				folding += time.Since(t)
 			}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"testing"
@@ -45,10 +46,14 @@ func (f *fixture) foldAll(t *testing.T) {
 }
 
 // fold walks the keys of the usage log two per call, so that the walk
-// crosses calls, and checks that each call moves on.
-func (f *fixture) fold() error {
+// crosses calls.
+func (f *fixture) fold() error { return FoldAll(f.ctx, f.s, 2) }
+
+// FoldAll folds the whole usage log of s, limit keys per FoldUsage call,
+// as the verifier does, and fails if a call does not move on.
+func FoldAll(ctx context.Context, s latchkey.UsageStore, limit int) error {
 	for after := ""; ; {
-		last, err := f.s.FoldUsage(f.ctx, after, 2)
+		last, err := s.FoldUsage(ctx, after, limit)
 		if err != nil || last == "" {
 			return err
 		}

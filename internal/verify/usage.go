@@ -216,12 +216,19 @@ var foldChunk = 1000
 // daily counters and last_used_at, foldChunk keys per write, walking the
 // keys once: entries flushed meanwhile for keys already passed wait for
 // the next fold. Folding on every instance at once is safe.
-func (v *Verifier) Fold(ctx context.Context) error {
+func (v *Verifier) Fold(ctx context.Context) error { return v.fold(ctx, false) }
+
+// fold is Fold; paced, it rests after each write as long as the write
+// took, so that the fold, background work, takes at most half of the
+// store's attention from verification's reads and the management API's
+// writes (SQLite has one writer) while it lasts.
+func (v *Verifier) fold(ctx context.Context, paced bool) error {
 	if v.sink == nil {
 		return nil
 	}
 	start := time.Now()
 	for after := ""; ; {
+		t := time.Now()
 		last, err := v.sink.FoldUsage(ctx, after, foldChunk)
 		if err != nil {
 			return err
@@ -231,6 +238,15 @@ func (v *Verifier) Fold(ctx context.Context) error {
 			return nil
 		}
 		after = last
+		if paced {
+			rest := time.NewTimer(time.Since(t))
+			select {
+			case <-ctx.Done():
+				rest.Stop()
+				return ctx.Err()
+			case <-rest.C:
+			}
+		}
 	}
 }
 
@@ -284,7 +300,7 @@ func (v *Verifier) foldEveryTick(ctx context.Context) {
 			return
 		case <-wait.C:
 		}
-		if err := v.Fold(ctx); err != nil && ctx.Err() == nil {
+		if err := v.fold(ctx, true); err != nil && ctx.Err() == nil {
 			v.log.WarnContext(ctx, "verify: usage fold failed; will retry", "err", err)
 		}
 		wait.Reset(v.foldEvery)

@@ -189,3 +189,48 @@ func TestFlushInChunks(t *testing.T) {
 		t.Errorf("store writes: got %d, want 4 (2 chunks, the second failing; then the 3 counters left in 2)", sink.calls)
 	}
 }
+
+// slowFold is the real store, each FoldUsage call taking at least 10ms
+// and recorded.
+type slowFold struct {
+	UsageSink
+	calls [][2]time.Time // start and end of each call
+}
+
+func (s *slowFold) FoldUsage(ctx context.Context, after string, limit int) (string, error) {
+	start := time.Now()
+	time.Sleep(10 * time.Millisecond)
+	last, err := s.UsageSink.FoldUsage(ctx, after, limit)
+	s.calls = append(s.calls, [2]time.Time{start, time.Now()})
+	return last, err
+}
+
+// TestPacedFoldRests: the fold Run makes rests after each write as long
+// as the write took, leaving the store to verification meanwhile; the
+// fold at shutdown does not.
+func TestPacedFoldRests(t *testing.T) {
+	sink := &slowFold{}
+	f := newFixture(t, func(c *Config) { c.Usage = sink })
+	sink.UsageSink = f.db
+	defer func(n int) { foldChunk = n }(foldChunk)
+	foldChunk = 1
+	for range 3 {
+		tok, _ := f.key()
+		f.v.Check(f.ctx, tok, Request{})
+	}
+	if err := f.v.Flush(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.fold(f.ctx, true); err != nil {
+		t.Fatalf("fold: got %v, want nil", err)
+	}
+	if len(sink.calls) != 4 { // a key per call, then the call that finds none left
+		t.Fatalf("FoldUsage calls: got %d, want 4", len(sink.calls))
+	}
+	for i := 1; i < len(sink.calls); i++ {
+		prev, cur := sink.calls[i-1], sink.calls[i]
+		if rest, took := cur[0].Sub(prev[1]), prev[1].Sub(prev[0]); rest < took {
+			t.Errorf("rest after write %d: got %v, want at least the %v it took", i, rest, took)
+		}
+	}
+}
