@@ -212,6 +212,10 @@ var flushChunk = 2000
 // in a million-key store.
 var foldChunk = 1000
 
+// shutdownFold bounds the fold Run makes when it stops, so that a large
+// log does not hold up a shutdown.
+const shutdownFold = 3 * time.Second
+
 // Fold folds the store's usage log (every instance's flushes) into the
 // daily counters and last_used_at, foldChunk keys per write, walking the
 // keys once: entries flushed meanwhile for keys already passed wait for
@@ -274,9 +278,12 @@ func (v *Verifier) Run(ctx context.Context) error {
 			defer cancel()
 			v.refreshes.stop() // none may outlive Run and find the store closed
 			err := errors.Join(v.Flush(fctx), v.SettleLeases(fctx))
-			// What a fold cut short leaves in the log is folded by the
-			// next instance to fold: not an error of this shutdown.
-			if ferr := v.Fold(fctx); ferr != nil {
+			// A few seconds at most: the log may hold every instance's
+			// flushes, and what a fold cut short leaves there is folded
+			// by the next instance to fold, not lost.
+			foldCtx, cancelFold := context.WithTimeout(fctx, shutdownFold)
+			defer cancelFold()
+			if ferr := v.Fold(foldCtx); ferr != nil {
 				v.log.WarnContext(fctx, "verify: usage fold at shutdown incomplete; the next fold finishes it", "err", ferr)
 			}
 			return err
