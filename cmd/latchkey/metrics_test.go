@@ -140,6 +140,20 @@ func TestMetricsPprofOnlyOnLoopback(t *testing.T) {
 	}
 }
 
+// TestUsageIntervalsMustBePositive: a zero or negative flush or fold
+// interval is refused at start with exit 2, not replaced silently.
+func TestUsageIntervalsMustBePositive(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--usage-flush", "0s"},
+		{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--usage-fold", "-1m"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d (%s), want 2", args, code, errb.String())
+		}
+	}
+}
+
 // TestWebhookDeliveriesAreCounted: a delivered webhook and one its receiver
 // refuses are counted by outcome.
 func TestWebhookDeliveriesAreCounted(t *testing.T) {

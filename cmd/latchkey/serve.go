@@ -30,6 +30,11 @@ Every flag may also be set as LATCHKEY_<FLAG>, e.g. LATCHKEY_ADDR=0.0.0.0:8080.`
 			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			cfg.Stdout = c.OutOrStdout()
+			for name, d := range map[string]time.Duration{"--usage-flush": cfg.FlushEvery, "--usage-fold": cfg.FoldEvery} {
+				if d <= 0 {
+					return usagef("%s %s: want a positive duration, such as 5s or 1m", name, d)
+				}
+			}
 			cfg.DisableVerifyCache = !verifyCache
 			cfg.SkipMigrate = !migrate
 			cfg.MaxKeysPerMember, cfg.MaxKeysPerWorkspace = noCapIfZero(cfg.MaxKeysPerMember), noCapIfZero(cfg.MaxKeysPerWorkspace)

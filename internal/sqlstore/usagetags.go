@@ -75,20 +75,21 @@ func (s *Store) UsageTags(ctx context.Context, workspaceID, keyID string, from, 
 	f, t := from.UTC().Format(dayFormat), to.UTC().Format(dayFormat)
 	dp := s.db.DateParam()
 	inRange := `workspace_id = ? AND key_id = ? AND day >= ` + dp + ` AND day <= ` + dp
-	// A counter row has a tag and its counts, and seq 0 (a log's seqs
-	// start at 1); a log row has its seq and its entry's tags.
-	rows, err := s.read.Query(ctx, `SELECT day, tag, verifications, valid, 0, '', '' FROM key_usage_tags WHERE `+inRange+`
-		UNION ALL SELECT day, '', 0, 0, seq, environment, tags FROM key_usage_log WHERE `+inRange+`
+	// A counter row has a tag and its counts; a log row has its seq and
+	// its entry's tags.
+	rows, err := s.read.Query(ctx, `SELECT 0, day, tag, verifications, valid, 0, '', '' FROM key_usage_tags WHERE `+inRange+`
+		UNION ALL SELECT 1, day, '', 0, 0, seq, environment, tags FROM key_usage_log WHERE `+inRange+`
 			AND EXISTS (SELECT 1 FROM keys WHERE id = ? AND workspace_id = ?)`,
 		workspaceID, keyID, f, t, workspaceID, keyID, f, t, keyID, workspaceID)
 	type part struct {
+		src     int // 0: a counter row, 1: a log row
 		counted latchkey.UsageTag
 		logged  logEntry
 		tags    string
 	}
 	parts, err := collect(rows, err, func(row Row) (part, error) {
 		var p part
-		err := row.Scan((*day)(&p.counted.Day), &p.counted.Tag, &p.counted.Verifications, &p.counted.Valid,
+		err := row.Scan(&p.src, (*day)(&p.counted.Day), &p.counted.Tag, &p.counted.Verifications, &p.counted.Valid,
 			&p.logged.seq, &p.logged.Environment, &p.tags)
 		return p, err
 	})
@@ -100,7 +101,7 @@ func (s *Store) UsageTags(ctx context.Context, workspaceID, keyID string, from, 
 	named := map[string]int{} // per day, the tags other than UsageTagOther
 	var logged []logEntry
 	for _, p := range parts {
-		if p.logged.seq == 0 {
+		if p.src == 0 {
 			counts[dayTag{p.counted.Day, p.counted.Tag}] = p.counted.TagCount
 			if p.counted.Tag != latchkey.UsageTagOther {
 				named[p.counted.Day]++
